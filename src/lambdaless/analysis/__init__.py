@@ -1,0 +1,1 @@
+"""Read synthesized ASL: walk states, time retries (no CDK needed)."""

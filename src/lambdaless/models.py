@@ -1,0 +1,328 @@
+"""References to Bedrock models: what to invoke, what to grant, and which request format to speak.
+
+Four kinds of reference, each with its ARN and its exact IAM resources:
+
+* a foundation model by id (``anthropic.claude-3-5-haiku-20241022-v1:0``);
+* a system-defined cross-region inference profile by id (``us.``, ``eu.``, ``apac.``, ``global.``
+  ... followed by the model id);
+* an application inference profile ARN, with the model or profile it was copied from;
+* a provisioned-throughput ARN, with its model family.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from constructs import IConstruct
+
+from lambdaless._errors import invalid, require
+from lambdaless._geographies import DESTINATION_REGIONS, REGIONLESS_PREFIXES
+
+
+class ModelFamily(enum.Enum):
+    """A request/response format of Bedrock's InvokeModel, shared by a group of models."""
+
+    ANTHROPIC = "anthropic"  # Anthropic Claude, Messages API
+    NOVA = "nova"  # Amazon Nova understanding models, messages-v1
+    TITAN = "titan"  # Amazon Titan Text
+    LLAMA = "llama"  # Meta Llama 3.x, text prompt with the Llama 3 chat template
+    MISTRAL = "mistral"  # Mistral text completion (7B, Mixtral, Large 2402, Small)
+    COHERE = "cohere"  # Cohere Command R / R+
+    CHAT = "chat"  # OpenAI-style chat completions: AI21 Jamba, OpenAI gpt-oss, Mistral Large 2407
+
+
+class ModelKind(enum.Enum):
+    """Which of the four kinds of Bedrock reference a :class:`BedrockModel` is."""
+
+    FOUNDATION_MODEL = "foundation-model"
+    CROSS_REGION_PROFILE = "inference-profile"
+    APPLICATION_PROFILE = "application-inference-profile"
+    PROVISIONED = "provisioned-model"
+
+
+# Model id -> family, first match wins. Ids follow "<provider>.<model>[:<version>]" (AWS docs,
+# "Supported foundation models in Amazon Bedrock"). Image, video, speech and embedding models
+# (Nova Canvas/Reel/Sonic, Titan Embeddings/Image) have no text family on purpose.
+_FAMILY_RULES: tuple[tuple[re.Pattern[str], ModelFamily], ...] = tuple(
+    (re.compile(pattern), family)
+    for pattern, family in (
+        (r"^anthropic\.claude", ModelFamily.ANTHROPIC),
+        (r"^amazon\.nova-(?!canvas|reel|sonic)", ModelFamily.NOVA),
+        (r"^amazon\.titan-text", ModelFamily.TITAN),
+        (r"^meta\.llama3", ModelFamily.LLAMA),
+        (r"^mistral\.(mistral-large-24(0[7-9]|1)|pixtral)", ModelFamily.CHAT),
+        (r"^mistral\.", ModelFamily.MISTRAL),
+        (r"^cohere\.command-r", ModelFamily.COHERE),
+        (r"^ai21\.jamba", ModelFamily.CHAT),
+        (r"^openai\.gpt-oss", ModelFamily.CHAT),
+    )
+)
+
+_MODEL_ID = re.compile(r"^[a-z0-9-]+\.[a-z0-9][a-zA-Z0-9._:-]*$")
+_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+_ARN = re.compile(
+    r"^arn:aws(-[a-z]+)*:bedrock:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
+    r"(?P<kind>application-inference-profile|provisioned-model)/(?P<id>[a-zA-Z0-9]+)$"
+)
+INVOKE_MODEL = "bedrock:InvokeModel"
+
+
+def family_of(model_id: str) -> ModelFamily | None:
+    """The request format of a foundation model id, or ``None`` when it has no text family."""
+    return next((family for rule, family in _FAMILY_RULES if rule.search(model_id)), None)
+
+
+def _split_profile_id(identifier: str) -> tuple[str, str] | None:
+    """``("us", "anthropic.claude...")`` for a system profile id; ``None`` otherwise."""
+    prefix, _, rest = identifier.partition(".")
+    if prefix in DESTINATION_REGIONS and _MODEL_ID.match(rest):
+        return prefix, rest
+    return None
+
+
+@dataclass(frozen=True)
+class BedrockModel:
+    """A model to invoke. Build one with a classmethod, or with :meth:`of` from any id."""
+
+    kind: ModelKind
+    identifier: str
+    foundation_model_id: str | None
+    family: ModelFamily | None
+    destination_regions: tuple[str, ...] = ()
+    source: BedrockModel | None = None
+
+    # -- constructors ----------------------------------------------------------------------
+    @classmethod
+    def foundation_model(cls, model_id: str) -> BedrockModel:
+        """A foundation model in the stack's region, e.g. ``amazon.nova-lite-v1:0``."""
+        require(
+            isinstance(model_id, str) and bool(_MODEL_ID.match(model_id)),
+            "model_id",
+            model_id,
+            "a Bedrock model id like 'anthropic.claude-3-5-haiku-20241022-v1:0'",
+        )
+        require(
+            _split_profile_id(model_id) is None,
+            "model_id",
+            model_id,
+            "a foundation model id; use BedrockModel.cross_region_profile() for profile ids",
+        )
+        return cls(ModelKind.FOUNDATION_MODEL, model_id, model_id, family_of(model_id))
+
+    @classmethod
+    def cross_region_profile(
+        cls, profile_id: str, *, destination_regions: Sequence[str] | None = None
+    ) -> BedrockModel:
+        """A system-defined cross-region inference profile, e.g. ``us.amazon.nova-pro-v1:0``.
+
+        Args:
+            profile_id: ``<geography>.<model id>``; geographies: ``us``, ``us-gov``, ``ca``,
+                ``eu``, ``apac``, ``jp``, ``au``, ``global``.
+            destination_regions: the regions the profile routes to, whose foundation-model ARNs
+                are granted. By default the geography's regions from
+                ``lambdaless._geographies.DESTINATION_REGIONS``; pass the exact list that
+                ``aws bedrock get-inference-profile`` shows to grant less. Unused for ``global``,
+                which AWS grants through a region-less model ARN.
+        """
+        parts = _split_profile_id(profile_id) if isinstance(profile_id, str) else None
+        if parts is None:
+            raise invalid(
+                "profile_id",
+                profile_id,
+                "'<geography>.<model id>' with a geography of "
+                + ", ".join(sorted(DESTINATION_REGIONS)),
+            )
+        prefix, model_id = parts
+        regions = tuple(destination_regions or DESTINATION_REGIONS[prefix])
+        for region in regions:
+            require(
+                isinstance(region, str) and bool(_REGION.match(region)),
+                "destination_regions",
+                list(regions),
+                "AWS region names like 'us-east-1'",
+            )
+        require(
+            prefix in REGIONLESS_PREFIXES or len(regions) > 0,
+            "destination_regions",
+            list(regions),
+            "at least one region",
+        )
+        return cls(
+            ModelKind.CROSS_REGION_PROFILE,
+            profile_id,
+            model_id,
+            family_of(model_id),
+            regions if prefix not in REGIONLESS_PREFIXES else (),
+        )
+
+    @classmethod
+    def application_profile(cls, arn: str, *, source: BedrockModel) -> BedrockModel:
+        """An application inference profile, with the model or system profile it copies.
+
+        The grant covers the profile ARN plus what ``source`` needs (AWS routes the call to the
+        source's models), and the request format is the source's.
+        """
+        cls._check_arn(arn, "arn", ModelKind.APPLICATION_PROFILE)
+        require(
+            isinstance(source, BedrockModel)
+            and source.kind in (ModelKind.FOUNDATION_MODEL, ModelKind.CROSS_REGION_PROFILE),
+            "source",
+            source,
+            "BedrockModel.foundation_model(...) or BedrockModel.cross_region_profile(...)",
+        )
+        return cls(
+            ModelKind.APPLICATION_PROFILE,
+            arn,
+            source.foundation_model_id,
+            source.family,
+            source.destination_regions,
+            source,
+        )
+
+    @classmethod
+    def provisioned(
+        cls, arn: str, *, foundation_model_id: str | None = None, family: ModelFamily | None = None
+    ) -> BedrockModel:
+        """Provisioned throughput, by its ``provisioned-model`` ARN.
+
+        Give ``foundation_model_id`` (the base model) or ``family`` so the request body can be
+        built; neither is needed when every step passes a raw ``body``.
+        """
+        cls._check_arn(arn, "arn", ModelKind.PROVISIONED)
+        if foundation_model_id is not None:
+            require(
+                bool(_MODEL_ID.match(foundation_model_id)),
+                "foundation_model_id",
+                foundation_model_id,
+                "a Bedrock model id like 'amazon.nova-pro-v1:0'",
+            )
+        require(
+            family is None or isinstance(family, ModelFamily),
+            "family",
+            family,
+            "a ModelFamily member or None",
+        )
+        derived = family_of(foundation_model_id) if foundation_model_id else None
+        return cls(ModelKind.PROVISIONED, arn, foundation_model_id, family or derived)
+
+    @classmethod
+    def of(cls, identifier: str | BedrockModel) -> BedrockModel:
+        """A model from a foundation-model id, a system profile id or a provisioned ARN."""
+        if isinstance(identifier, BedrockModel):
+            return identifier
+        if isinstance(identifier, str) and _split_profile_id(identifier):
+            return cls.cross_region_profile(identifier)
+        if isinstance(identifier, str) and ":provisioned-model/" in identifier:
+            return cls.provisioned(identifier)
+        if isinstance(identifier, str) and ":application-inference-profile/" in identifier:
+            raise invalid(
+                "model",
+                identifier,
+                "BedrockModel.application_profile(arn, source=...) for an application profile,"
+                " so that the models it routes to can be granted",
+            )
+        return cls.foundation_model(identifier)
+
+    @staticmethod
+    def _check_arn(arn: str, argument: str, kind: ModelKind) -> None:
+        if isinstance(arn, str) and cdk.Token.is_unresolved(arn):
+            return  # e.g. CfnApplicationInferenceProfile.attr_inference_profile_arn
+        match = _ARN.match(arn) if isinstance(arn, str) else None
+        require(
+            match is not None and match["kind"] == kind.value,
+            argument,
+            arn,
+            f"an ARN like 'arn:aws:bedrock:us-east-1:123456789012:{kind.value}/abc123'",
+        )
+
+    # -- what to invoke and grant ----------------------------------------------------------
+    @property
+    def geography(self) -> str | None:
+        """The profile prefix (``us``, ``eu``, ``global``...) of a system profile."""
+        parts = _split_profile_id(self.identifier)
+        return parts[0] if parts else None
+
+    def invoke_arn(self, scope: IConstruct) -> str:
+        """The ARN to pass as ``ModelId``; partition, region and account follow the stack."""
+        stack = cdk.Stack.of(scope)
+        if self.kind is ModelKind.FOUNDATION_MODEL:
+            return _foundation_model_arn(stack.partition, stack.region, self.identifier)
+        if self.kind is ModelKind.CROSS_REGION_PROFILE:
+            self._check_stack_region(stack)
+            return (
+                f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}"
+                f":inference-profile/{self.identifier}"
+            )
+        return self.identifier
+
+    def policy_statements(
+        self, scope: IConstruct, actions: Sequence[str] = (INVOKE_MODEL,)
+    ) -> list[iam.PolicyStatement]:
+        """Least-privilege statements to call this model with ``actions``.
+
+        A profile's foundation-model grants are conditioned on ``bedrock:InferenceProfileArn``
+        (AWS docs, "Geographic cross-Region inference"), so they only work through the profile.
+        """
+        stack = cdk.Stack.of(scope)
+        entry = self.invoke_arn(scope)
+        statements = [iam.PolicyStatement(actions=list(actions), resources=[entry])]
+        routed = self._routed_model_arns(stack)
+        if routed:
+            statements.append(
+                iam.PolicyStatement(
+                    actions=list(actions),
+                    resources=routed,
+                    conditions={"StringEquals": {"bedrock:InferenceProfileArn": entry}},
+                )
+            )
+        return statements
+
+    def _routed_model_arns(self, stack: cdk.Stack) -> list[str]:
+        """Foundation-model ARNs a profile routes to (none for models and provisioned)."""
+        if self.kind is ModelKind.CROSS_REGION_PROFILE:
+            profile: BedrockModel | None = self
+        elif self.kind is ModelKind.APPLICATION_PROFILE:
+            profile = self.source
+        else:
+            return []
+        if profile is None or self.foundation_model_id is None:
+            return []
+        if profile.kind is ModelKind.FOUNDATION_MODEL:
+            # An application profile copied from a model in its own region.
+            return [_foundation_model_arn(stack.partition, stack.region, self.foundation_model_id)]
+        if profile.kind is not ModelKind.CROSS_REGION_PROFILE:
+            return []
+        # AWS requires the model in the source region and in every destination region; a
+        # global profile's destinations are granted by the region-less ARN (AWS docs, "Global
+        # cross-Region inference").
+        regions = [stack.region, *profile.destination_regions]
+        if profile.geography in REGIONLESS_PREFIXES:
+            regions.append("")
+        arns = [_foundation_model_arn(stack.partition, r, self.foundation_model_id) for r in regions]
+        return list(dict.fromkeys(arns))
+
+    def _check_stack_region(self, stack: cdk.Stack) -> None:
+        region = stack.region
+        if cdk.Token.is_unresolved(region) or self.geography in REGIONLESS_PREFIXES:
+            return
+        allowed = DESTINATION_REGIONS.get(self.geography or "", ())
+        require(
+            region in allowed,
+            "profile_id",
+            self.identifier,
+            f"a profile of the stack's geography: {self.geography}. profiles are called from "
+            f"{', '.join(allowed)}, but the stack deploys to {region}",
+        )
+
+
+def _foundation_model_arn(partition: str, region: str, model_id: str) -> str:
+    return f"arn:{partition}:bedrock:{region}::foundation-model/{model_id}"
+
+
+ModelLike = str | BedrockModel
+"""Anything :meth:`BedrockModel.of` accepts."""

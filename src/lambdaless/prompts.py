@@ -1,0 +1,294 @@
+"""Per-family request bodies and one uniform answer for every family.
+
+Text values are either literals or JSONata expressions written the way ASL writes them, as a
+whole string ``"{% ... %}"`` (e.g. ``"{% $states.input.document %}"``). The uniform answer is::
+
+    {"text": str, "stopReason": str, "usage": {"inputTokens": int, "outputTokens": int}}
+
+``stopReason`` speaks the Converse API's vocabulary (``end_turn``, ``max_tokens``,
+``stop_sequence``, ``content_filtered``, ...) whatever the family, so a Choice on it works for any
+model. Request and response fields: AWS docs, "Inference request parameters and response fields
+for foundation models" (one page per provider).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from lambdaless._errors import invalid, require
+from lambdaless.models import ModelFamily
+
+ANTHROPIC_VERSION = "bedrock-2023-05-31"
+NOVA_SCHEMA = "messages-v1"
+
+
+def is_expression(value: object) -> bool:
+    """Whether ``value`` is a JSONata expression string ``{% ... %}``."""
+    return isinstance(value, str) and value.startswith("{%") and value.endswith("%}")
+
+
+def concat(*parts: str) -> str:
+    """Join literal and expression text; stays a literal when every part is one."""
+    if not any(is_expression(p) for p in parts):
+        return "".join(parts)
+    terms = [f"({p[2:-2].strip()})" if is_expression(p) else json.dumps(p) for p in parts if p]
+    return "{% " + " & ".join(terms) + " %}"
+
+
+@dataclass(frozen=True)
+class Inference:
+    """Inference parameters shared by every family.
+
+    Args:
+        max_tokens: the most tokens the model may generate (default 1024).
+        temperature: randomness from 0 to 1; ``None`` keeps the model's default.
+        top_p: nucleus-sampling mass from 0 to 1; ``None`` keeps the model's default.
+        stop_sequences: texts that end generation; none by default.
+    """
+
+    max_tokens: int = 1024
+    temperature: float | None = None
+    top_p: float | None = None
+    stop_sequences: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "stop_sequences", tuple(self.stop_sequences))
+        require(
+            isinstance(self.max_tokens, int)
+            and not isinstance(self.max_tokens, bool)
+            and 1 <= self.max_tokens <= 1_000_000,
+            "max_tokens",
+            self.max_tokens,
+            "an integer from 1 to 1000000",
+        )
+        for name in ("temperature", "top_p"):
+            value = getattr(self, name)
+            require(
+                value is None
+                or (isinstance(value, int | float) and not isinstance(value, bool)
+                    and 0.0 <= value <= 1.0),
+                name,
+                value,
+                "None or a number from 0.0 to 1.0",
+            )
+        require(
+            all(isinstance(s, str) and s for s in self.stop_sequences),
+            "stop_sequences",
+            list(self.stop_sequences),
+            "non-empty strings",
+        )
+
+
+def _drop_none(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None and v != []}
+
+
+def request_body(
+    family: ModelFamily, *, prompt: str, system: str | None, inference: Inference
+) -> dict[str, Any]:
+    """The native InvokeModel body of ``family`` for one user prompt."""
+    stops = list(inference.stop_sequences)
+    t, p, n = inference.temperature, inference.top_p, inference.max_tokens
+    if family is ModelFamily.ANTHROPIC:
+        return _drop_none({
+            "anthropic_version": ANTHROPIC_VERSION,
+            "max_tokens": n,
+            "system": system,
+            "messages": [{"role": "user", "content": [{"type": "text", "text": prompt}]}],
+            "temperature": t,
+            "top_p": p,
+            "stop_sequences": stops,
+        })
+    if family is ModelFamily.NOVA:
+        return _drop_none({
+            "schemaVersion": NOVA_SCHEMA,
+            "system": [{"text": system}] if system is not None else None,
+            "messages": [{"role": "user", "content": [{"text": prompt}]}],
+            "inferenceConfig": _drop_none(
+                {"maxTokens": n, "temperature": t, "topP": p, "stopSequences": stops}
+            ),
+        })
+    if family is ModelFamily.TITAN:  # no system field: it leads the prompt
+        text = concat(system, "\n\n", prompt) if system is not None else prompt
+        return {
+            "inputText": text,
+            "textGenerationConfig": _drop_none(
+                {"maxTokenCount": n, "temperature": t, "topP": p, "stopSequences": stops}
+            ),
+        }
+    if family is ModelFamily.LLAMA:
+        if stops:
+            raise invalid("stop_sequences", stops, "none: Meta Llama takes no stop sequences")
+        header = "<|start_header_id|>{}<|end_header_id|>\n\n"
+        parts = ["<|begin_of_text|>"]
+        if system is not None:
+            parts += [header.format("system"), system, "<|eot_id|>"]
+        parts += [header.format("user"), prompt, "<|eot_id|>", header.format("assistant")]
+        return _drop_none(
+            {"prompt": concat(*parts), "max_gen_len": n, "temperature": t, "top_p": p}
+        )
+    if family is ModelFamily.MISTRAL:
+        lead = [system, "\n\n"] if system is not None else []
+        return _drop_none({
+            "prompt": concat("<s>[INST] ", *lead, prompt, " [/INST]"),
+            "max_tokens": n,
+            "temperature": t,
+            "top_p": p,
+            "stop": stops,
+        })
+    if family is ModelFamily.COHERE:
+        return _drop_none({
+            "message": prompt,
+            "preamble": system,
+            "max_tokens": n,
+            "temperature": t,
+            "p": p,
+            "stop_sequences": stops,
+        })
+    messages = [{"role": "system", "content": system}] if system is not None else []
+    return _drop_none({
+        "messages": [*messages, {"role": "user", "content": prompt}],
+        "max_tokens": n,
+        "temperature": t,
+        "top_p": p,
+        "stop": stops,
+    })
+
+
+# Per family: JSONata paths (relative to the response body $b) of the answer text, the stop
+# reason, and the input and output token counts, plus the stop-reason translation to Converse's
+# vocabulary. Mistral's text-completion body carries no token counts.
+@dataclass(frozen=True)
+class _Answer:
+    text: str
+    stop: str
+    input_tokens: str
+    output_tokens: str
+    stop_reasons: Mapping[str, str] = field(default_factory=dict)
+
+
+_OPENAI_STOPS = {"stop": "end_turn", "length": "max_tokens", "content_filter": "content_filtered"}
+_ANSWERS: Mapping[ModelFamily, _Answer] = {
+    ModelFamily.ANTHROPIC: _Answer(
+        "$join($b.content[type='text'].text, '')",
+        "$b.stop_reason",
+        "$b.usage.input_tokens",
+        "$b.usage.output_tokens",
+    ),
+    ModelFamily.NOVA: _Answer(
+        "$join($b.output.message.content.text, '')",
+        "$b.stopReason",
+        "$b.usage.inputTokens",
+        "$b.usage.outputTokens",
+    ),
+    ModelFamily.TITAN: _Answer(
+        "$b.results[0].outputText",
+        "$b.results[0].completionReason",
+        "$b.inputTextTokenCount",
+        "$b.results[0].tokenCount",
+        {
+            "FINISH": "end_turn",
+            "LENGTH": "max_tokens",
+            "STOP_CRITERIA_MET": "stop_sequence",
+            "CONTENT_FILTERED": "content_filtered",
+        },
+    ),
+    ModelFamily.LLAMA: _Answer(
+        "$b.generation",
+        "$b.stop_reason",
+        "$b.prompt_token_count",
+        "$b.generation_token_count",
+        {"stop": "end_turn", "length": "max_tokens"},
+    ),
+    ModelFamily.MISTRAL: _Answer(
+        "$b.outputs[0].text",
+        "$b.outputs[0].stop_reason",
+        "null",
+        "null",
+        {"stop": "end_turn", "length": "max_tokens"},
+    ),
+    ModelFamily.COHERE: _Answer(
+        "$b.text",
+        "$b.finish_reason",
+        "$b.meta.billed_units.input_tokens",
+        "$b.meta.billed_units.output_tokens",
+        {
+            "COMPLETE": "end_turn",
+            "MAX_TOKENS": "max_tokens",
+            "STOP_SEQUENCE": "stop_sequence",
+            "ERROR_TOXIC": "content_filtered",
+        },
+    ),
+    ModelFamily.CHAT: _Answer(
+        "$b.choices[0].message.content",
+        "($c := $b.choices[0]; $exists($c.finish_reason) ? $c.finish_reason : $c.stop_reason)",
+        "$b.usage.prompt_tokens",
+        "$b.usage.completion_tokens",
+        _OPENAI_STOPS,
+    ),
+}
+
+# Converse returns the SDK's shapes, capitalized by the Step Functions SDK integration, and
+# already speaks the uniform stop-reason vocabulary.
+_CONVERSE = _Answer(
+    "$join($b.Output.Message.Content.Text, '')",
+    "$b.StopReason",
+    "$b.Usage.InputTokens",
+    "$b.Usage.OutputTokens",
+)
+
+
+def _uniform(answer: _Answer, body: str) -> str:
+    stop = answer.stop
+    if answer.stop_reasons:
+        table = json.dumps(dict(answer.stop_reasons), separators=(",", ":"))
+        stop = f"($r := {stop}; $m := $lookup({table}, $r); $exists($m) ? $m : $r)"
+    return (
+        f"{{% ($b := {body}; {{'text': {answer.text}, 'stopReason': {stop}, "
+        f"'usage': {{'inputTokens': {answer.input_tokens}, "
+        f"'outputTokens': {answer.output_tokens}}}}}) %}}"
+    )
+
+
+def answer_expression(family: ModelFamily, body: str = "$states.result.Body") -> str:
+    """JSONata that turns an InvokeModel result of ``family`` into the uniform answer."""
+    return _uniform(_ANSWERS[family], body)
+
+
+def converse_answer_expression(result: str = "$states.result") -> str:
+    """JSONata that turns a Converse result into the uniform answer."""
+    return _uniform(_CONVERSE, result)
+
+
+def converse_arguments(
+    *, prompt: str, system: str | None, inference: Inference
+) -> dict[str, Any]:
+    """Converse's ``Messages``/``System``/``InferenceConfig``, capitalized as the SDK
+    integration expects."""
+    return _drop_none({
+        "Messages": [{"Role": "user", "Content": [{"Text": prompt}]}],
+        "System": [{"Text": system}] if system is not None else None,
+        "InferenceConfig": _drop_none({
+            "MaxTokens": inference.max_tokens,
+            "Temperature": inference.temperature,
+            "TopP": inference.top_p,
+            "StopSequences": list(inference.stop_sequences),
+        }),
+    })
+
+
+def check_text(argument: str, value: object) -> str:
+    """A prompt or system text: a non-empty literal or a ``{% %}`` expression."""
+    require(
+        isinstance(value, str) and value.strip() != "" and not (
+            value.lstrip().startswith("{%") != value.rstrip().endswith("%}")
+        ),
+        argument,
+        value,
+        "non-empty text, or a JSONata expression written as '{% ... %}'",
+    )
+    assert isinstance(value, str)
+    return value

@@ -1,0 +1,255 @@
+"""Retry policies: a frozen value, named presets, error-name tables and worst-case timing.
+
+Step Functions Retry fields (AWS docs, "Handling errors in Step Functions workflows"):
+``IntervalSeconds`` (default 1, at least 1), ``MaxAttempts`` (default 3; 0 never retries),
+``BackoffRate`` (default 2.0, at least 1.0), ``MaxDelaySeconds`` (caps each delay) and
+``JitterStrategy`` (``FULL`` draws each delay at random from [0, delay]; ``NONE``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_stepfunctions as sfn
+
+from lambdaless._errors import require
+
+# Bedrock InvokeModel errors as the optimized integration names them: the service's exception name
+# prefixed with "Bedrock." (AWS docs, "Invoke and customize Amazon Bedrock models with Step
+# Functions"). A bare "ThrottlingException" in ErrorEquals never matches.
+BEDROCK_TRANSIENT_ERRORS: tuple[str, ...] = (
+    "Bedrock.ThrottlingException",  # 429: requests or tokens per minute exceeded
+    "Bedrock.ModelNotReadyException",  # 429: model is being loaded
+    "Bedrock.ServiceUnavailableException",  # 503
+    "Bedrock.InternalServerException",  # 500
+)
+BEDROCK_TIMEOUT_ERRORS: tuple[str, ...] = ("Bedrock.ModelTimeoutException",)  # 408
+#: Never retried: retrying cannot change the outcome. Route them to a handler instead.
+BEDROCK_PERMANENT_ERRORS: tuple[str, ...] = (
+    "Bedrock.ValidationException",
+    "Bedrock.AccessDeniedException",
+    "Bedrock.ResourceNotFoundException",
+    "Bedrock.ModelErrorException",  # 424
+    "Bedrock.ServiceQuotaExceededException",
+)
+
+# AWS SDK integrations name errors "<ServiceName>.<Exception>" with the SDK's service name
+# (AWS docs, "Handling errors in Step Functions workflows"): bedrock-runtime is "BedrockRuntime".
+CONVERSE_TRANSIENT_ERRORS: tuple[str, ...] = tuple(
+    e.replace("Bedrock.", "BedrockRuntime.") for e in BEDROCK_TRANSIENT_ERRORS
+)
+CONVERSE_TIMEOUT_ERRORS: tuple[str, ...] = ("BedrockRuntime.ModelTimeoutException",)
+CONVERSE_PERMANENT_ERRORS: tuple[str, ...] = tuple(
+    e.replace("Bedrock.", "BedrockRuntime.") for e in BEDROCK_PERMANENT_ERRORS
+)
+
+# The HTTP Task fails a non-2xx response as "States.Http.StatusCode.<code>" and a connection
+# failure or its ~60 s timeout as "States.Http.Socket" (AWS docs, "Call HTTPS APIs in Step
+# Functions workflows"). 408 and 429 are the only 4xx codes worth repeating.
+HTTP_TRANSIENT_ERRORS: tuple[str, ...] = (
+    "States.Http.StatusCode.408",
+    "States.Http.StatusCode.429",
+    "States.Http.StatusCode.502",
+    "States.Http.StatusCode.503",
+    "States.Http.StatusCode.504",
+    "States.Http.Socket",
+)
+
+RESERVED_ALL = "States.ALL"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """One ASL retrier as a value: which errors, and how long to wait between attempts.
+
+    Args:
+        errors: the ``ErrorEquals`` names, e.g. ``("Bedrock.ThrottlingException",)``.
+        interval_seconds: delay before the first retry (ASL default 1; at least 1).
+        max_attempts: retries after the first try (ASL default 3; 0 means never retry).
+        backoff_rate: factor applied to the delay after each retry (ASL default 2.0; >= 1).
+        max_delay_seconds: cap on any single delay; ``None`` leaves delays uncapped.
+        full_jitter: draw each delay at random from [0, delay] (``JitterStrategy: FULL``), which
+            spreads out the retries of many executions throttled at the same moment.
+    """
+
+    errors: tuple[str, ...]
+    interval_seconds: int = 1
+    max_attempts: int = 3
+    backoff_rate: float = 2.0
+    max_delay_seconds: int | None = None
+    full_jitter: bool = False
+
+    def __post_init__(self) -> None:
+        errors = tuple(self.errors)
+        object.__setattr__(self, "errors", errors)
+        require(
+            len(errors) > 0 and all(isinstance(e, str) and e for e in errors),
+            "errors",
+            errors,
+            "at least one non-empty error name",
+        )
+        require(
+            RESERVED_ALL not in errors or len(errors) == 1,
+            "errors",
+            errors,
+            f"{RESERVED_ALL} alone, never beside other names",
+        )
+        require(
+            isinstance(self.interval_seconds, int) and 1 <= self.interval_seconds <= 99_999_999,
+            "interval_seconds",
+            self.interval_seconds,
+            "an integer from 1 to 99999999",
+        )
+        require(
+            isinstance(self.max_attempts, int) and 0 <= self.max_attempts <= 99_999_999,
+            "max_attempts",
+            self.max_attempts,
+            "an integer from 0 to 99999999",
+        )
+        require(
+            isinstance(self.backoff_rate, int | float) and 1.0 <= self.backoff_rate <= 1e8,
+            "backoff_rate",
+            self.backoff_rate,
+            "a number from 1.0 up",
+        )
+        require(
+            self.max_delay_seconds is None
+            or (isinstance(self.max_delay_seconds, int) and 1 <= self.max_delay_seconds <= 31_622_400),
+            "max_delay_seconds",
+            self.max_delay_seconds,
+            "None or an integer from 1 to 31622400",
+        )
+
+    # -- presets ---------------------------------------------------------------------------
+    @classmethod
+    def bedrock_transient(cls) -> RetryPolicy:
+        """Throttling, model-not-ready, 500 and 503 from ``bedrock:invokeModel``.
+
+        Six retries from 2 s doubling, capped at 60 s, with full jitter: up to 2+4+8+16+32+60
+        = 122 s of waiting, long enough to ride out a tokens-per-minute window.
+        """
+        return cls(
+            errors=BEDROCK_TRANSIENT_ERRORS,
+            interval_seconds=2,
+            max_attempts=6,
+            backoff_rate=2.0,
+            max_delay_seconds=60,
+            full_jitter=True,
+        )
+
+    @classmethod
+    def bedrock_model_timeout(cls) -> RetryPolicy:
+        """``ModelTimeoutException``: each try already waited long, so retry twice, briefly."""
+        return cls(
+            errors=BEDROCK_TIMEOUT_ERRORS,
+            interval_seconds=5,
+            max_attempts=2,
+            backoff_rate=2.0,
+            max_delay_seconds=10,
+            full_jitter=True,
+        )
+
+    @classmethod
+    def converse_transient(cls) -> RetryPolicy:
+        """:meth:`bedrock_transient` under the SDK integration's ``BedrockRuntime.`` names."""
+        return dataclasses.replace(cls.bedrock_transient(), errors=CONVERSE_TRANSIENT_ERRORS)
+
+    @classmethod
+    def converse_model_timeout(cls) -> RetryPolicy:
+        """:meth:`bedrock_model_timeout` under the SDK integration's ``BedrockRuntime.`` names."""
+        return dataclasses.replace(cls.bedrock_model_timeout(), errors=CONVERSE_TIMEOUT_ERRORS)
+
+    @classmethod
+    def http_transient(cls) -> RetryPolicy:
+        """408, 429, 502, 503, 504 and socket errors of the HTTP Task; no other 4xx."""
+        return cls(
+            errors=HTTP_TRANSIENT_ERRORS,
+            interval_seconds=2,
+            max_attempts=5,
+            backoff_rate=2.0,
+            max_delay_seconds=30,
+            full_jitter=True,
+        )
+
+    def with_(self, **changes: Any) -> RetryPolicy:
+        """A copy with some fields changed, validated like the original."""
+        return dataclasses.replace(self, **changes)
+
+    # -- timing ----------------------------------------------------------------------------
+    def delays(self) -> list[float]:
+        """The longest delay before each retry; full jitter only ever shortens them."""
+        return retry_delays(self.to_asl())
+
+    def worst_case_wait_seconds(self) -> float:
+        """Total time spent waiting between attempts when every retry is used."""
+        return sum(self.delays())
+
+    # -- rendering -------------------------------------------------------------------------
+    def to_asl(self) -> dict[str, Any]:
+        """The ASL retrier object."""
+        retrier: dict[str, Any] = {
+            "ErrorEquals": list(self.errors),
+            "IntervalSeconds": self.interval_seconds,
+            "MaxAttempts": self.max_attempts,
+            "BackoffRate": self.backoff_rate,
+        }
+        if self.max_delay_seconds is not None:
+            retrier["MaxDelaySeconds"] = self.max_delay_seconds
+        if self.full_jitter:
+            retrier["JitterStrategy"] = "FULL"
+        return retrier
+
+    def to_retry_props(self) -> sfn.RetryProps:
+        """The same retrier for aws-cdk-lib's ``add_retry``."""
+        return sfn.RetryProps(
+            errors=list(self.errors),
+            interval=cdk.Duration.seconds(self.interval_seconds),
+            max_attempts=self.max_attempts,
+            backoff_rate=self.backoff_rate,
+            max_delay=(
+                cdk.Duration.seconds(self.max_delay_seconds)
+                if self.max_delay_seconds is not None
+                else None
+            ),
+            jitter_strategy=sfn.JitterType.FULL if self.full_jitter else None,
+        )
+
+    def apply_to(self, state: Any) -> None:
+        """Add this retrier to a CDK state that has ``add_retry`` (every Task, Map, Parallel)."""
+        props = self.to_retry_props()
+        state.add_retry(
+            errors=props.errors,
+            interval=props.interval,
+            max_attempts=props.max_attempts,
+            backoff_rate=props.backoff_rate,
+            max_delay=props.max_delay,
+            jitter_strategy=props.jitter_strategy,
+        )
+
+
+def retry_delays(retrier: Mapping[str, Any]) -> list[float]:
+    """Longest delay before each retry of an ASL retrier, with the ASL defaults filled in."""
+    interval = float(retrier.get("IntervalSeconds", 1))
+    rate = float(retrier.get("BackoffRate", 2.0))
+    cap = retrier.get("MaxDelaySeconds")
+    delays = [interval * rate**attempt for attempt in range(int(retrier.get("MaxAttempts", 3)))]
+    return [min(d, float(cap)) if cap is not None else d for d in delays]
+
+
+def worst_case_seconds(retriers: Iterable[Mapping[str, Any]]) -> tuple[float, int]:
+    """Worst-case (seconds waiting between attempts, number of attempts) of one state.
+
+    Every retrier can be exhausted in turn (each counts its own attempts), so the worst case
+    adds them all up; attempts include the first try.
+    """
+    wait = 0.0
+    attempts = 1
+    for retrier in retriers:
+        delays = retry_delays(retrier)
+        wait += sum(delays)
+        attempts += len(delays)
+    return wait, attempts

@@ -1,0 +1,321 @@
+"""Bedrock steps: ``InvokeBedrock`` (the optimized ``bedrock:invokeModel`` integration) and
+``Converse`` (the ``aws-sdk:bedrockruntime:converse`` SDK integration).
+
+Both return the uniform answer of :mod:`lambdaless.prompts`, extracted by the Task's own
+``Output`` (no Pass state), and retry transient errors with :class:`RetryPolicy` presets.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from lambdaless._errors import invalid, require
+from lambdaless.models import BedrockModel, ModelLike
+from lambdaless.prompts import (
+    Inference,
+    answer_expression,
+    check_text,
+    converse_answer_expression,
+    converse_arguments,
+    is_expression,
+    request_body,
+)
+from lambdaless.retry import (
+    BEDROCK_PERMANENT_ERRORS,
+    BEDROCK_TRANSIENT_ERRORS,
+    CONVERSE_PERMANENT_ERRORS,
+    CONVERSE_TRANSIENT_ERRORS,
+    RetryPolicy,
+)
+from lambdaless.steps._task import DirectTask, check_variable_name
+
+# AWS docs, "Invoke and customize Amazon Bedrock models with Step Functions".
+INVOKE_MODEL_RESOURCE = "arn:{partition}:states:::bedrock:invokeModel"
+# AWS SDK integrations: arn:aws:states:::aws-sdk:<service>:<action>; Bedrock checks
+# bedrock:InvokeModel for Converse (AWS docs, "Carry out a conversation with the Converse API
+# operations"), not the "bedrockruntime:converse" aws-cdk-lib's CallAwsService would derive.
+CONVERSE_RESOURCE = "arn:{partition}:states:::aws-sdk:bedrockruntime:converse"
+#: Bedrock's limit for an inline request body; larger inputs go through S3 (``input_s3_uri``).
+MAX_BODY_BYTES = 262_144
+
+_S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.+)$")
+_GUARDRAIL = re.compile(
+    r"^([a-z0-9]{12}|arn:aws(-[a-z]+)*:bedrock:[a-z0-9-]+:\d{12}:guardrail/[a-z0-9]{12})$"
+)
+_GUARDRAIL_VERSION = re.compile(r"^(DRAFT|[1-9][0-9]{0,7})$")
+
+
+def _partition(scope: Construct) -> str:
+    return cdk.Stack.of(scope).partition
+
+
+def _uniform_options(
+    *, prompt: str | None, system: str | None, inference: Inference, assign_result_to: str | None
+) -> None:
+    if prompt is not None:
+        check_text("prompt", prompt)
+    if system is not None:
+        check_text("system", system)
+    require(
+        isinstance(inference, Inference), "inference", inference, "a lambdaless.Inference value"
+    )
+    check_variable_name("assign_result_to", assign_result_to)
+
+
+def _assign(assign_result_to: str | None, expression: str) -> dict[str, Any] | None:
+    return {assign_result_to: expression} if assign_result_to else None
+
+
+class InvokeBedrock(DirectTask):
+    """Invoke a Bedrock model directly, with its family's native body and a uniform answer.
+
+    Output (unless ``output_s3_uri`` is set)::
+
+        {"text": "...", "stopReason": "end_turn", "usage": {"inputTokens": 12, "outputTokens": 80}}
+
+    Errors are named ``Bedrock.<Exception>``; :attr:`TRANSIENT_ERRORS` are retried by default and
+    :attr:`PERMANENT_ERRORS` are not: route them with ``add_catch(handler,
+    errors=InvokeBedrock.PERMANENT_ERRORS)``; the handler receives ``{"Error", "Cause"}``.
+    """
+
+    TRANSIENT_ERRORS = list(BEDROCK_TRANSIENT_ERRORS)
+    PERMANENT_ERRORS = list(BEDROCK_PERMANENT_ERRORS)
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        model: ModelLike,
+        prompt: str | None = None,
+        system: str | None = None,
+        inference: Inference | None = None,
+        body: Mapping[str, Any] | str | None = None,
+        input_s3_uri: str | None = None,
+        output_s3_uri: str | None = None,
+        s3_bucket: s3.IBucket | None = None,
+        guardrail_id: str | None = None,
+        guardrail_version: str | None = None,
+        timeout: cdk.Duration | None = None,
+        retry: Sequence[RetryPolicy] | None = None,
+        assign_result_to: str | None = None,
+        comment: str | None = None,
+    ) -> None:
+        """
+        Args:
+            model: a :class:`BedrockModel`, or any id :meth:`BedrockModel.of` accepts.
+            prompt: the user message: literal text or a JSONata expression ``"{% ... %}"`` over
+                ``$states.input`` and variables. Required unless ``body`` or ``input_s3_uri``.
+            system: an optional system prompt (literal or expression).
+            inference: max tokens (default 1024), temperature, top-p and stop sequences; by
+                default ``Inference()``.
+            body: a raw request body (a dict, or one JSONata expression), sent as is: the escape
+                hatch for models or options lambdaless does not model. The answer is then the raw
+                ``Body`` unless the model's family is known.
+            input_s3_uri: read the request body from S3 instead (for bodies over 256 KiB).
+            output_s3_uri: write the response body to S3; the step's output is then
+                ``{"outputS3Uri": ...}``.
+            s3_bucket: the bucket of an S3 URI given as an expression, to scope IAM to it;
+                literal ``s3://`` URIs are scoped to their exact object without it.
+            guardrail_id: a guardrail id or ARN to apply; needs ``guardrail_version``.
+            guardrail_version: ``DRAFT`` or a version number.
+            timeout: the Task's TimeoutSeconds; by default none, so Bedrock's own
+                ``ModelTimeoutException`` bounds a call.
+            retry: retriers; by default ``RetryPolicy.bedrock_transient()`` and
+                ``RetryPolicy.bedrock_model_timeout()``. Pass ``[]`` for none.
+            assign_result_to: also store the uniform answer in this JSONata variable, for
+                later states (``$name.text``).
+            comment: the state's Comment.
+        """
+        bedrock_model = BedrockModel.of(model)
+        inference = inference if inference is not None else Inference()
+        _uniform_options(
+            prompt=prompt, system=system, inference=inference, assign_result_to=assign_result_to
+        )
+        sources = {"prompt": prompt, "body": body, "input_s3_uri": input_s3_uri}
+        given = {name: value for name, value in sources.items() if value is not None}
+        if len(given) != 1:
+            raise invalid("prompt/body/input_s3_uri", given, "exactly one of the three")
+        if system is not None and prompt is None:
+            raise invalid("system", system, "None unless prompt is given (body is sent as is)")
+        family = bedrock_model.family
+        if prompt is not None and family is None:
+            raise invalid(
+                "model",
+                bedrock_model.identifier,
+                "a model of a known family (Anthropic, Amazon Nova, Amazon Titan Text, Meta Llama 3,"
+                " Mistral, Cohere Command R, AI21 Jamba, OpenAI gpt-oss) - or pass body= instead",
+            )
+        if (guardrail_id is None) != (guardrail_version is None):
+            raise invalid(
+                "guardrail_id/guardrail_version",
+                (guardrail_id, guardrail_version),
+                "both or neither",
+            )
+        if guardrail_id is not None:
+            require(
+                isinstance(guardrail_id, str) and bool(_GUARDRAIL.match(guardrail_id)),
+                "guardrail_id",
+                guardrail_id,
+                "a 12-character guardrail id or a guardrail ARN",
+            )
+            require(
+                isinstance(guardrail_version, str) and bool(_GUARDRAIL_VERSION.match(guardrail_version)),
+                "guardrail_version",
+                guardrail_version,
+                "'DRAFT' or a version number like '1'",
+            )
+
+        arguments: dict[str, Any] = {"ModelId": bedrock_model.invoke_arn(scope)}
+        if prompt is not None:
+            assert family is not None
+            arguments["Body"] = request_body(
+                family, prompt=prompt, system=system, inference=inference
+            )
+        elif body is not None:
+            require(
+                isinstance(body, Mapping) or is_expression(body),
+                "body",
+                body,
+                "a dict, or a JSONata expression '{% ... %}'",
+            )
+            arguments["Body"] = dict(body) if isinstance(body, Mapping) else body
+        statements = bedrock_model.policy_statements(scope)
+        if input_s3_uri is not None:
+            arguments["Input"] = {"S3Uri": input_s3_uri}
+            statements.append(_s3_statement(scope, "input_s3_uri", input_s3_uri, s3_bucket, "s3:GetObject"))
+        if output_s3_uri is not None:
+            arguments["Output"] = {"S3Uri": output_s3_uri}
+            statements.append(_s3_statement(scope, "output_s3_uri", output_s3_uri, s3_bucket, "s3:PutObject"))
+        if guardrail_id is not None:
+            arguments["GuardrailIdentifier"] = guardrail_id
+            arguments["GuardrailVersion"] = guardrail_version
+            statements.append(
+                iam.PolicyStatement(
+                    actions=["bedrock:ApplyGuardrail"],
+                    resources=[_guardrail_arn(scope, guardrail_id)],
+                )
+            )
+
+        if output_s3_uri is not None:
+            output = {"outputS3Uri": output_s3_uri}
+        elif family is not None:
+            output = answer_expression(family)
+        else:
+            output = "{% $states.result.Body %}"
+        self.model = bedrock_model
+        super().__init__(
+            scope,
+            id,
+            resource=INVOKE_MODEL_RESOURCE.format(partition=_partition(scope)),
+            arguments=arguments,
+            output=output,
+            policy_statements=statements,
+            retries=(
+                retry
+                if retry is not None
+                else [RetryPolicy.bedrock_transient(), RetryPolicy.bedrock_model_timeout()]
+            ),
+            timeout=timeout,
+            assign=_assign(assign_result_to, output if isinstance(output, str) else "{% $states.result %}"),
+            comment=comment,
+        )
+
+
+class Converse(DirectTask):
+    """Call any Bedrock chat model through the Converse API, with the uniform answer.
+
+    Errors are named ``BedrockRuntime.<Exception>`` (the SDK integration's naming);
+    :attr:`TRANSIENT_ERRORS` are retried by default, :attr:`PERMANENT_ERRORS` are not.
+    """
+
+    TRANSIENT_ERRORS = list(CONVERSE_TRANSIENT_ERRORS)
+    PERMANENT_ERRORS = list(CONVERSE_PERMANENT_ERRORS)
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        model: ModelLike,
+        prompt: str,
+        system: str | None = None,
+        inference: Inference | None = None,
+        timeout: cdk.Duration | None = None,
+        retry: Sequence[RetryPolicy] | None = None,
+        assign_result_to: str | None = None,
+        comment: str | None = None,
+    ) -> None:
+        """
+        Args:
+            model: a :class:`BedrockModel` or id; any family Converse supports, known or not.
+            prompt: the user message (literal text or ``"{% ... %}"``).
+            system: an optional system prompt.
+            inference: max tokens (default 1024), temperature, top-p and stop sequences.
+            timeout: the Task's TimeoutSeconds; none by default.
+            retry: retriers; by default ``RetryPolicy.converse_transient()`` and
+                ``RetryPolicy.converse_model_timeout()``. Pass ``[]`` for none.
+            assign_result_to: also store the uniform answer in this JSONata variable.
+            comment: the state's Comment.
+        """
+        bedrock_model = BedrockModel.of(model)
+        inference = inference if inference is not None else Inference()
+        require(prompt is not None, "prompt", prompt, "text or a JSONata expression")
+        _uniform_options(
+            prompt=prompt, system=system, inference=inference, assign_result_to=assign_result_to
+        )
+        output = converse_answer_expression()
+        self.model = bedrock_model
+        super().__init__(
+            scope,
+            id,
+            resource=CONVERSE_RESOURCE.format(partition=_partition(scope)),
+            arguments={
+                "ModelId": bedrock_model.invoke_arn(scope),
+                **converse_arguments(prompt=prompt, system=system, inference=inference),
+            },
+            output=output,
+            policy_statements=bedrock_model.policy_statements(scope),
+            retries=(
+                retry
+                if retry is not None
+                else [RetryPolicy.converse_transient(), RetryPolicy.converse_model_timeout()]
+            ),
+            timeout=timeout,
+            assign=_assign(assign_result_to, output),
+            comment=comment,
+        )
+
+
+def _s3_statement(
+    scope: Construct, argument: str, uri: str, bucket: s3.IBucket | None, action: str
+) -> iam.PolicyStatement:
+    """``action`` on the exact object of a literal URI, or on ``bucket``'s objects."""
+    match = _S3_URI.match(uri) if isinstance(uri, str) else None
+    if match:
+        partition = _partition(scope)
+        return iam.PolicyStatement(
+            actions=[action],
+            resources=[f"arn:{partition}:s3:::{match['bucket']}/{match['key']}"],
+        )
+    if is_expression(uri) and bucket is not None:
+        return iam.PolicyStatement(actions=[action], resources=[bucket.arn_for_objects("*")])
+    raise invalid(
+        argument,
+        uri,
+        "'s3://bucket/key', or a JSONata expression together with s3_bucket= to scope IAM",
+    )
+
+
+def _guardrail_arn(scope: Construct, guardrail_id: str) -> str:
+    if guardrail_id.startswith("arn:"):
+        return guardrail_id
+    stack = cdk.Stack.of(scope)
+    return f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}:guardrail/{guardrail_id}"

@@ -1,0 +1,203 @@
+"""``Workflow``: a Step Functions state machine with the defaults a security review expects."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from lambdaless._errors import LambdalessError, invalid, require
+from lambdaless.analysis.asl import EXPRESS_MAX_SECONDS, retry_budgets
+from lambdaless.synthesized import resolve
+
+DEFAULT_STANDARD_TIMEOUT = cdk.Duration.hours(1)
+DEFAULT_EXPRESS_TIMEOUT = cdk.Duration.minutes(5)
+STANDARD_MAX_SECONDS = 365 * 24 * 3600  # one year (AWS docs, "Step Functions service quotas")
+
+
+class Workflow(Construct):
+    """A state machine over ``definition`` with secure, observable defaults.
+
+    * JSONata query language;
+    * CloudWatch Logs for every event, without execution data (prompts and answers are often
+      sensitive) unless ``include_execution_data=True``;
+    * X-Ray tracing;
+    * an optional customer-managed KMS key for the state machine and its logs;
+    * a timeout (one hour for Standard, five minutes for Express, by default);
+    * a retry budget check: a state whose retries cannot finish within the workflow's timeout
+      fails synth with the state's name and the numbers.
+
+    Attributes:
+        state_machine: the ``sfn.StateMachine``.
+        role: its IAM role, holding the least-privilege statements of every lambdaless step.
+        log_group: the log group executions are logged to.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        definition: sfn.IChainable,
+        express: bool = False,
+        timeout: cdk.Duration | None = None,
+        state_machine_name: str | None = None,
+        query_language: sfn.QueryLanguage = sfn.QueryLanguage.JSONATA,
+        include_execution_data: bool = False,
+        log_level: sfn.LogLevel = sfn.LogLevel.ALL,
+        log_group: logs.ILogGroup | None = None,
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+        tracing: bool = True,
+        encryption_key: kms.IKey | None = None,
+        comment: str | None = None,
+    ) -> None:
+        """
+        Args:
+            definition: the first state or chain of the workflow.
+            express: an Express workflow (at most five minutes, billed per request and
+                duration) instead of Standard (billed per state transition).
+            timeout: the execution timeout; by default one hour (Standard) or five minutes
+                (Express). Express allows at most five minutes, Standard one year.
+            state_machine_name: a physical name; CloudFormation generates one by default.
+            query_language: JSONata by default; JSONPath for older definitions (lambdaless
+                steps declare JSONata for themselves either way).
+            include_execution_data: log state inputs and outputs; off by default.
+            log_level: which events to log; ``ALL`` by default.
+            log_group: where to log; by default a new group kept ``log_retention``.
+            log_retention: retention of the default log group; one year by default.
+            tracing: X-Ray tracing; on by default.
+            encryption_key: a customer-managed KMS key for the execution data and the default
+                log group; AWS-owned keys by default.
+            comment: the definition's Comment.
+        """
+        super().__init__(scope, id)
+        require(
+            hasattr(definition, "start_state"),
+            "definition",
+            definition,
+            "a state, chain or fragment",
+        )
+        limit = EXPRESS_MAX_SECONDS if express else STANDARD_MAX_SECONDS
+        timeout = timeout or (DEFAULT_EXPRESS_TIMEOUT if express else DEFAULT_STANDARD_TIMEOUT)
+        require(isinstance(timeout, cdk.Duration), "timeout", timeout, "an aws_cdk.Duration")
+        if not 1 <= timeout.to_seconds() <= limit:
+            raise invalid(
+                "timeout",
+                f"{timeout.to_seconds():g} s",
+                f"from 1 to {limit} seconds for {'an Express' if express else 'a Standard'} workflow",
+            )
+        self.express = express
+        self.timeout = timeout
+        self.log_group = log_group or self._default_log_group(log_retention, encryption_key)
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            state_machine_type=(
+                sfn.StateMachineType.EXPRESS if express else sfn.StateMachineType.STANDARD
+            ),
+            state_machine_name=state_machine_name,
+            timeout=timeout,
+            query_language=query_language,
+            comment=comment,
+            tracing_enabled=tracing,
+            logs=sfn.LogOptions(
+                destination=self.log_group,
+                level=log_level,
+                include_execution_data=include_execution_data,
+            ),
+            encryption_configuration=(
+                sfn.CustomerManagedEncryptionConfiguration(encryption_key)
+                if encryption_key is not None
+                else None
+            ),
+        )
+        self.role: iam.IRole = self.state_machine.role
+        self._check_retry_budgets()
+
+    # -- defaults --------------------------------------------------------------------------
+    def _default_log_group(
+        self, retention: logs.RetentionDays, key: kms.IKey | None
+    ) -> logs.ILogGroup:
+        if isinstance(key, kms.Key):
+            # CloudWatch Logs must be allowed to use the key for this account's log groups
+            # (AWS docs, "Encrypt log data in CloudWatch Logs using AWS KMS").
+            stack = cdk.Stack.of(self)
+            key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+                    actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*",
+                             "kms:GenerateDataKey*", "kms:Describe*"],
+                    resources=["*"],
+                    conditions={
+                        "ArnLike": {
+                            "kms:EncryptionContext:aws:logs:arn": (
+                                f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:*"
+                            )
+                        }
+                    },
+                )
+            )
+        return logs.LogGroup(
+            self,
+            "Logs",
+            retention=retention,
+            encryption_key=key,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+
+    # -- checks ----------------------------------------------------------------------------
+    def definition(self) -> dict[str, Any]:
+        """The ASL as synthesized, with CloudFormation references as ``${...}`` placeholders."""
+        cfn = self.state_machine.node.default_child
+        assert isinstance(cfn, sfn.CfnStateMachine)
+        rendered = resolve(cdk.Stack.of(self).resolve(cfn.definition_string))
+        return dict(json.loads(rendered))
+
+    def _check_retry_budgets(self) -> None:
+        limit = self.timeout.to_seconds()
+        kind = "Express" if self.express else "Standard"
+        for budget in retry_budgets(self.definition()):
+            if budget.worst_case_seconds > limit:
+                raise LambdalessError(
+                    f"step {budget.state!r}: its retries can take {budget.describe()}, over the "
+                    f"{kind} workflow's timeout of {limit:g} s. Lower max_attempts or "
+                    "max_delay_seconds, shorten the step's timeout"
+                    + (", or use a Standard workflow." if self.express else ", or raise timeout.")
+                )
+
+    # -- metrics ---------------------------------------------------------------------------
+    def metric_failed(self) -> cloudwatch.Metric:
+        """Executions that failed."""
+        return self.state_machine.metric_failed()
+
+    def metric_timed_out(self) -> cloudwatch.Metric:
+        """Executions that timed out."""
+        return self.state_machine.metric_timed_out()
+
+    def metric_throttled(self) -> cloudwatch.Metric:
+        """StartExecution calls throttled by Step Functions."""
+        return self.state_machine.metric_throttled()
+
+    def metric_aborted(self) -> cloudwatch.Metric:
+        """Executions that were aborted."""
+        return self.state_machine.metric_aborted()
+
+    def metric_succeeded(self) -> cloudwatch.Metric:
+        """Executions that succeeded."""
+        return self.state_machine.metric_succeeded()
+
+    def metric_started(self) -> cloudwatch.Metric:
+        """Executions started."""
+        return self.state_machine.metric_started()
+
+    def metric_time(self) -> cloudwatch.Metric:
+        """Execution duration."""
+        return self.state_machine.metric_time()

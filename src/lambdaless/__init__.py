@@ -1,11 +1,35 @@
-"""lambdaless: Step Functions workflows that call Amazon Bedrock and HTTP APIs directly."""
+"""lambdaless: Step Functions workflows that call Amazon Bedrock and HTTP APIs directly.
 
-from lambdaless._errors import LambdalessError
-from lambdaless.models import BedrockModel, ModelFamily, ModelKind
-from lambdaless.prompts import Inference
-from lambdaless.retry import RetryPolicy
-from lambdaless.steps.bedrock import Converse, InvokeBedrock
-from lambdaless.workflow import Workflow
+The public API is re-exported here and imported on first use, so that the jsii-free layers
+(``lambdaless.analysis``, ``lambdaless.testing``, the ``lambdaless`` command) start without
+loading aws-cdk-lib's 2-second, 0.5 GB runtime.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lambdaless._errors import LambdalessError
+    from lambdaless.models import BedrockModel, ModelFamily, ModelKind
+    from lambdaless.prompts import Inference
+    from lambdaless.retry import RetryPolicy
+    from lambdaless.steps.bedrock import Converse, InvokeBedrock
+    from lambdaless.workflow import Workflow
+
+#: public name -> defining module
+_EXPORTS: dict[str, str] = {
+    "BedrockModel": "lambdaless.models",
+    "Converse": "lambdaless.steps.bedrock",
+    "Inference": "lambdaless.prompts",
+    "InvokeBedrock": "lambdaless.steps.bedrock",
+    "LambdalessError": "lambdaless._errors",
+    "ModelFamily": "lambdaless.models",
+    "ModelKind": "lambdaless.models",
+    "RetryPolicy": "lambdaless.retry",
+    "Workflow": "lambdaless.workflow",
+}
 
 __all__ = [
     "BedrockModel",
@@ -18,3 +42,9 @@ __all__ = [
     "RetryPolicy",
     "Workflow",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'lambdaless' has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

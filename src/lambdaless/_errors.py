@@ -1,4 +1,4 @@
-"""The one way bad input is reported: an error naming the argument, its value and what is allowed."""
+"""How bad input is reported: an error naming the argument, its value and what is allowed."""
 
 from __future__ import annotations
 

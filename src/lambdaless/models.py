@@ -303,7 +303,9 @@ class BedrockModel:
         regions = [stack.region, *profile.destination_regions]
         if profile.geography in REGIONLESS_PREFIXES:
             regions.append("")
-        arns = [_foundation_model_arn(stack.partition, r, self.foundation_model_id) for r in regions]
+        arns = [
+            _foundation_model_arn(stack.partition, r, self.foundation_model_id) for r in regions
+        ]
         return list(dict.fromkeys(arns))
 
     def _check_stack_region(self, stack: cdk.Stack) -> None:

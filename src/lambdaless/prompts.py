@@ -14,7 +14,7 @@ for foundation models" (one page per provider).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,8 +68,11 @@ class Inference:
             value = getattr(self, name)
             require(
                 value is None
-                or (isinstance(value, int | float) and not isinstance(value, bool)
-                    and 0.0 <= value <= 1.0),
+                or (
+                    isinstance(value, int | float)
+                    and not isinstance(value, bool)
+                    and 0.0 <= value <= 1.0
+                ),
                 name,
                 value,
                 "None or a number from 0.0 to 1.0",
@@ -93,24 +96,28 @@ def request_body(
     stops = list(inference.stop_sequences)
     t, p, n = inference.temperature, inference.top_p, inference.max_tokens
     if family is ModelFamily.ANTHROPIC:
-        return _drop_none({
-            "anthropic_version": ANTHROPIC_VERSION,
-            "max_tokens": n,
-            "system": system,
-            "messages": [{"role": "user", "content": [{"type": "text", "text": prompt}]}],
-            "temperature": t,
-            "top_p": p,
-            "stop_sequences": stops,
-        })
+        return _drop_none(
+            {
+                "anthropic_version": ANTHROPIC_VERSION,
+                "max_tokens": n,
+                "system": system,
+                "messages": [{"role": "user", "content": [{"type": "text", "text": prompt}]}],
+                "temperature": t,
+                "top_p": p,
+                "stop_sequences": stops,
+            }
+        )
     if family is ModelFamily.NOVA:
-        return _drop_none({
-            "schemaVersion": NOVA_SCHEMA,
-            "system": [{"text": system}] if system is not None else None,
-            "messages": [{"role": "user", "content": [{"text": prompt}]}],
-            "inferenceConfig": _drop_none(
-                {"maxTokens": n, "temperature": t, "topP": p, "stopSequences": stops}
-            ),
-        })
+        return _drop_none(
+            {
+                "schemaVersion": NOVA_SCHEMA,
+                "system": [{"text": system}] if system is not None else None,
+                "messages": [{"role": "user", "content": [{"text": prompt}]}],
+                "inferenceConfig": _drop_none(
+                    {"maxTokens": n, "temperature": t, "topP": p, "stopSequences": stops}
+                ),
+            }
+        )
     if family is ModelFamily.TITAN:  # no system field: it leads the prompt
         text = concat(system, "\n\n", prompt) if system is not None else prompt
         return {
@@ -132,30 +139,36 @@ def request_body(
         )
     if family is ModelFamily.MISTRAL:
         lead = [system, "\n\n"] if system is not None else []
-        return _drop_none({
-            "prompt": concat("<s>[INST] ", *lead, prompt, " [/INST]"),
+        return _drop_none(
+            {
+                "prompt": concat("<s>[INST] ", *lead, prompt, " [/INST]"),
+                "max_tokens": n,
+                "temperature": t,
+                "top_p": p,
+                "stop": stops,
+            }
+        )
+    if family is ModelFamily.COHERE:
+        return _drop_none(
+            {
+                "message": prompt,
+                "preamble": system,
+                "max_tokens": n,
+                "temperature": t,
+                "p": p,
+                "stop_sequences": stops,
+            }
+        )
+    messages = [{"role": "system", "content": system}] if system is not None else []
+    return _drop_none(
+        {
+            "messages": [*messages, {"role": "user", "content": prompt}],
             "max_tokens": n,
             "temperature": t,
             "top_p": p,
             "stop": stops,
-        })
-    if family is ModelFamily.COHERE:
-        return _drop_none({
-            "message": prompt,
-            "preamble": system,
-            "max_tokens": n,
-            "temperature": t,
-            "p": p,
-            "stop_sequences": stops,
-        })
-    messages = [{"role": "system", "content": system}] if system is not None else []
-    return _drop_none({
-        "messages": [*messages, {"role": "user", "content": prompt}],
-        "max_tokens": n,
-        "temperature": t,
-        "top_p": p,
-        "stop": stops,
-    })
+        }
+    )
 
 
 # Per family: JSONata paths (relative to the response body $b) of the answer text, the stop
@@ -263,29 +276,31 @@ def converse_answer_expression(result: str = "$states.result") -> str:
     return _uniform(_CONVERSE, result)
 
 
-def converse_arguments(
-    *, prompt: str, system: str | None, inference: Inference
-) -> dict[str, Any]:
+def converse_arguments(*, prompt: str, system: str | None, inference: Inference) -> dict[str, Any]:
     """Converse's ``Messages``/``System``/``InferenceConfig``, capitalized as the SDK
     integration expects."""
-    return _drop_none({
-        "Messages": [{"Role": "user", "Content": [{"Text": prompt}]}],
-        "System": [{"Text": system}] if system is not None else None,
-        "InferenceConfig": _drop_none({
-            "MaxTokens": inference.max_tokens,
-            "Temperature": inference.temperature,
-            "TopP": inference.top_p,
-            "StopSequences": list(inference.stop_sequences),
-        }),
-    })
+    return _drop_none(
+        {
+            "Messages": [{"Role": "user", "Content": [{"Text": prompt}]}],
+            "System": [{"Text": system}] if system is not None else None,
+            "InferenceConfig": _drop_none(
+                {
+                    "MaxTokens": inference.max_tokens,
+                    "Temperature": inference.temperature,
+                    "TopP": inference.top_p,
+                    "StopSequences": list(inference.stop_sequences),
+                }
+            ),
+        }
+    )
 
 
 def check_text(argument: str, value: object) -> str:
     """A prompt or system text: a non-empty literal or a ``{% %}`` expression."""
     require(
-        isinstance(value, str) and value.strip() != "" and not (
-            value.lstrip().startswith("{%") != value.rstrip().endswith("%}")
-        ),
+        isinstance(value, str)
+        and value.strip() != ""
+        and value.lstrip().startswith("{%") == value.rstrip().endswith("%}"),
         argument,
         value,
         "non-empty text, or a JSONata expression written as '{% ... %}'",

@@ -11,12 +11,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import aws_cdk as cdk
-from aws_cdk import aws_stepfunctions as sfn
+from typing import TYPE_CHECKING, Any
 
 from lambdaless._errors import require
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_stepfunctions as sfn
 
 # Bedrock InvokeModel errors as the optimized integration names them: the service's exception name
 # prefixed with "Bedrock." (AWS docs, "Invoke and customize Amazon Bedrock models with Step
@@ -118,7 +118,10 @@ class RetryPolicy:
         )
         require(
             self.max_delay_seconds is None
-            or (isinstance(self.max_delay_seconds, int) and 1 <= self.max_delay_seconds <= 31_622_400),
+            or (
+                isinstance(self.max_delay_seconds, int)
+                and 1 <= self.max_delay_seconds <= 31_622_400
+            ),
             "max_delay_seconds",
             self.max_delay_seconds,
             "None or an integer from 1 to 31622400",
@@ -205,6 +208,9 @@ class RetryPolicy:
 
     def to_retry_props(self) -> sfn.RetryProps:
         """The same retrier for aws-cdk-lib's ``add_retry``."""
+        import aws_cdk as cdk
+        from aws_cdk import aws_stepfunctions as sfn
+
         return sfn.RetryProps(
             errors=list(self.errors),
             interval=cdk.Duration.seconds(self.interval_seconds),

@@ -119,9 +119,7 @@ def templates_in(cdk_out: str | Path) -> dict[str, dict[str, Any]]:
     }
 
 
-def load(
-    source: Any, *, pseudo: Mapping[str, str] | None = None
-) -> list[SynthesizedStateMachine]:
+def load(source: Any, *, pseudo: Mapping[str, str] | None = None) -> list[SynthesizedStateMachine]:
     """State machines from a CDK ``Stack``, a template dict, a template file or a cdk.out folder."""
     if isinstance(source, Mapping):
         return state_machines(source, pseudo=pseudo)
@@ -134,8 +132,8 @@ def load(
             for name, template in templates_in(path).items()
             for machine in state_machines(template, stack=name, pseudo=pseudo)
         ]
-    from aws_cdk import Stack  # noqa: PLC0415 - jsii is loaded only for a live Stack
-    from aws_cdk.assertions import Template  # noqa: PLC0415
+    from aws_cdk import Stack
+    from aws_cdk.assertions import Template
 
     if isinstance(source, Stack):
         template = Template.from_stack(source).to_json()

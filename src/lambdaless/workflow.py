@@ -85,13 +85,14 @@ class Workflow(Construct):
             "a state, chain or fragment",
         )
         limit = EXPRESS_MAX_SECONDS if express else STANDARD_MAX_SECONDS
+        kind = "an Express" if express else "a Standard"
         timeout = timeout or (DEFAULT_EXPRESS_TIMEOUT if express else DEFAULT_STANDARD_TIMEOUT)
         require(isinstance(timeout, cdk.Duration), "timeout", timeout, "an aws_cdk.Duration")
         if not 1 <= timeout.to_seconds() <= limit:
             raise invalid(
                 "timeout",
                 f"{timeout.to_seconds():g} s",
-                f"from 1 to {limit} seconds for {'an Express' if express else 'a Standard'} workflow",
+                f"from 1 to {limit} seconds for {kind} workflow",
             )
         self.express = express
         self.timeout = timeout
@@ -133,8 +134,13 @@ class Workflow(Construct):
             key.add_to_resource_policy(
                 iam.PolicyStatement(
                     principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-                    actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*",
-                             "kms:GenerateDataKey*", "kms:Describe*"],
+                    actions=[
+                        "kms:Encrypt*",
+                        "kms:Decrypt*",
+                        "kms:ReEncrypt*",
+                        "kms:GenerateDataKey*",
+                        "kms:Describe*",
+                    ],
                     resources=["*"],
                     conditions={
                         "ArnLike": {

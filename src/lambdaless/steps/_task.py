@@ -80,9 +80,7 @@ class DirectTask(sfn.CustomState):
             "Assign": dict(assign) if assign else None,
             "TimeoutSeconds": timeout_seconds,
         }
-        super().__init__(
-            scope, id, state_json={k: v for k, v in state.items() if v is not None}
-        )
+        super().__init__(scope, id, state_json={k: v for k, v in state.items() if v is not None})
         self._policy_statements = list(policy_statements)
         self._catch_fields: list[tuple[str, list[str], dict[str, Any]]] = []
         for retry in retries:
@@ -113,9 +111,7 @@ class DirectTask(sfn.CustomState):
         The handler receives ``{"Error": ..., "Cause": ...}`` unless ``outputs`` (a JSONata
         expression over ``$states.errorOutput``) says otherwise; ``assign`` sets variables.
         """
-        require(
-            result_path is None, "result_path", result_path, "None: this step speaks JSONata"
-        )
+        require(result_path is None, "result_path", result_path, "None: this step speaks JSONata")
         names = list(errors) if errors is not None else [sfn.Errors.ALL]
         super().add_catch(handler, errors=names)
         fields = {"Output": outputs, "Assign": dict(assign) if assign else None}

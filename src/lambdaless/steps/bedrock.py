@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -85,8 +85,8 @@ class InvokeBedrock(DirectTask):
     errors=InvokeBedrock.PERMANENT_ERRORS)``; the handler receives ``{"Error", "Cause"}``.
     """
 
-    TRANSIENT_ERRORS = list(BEDROCK_TRANSIENT_ERRORS)
-    PERMANENT_ERRORS = list(BEDROCK_PERMANENT_ERRORS)
+    TRANSIENT_ERRORS: ClassVar[list[str]] = list(BEDROCK_TRANSIENT_ERRORS)
+    PERMANENT_ERRORS: ClassVar[list[str]] = list(BEDROCK_PERMANENT_ERRORS)
 
     def __init__(
         self,
@@ -150,8 +150,8 @@ class InvokeBedrock(DirectTask):
             raise invalid(
                 "model",
                 bedrock_model.identifier,
-                "a model of a known family (Anthropic, Amazon Nova, Amazon Titan Text, Meta Llama 3,"
-                " Mistral, Cohere Command R, AI21 Jamba, OpenAI gpt-oss) - or pass body= instead",
+                "a model of a known family (Anthropic, Amazon Nova, Amazon Titan Text, Meta Llama"
+                " 3, Mistral, Cohere Command R, AI21 Jamba, OpenAI gpt-oss) - or pass body=",
             )
         if (guardrail_id is None) != (guardrail_version is None):
             raise invalid(
@@ -167,7 +167,8 @@ class InvokeBedrock(DirectTask):
                 "a 12-character guardrail id or a guardrail ARN",
             )
             require(
-                isinstance(guardrail_version, str) and bool(_GUARDRAIL_VERSION.match(guardrail_version)),
+                isinstance(guardrail_version, str)
+                and bool(_GUARDRAIL_VERSION.match(guardrail_version)),
                 "guardrail_version",
                 guardrail_version,
                 "'DRAFT' or a version number like '1'",
@@ -190,10 +191,14 @@ class InvokeBedrock(DirectTask):
         statements = bedrock_model.policy_statements(scope)
         if input_s3_uri is not None:
             arguments["Input"] = {"S3Uri": input_s3_uri}
-            statements.append(_s3_statement(scope, "input_s3_uri", input_s3_uri, s3_bucket, "s3:GetObject"))
+            statements.append(
+                _s3_statement(scope, "input_s3_uri", input_s3_uri, s3_bucket, "s3:GetObject")
+            )
         if output_s3_uri is not None:
             arguments["Output"] = {"S3Uri": output_s3_uri}
-            statements.append(_s3_statement(scope, "output_s3_uri", output_s3_uri, s3_bucket, "s3:PutObject"))
+            statements.append(
+                _s3_statement(scope, "output_s3_uri", output_s3_uri, s3_bucket, "s3:PutObject")
+            )
         if guardrail_id is not None:
             arguments["GuardrailIdentifier"] = guardrail_id
             arguments["GuardrailVersion"] = guardrail_version
@@ -204,6 +209,7 @@ class InvokeBedrock(DirectTask):
                 )
             )
 
+        output: dict[str, str] | str
         if output_s3_uri is not None:
             output = {"outputS3Uri": output_s3_uri}
         elif family is not None:
@@ -224,7 +230,9 @@ class InvokeBedrock(DirectTask):
                 else [RetryPolicy.bedrock_transient(), RetryPolicy.bedrock_model_timeout()]
             ),
             timeout=timeout,
-            assign=_assign(assign_result_to, output if isinstance(output, str) else "{% $states.result %}"),
+            assign=_assign(
+                assign_result_to, output if isinstance(output, str) else "{% $states.result %}"
+            ),
             comment=comment,
         )
 
@@ -236,8 +244,8 @@ class Converse(DirectTask):
     :attr:`TRANSIENT_ERRORS` are retried by default, :attr:`PERMANENT_ERRORS` are not.
     """
 
-    TRANSIENT_ERRORS = list(CONVERSE_TRANSIENT_ERRORS)
-    PERMANENT_ERRORS = list(CONVERSE_PERMANENT_ERRORS)
+    TRANSIENT_ERRORS: ClassVar[list[str]] = list(CONVERSE_TRANSIENT_ERRORS)
+    PERMANENT_ERRORS: ClassVar[list[str]] = list(CONVERSE_PERMANENT_ERRORS)
 
     def __init__(
         self,

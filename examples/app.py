@@ -1,0 +1,23 @@
+"""The CDK app of the examples: ``cdk synth`` runs ``python -m examples.app``."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+
+from examples.summarizer import DocumentSummarizerStack
+
+#: Stack name -> stack class. Each example has a mock file ``examples/mocks/<name>.json``.
+EXAMPLES: dict[str, type[cdk.Stack]] = {
+    "DocumentSummarizer": DocumentSummarizerStack,
+}
+
+
+def build(app: cdk.App) -> list[cdk.Stack]:
+    """Add every example stack to ``app``."""
+    return [stack_class(app, name) for name, stack_class in EXAMPLES.items()]
+
+
+if __name__ == "__main__":
+    app = cdk.App()
+    build(app)
+    app.synth()

@@ -1,0 +1,36 @@
+"""Run synthesized state machines offline, in-process, on moto's Step Functions interpreter.
+
+>>> from lambdaless.testing import LocalRunner, mocks
+>>> result = LocalRunner(stack).run(input={"topic": "tides"},
+...     responses={"Summarize": mocks.bedrock_text("anthropic", "Tides follow the moon.")})
+>>> result.status, result.output
+
+moto is imported on the first ``run``, not by importing this package.
+"""
+
+from lambdaless.testing import mocks
+from lambdaless.testing.mock_config import MockConfig, MockConfigError
+from lambdaless.testing.mocks import MockedResponse, Return, Throw
+from lambdaless.testing.runner import (
+    LocalRunner,
+    MissingMockError,
+    RunResult,
+    TaskCall,
+    TaskTokenAnswer,
+    TaskTokenRequest,
+)
+
+__all__ = [
+    "LocalRunner",
+    "MissingMockError",
+    "MockConfig",
+    "MockConfigError",
+    "MockedResponse",
+    "Return",
+    "RunResult",
+    "TaskCall",
+    "TaskTokenAnswer",
+    "TaskTokenRequest",
+    "Throw",
+    "mocks",
+]

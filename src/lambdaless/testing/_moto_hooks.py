@@ -1,0 +1,610 @@
+"""Every hook into moto's private Step Functions engine, kept in this one module.
+
+moto 5.2.5 ships a port of LocalStack's ASL interpreter (``moto.stepfunctions.parser``). It runs
+state machines for real but, out of the box, evaluates no JSONata, rejects ``http:invoke``,
+really sleeps in Wait states and Retry back-offs, and ignores its own mock-config machinery.
+This module fixes that, and nothing else in :mod:`lambdaless.testing` imports moto.
+
+Hooks, all installed by :func:`install` (idempotent) and all verified by
+:func:`check_moto_internals`:
+
+1. JSONata: ``parser.asl.jsonata.jsonata._eval_jsonata`` (the evaluator moto leaves ``None``) is
+   set to a ``jsonata-python`` evaluator, and ``encode_jsonata_variable_declarations`` (bound by
+   name in ``parser.asl.eval.states`` and ``parser.asl.eval.variable_store``) is replaced by one
+   that JSON-escapes string values: moto writes ``"<value>"`` unescaped, so any variable holding a
+   quote or a backslash (common in model output) broke every later expression. ``$uuid`` and
+   ``$hash``, which moto stubs, are provided natively.
+2. Task mocking: executions run in a :class:`LocalEnvironment` (a subclass of moto's
+   ``Environment``, inherited by every frame moto opens for Map/Parallel/Task) whose
+   ``is_mocked_mode``/``get_current_mocked_response`` ask the runner's :class:`Mocker` instead of
+   moto's ``MockTestCase`` lookup; moto's own ``mock_eval_utils`` then returns or throws.
+   ``StateTask._eval_parameters`` is wrapped to hand the evaluated task arguments to the mocker.
+   ``state_task_factory.state_task_service_for`` is wrapped so ``arn:aws:states:::http:invoke``
+   parses (moto raises "Unknown service 'http'").
+3. Virtual time: ``WaitFunction._wait_interval`` and the ``time.sleep`` inside
+   ``RetrierDecl._eval_body`` record the requested seconds instead of sleeping, but only for
+   executions running in a :class:`LocalEnvironment`; other moto users keep real time.
+4. Threads: :class:`LocalExecutionWorker` runs moto's ``ExecutionWorker`` logic on its thread and
+   signals an event when done, so the runner can wait synchronously with a deadline.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import importlib
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, Protocol
+
+MOTO_VERSION = "5.2.5"
+_PARSER = "moto.stepfunctions.parser"
+
+#: (module, attribute) pairs this module relies on; checked by :func:`check_moto_internals`.
+_INTERNALS: tuple[tuple[str, str], ...] = (
+    (f"{_PARSER}.asl.jsonata.jsonata", "_eval_jsonata"),
+    (f"{_PARSER}.asl.jsonata.jsonata", "eval_jsonata_expression"),
+    (f"{_PARSER}.asl.jsonata.jsonata", "encode_jsonata_variable_declarations"),
+    (f"{_PARSER}.asl.jsonata.jsonata", "JSONataException"),
+    (f"{_PARSER}.asl.eval.states", "encode_jsonata_variable_declarations"),
+    (f"{_PARSER}.asl.eval.variable_store", "encode_jsonata_variable_declarations"),
+    (f"{_PARSER}.asl.component.intrinsic.jsonata", "_DECLARATION_BY_VARIABLE_REFERENCE"),
+    (f"{_PARSER}.asl.eval.environment", "Environment"),
+    (f"{_PARSER}.asl.eval.environment", "Environment.is_mocked_mode"),
+    (f"{_PARSER}.asl.eval.environment", "Environment.get_current_mocked_response"),
+    (f"{_PARSER}.asl.eval.environment", "Environment.as_inner_frame_of"),
+    (f"{_PARSER}.asl.eval.environment", "Environment.as_frame_of"),
+    (f"{_PARSER}.asl.eval.environment", "Environment.program_state"),
+    (f"{_PARSER}.asl.eval.environment", "Environment.set_timed_out"),
+    (f"{_PARSER}.mocking.mock_config", "MockTestCase"),
+    (f"{_PARSER}.mocking.mock_config", "MockedResponseReturn"),
+    (f"{_PARSER}.mocking.mock_config", "MockedResponseThrow"),
+    (f"{_PARSER}.asl.component.state.exec.state_task.mock_eval_utils", "eval_mocked_response"),
+    (f"{_PARSER}.asl.component.state.exec.state_task.state_task", "StateTask._eval_parameters"),
+    (
+        f"{_PARSER}.asl.component.state.exec.state_task.state_task_factory",
+        "state_task_service_for",
+    ),
+    (
+        f"{_PARSER}.asl.component.state.exec.state_task.service.state_task_service",
+        "StateTaskService._eval_service_task",
+    ),
+    (
+        f"{_PARSER}.asl.component.state.exec.state_task.service.state_task_service",
+        "StateTaskService._get_supported_parameters",
+    ),
+    (f"{_PARSER}.asl.component.state.wait.wait_function.wait_function", "WaitFunction"),
+    (
+        f"{_PARSER}.asl.component.state.wait.wait_function.wait_function",
+        "WaitFunction._wait_interval",
+    ),
+    (f"{_PARSER}.asl.component.common.retry.retrier_decl", "RetrierDecl._eval_body"),
+    (f"{_PARSER}.asl.component.common.retry.retrier_decl", "time"),
+    (f"{_PARSER}.asl.parse.asl_parser", "AmazonStateLanguageParser.parse"),
+    (f"{_PARSER}.backend.execution_worker", "ExecutionWorker._execution_logic"),
+    (f"{_PARSER}.backend.execution_worker", "ExecutionWorker._get_evaluation_environment"),
+    (f"{_PARSER}.backend.execution_worker", "ExecutionWorker._get_evaluation_entrypoint"),
+    (f"{_PARSER}.backend.execution_worker_comm", "ExecutionWorkerCommunication"),
+    (f"{_PARSER}.asl.eval.evaluation_details", "EvaluationDetails"),
+    (f"{_PARSER}.asl.eval.evaluation_details", "AWSExecutionDetails"),
+    (f"{_PARSER}.asl.eval.evaluation_details", "ExecutionDetails"),
+    (f"{_PARSER}.asl.eval.evaluation_details", "StateMachineDetails"),
+    (f"{_PARSER}.asl.eval.program_state", "ProgramEnded"),
+    (f"{_PARSER}.asl.eval.program_state", "ProgramError"),
+    (f"{_PARSER}.asl.eval.program_state", "ProgramStopped"),
+    (f"{_PARSER}.asl.eval.program_state", "ProgramTimedOut"),
+    (f"{_PARSER}.api", "StateMachineType"),
+    (f"{_PARSER}.utils", "TMP_THREADS"),
+)
+
+
+class MotoInternalsError(RuntimeError):
+    """moto's private Step Functions engine no longer has something the local runner hooks."""
+
+
+def _resolve(module_name: str, attribute: str) -> Any:
+    module: Any = importlib.import_module(module_name)
+    value = module
+    for part in attribute.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def check_moto_internals() -> None:
+    """Import every moto internal the runner patches; raise :class:`MotoInternalsError` naming
+    each one that is missing (e.g. after a moto upgrade), with the pinned version to go back to.
+    """
+    missing: list[str] = []
+    for module_name, attribute in _INTERNALS:
+        try:
+            _resolve(module_name, attribute)
+        except (ImportError, AttributeError) as error:
+            missing.append(f"{module_name}.{attribute} ({type(error).__name__}: {error})")
+    if missing:
+        from importlib.metadata import version
+
+        raise MotoInternalsError(
+            f"lambdaless.testing needs moto=={MOTO_VERSION} (installed: {version('moto')}); "
+            "these internals of moto's Step Functions engine are missing: " + "; ".join(missing)
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# What the runner provides to the engine
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScriptedReturn:
+    """A task result handed to the engine."""
+
+    payload: Any
+
+
+@dataclass(frozen=True)
+class ScriptedThrow:
+    """A task failure handed to the engine."""
+
+    error: str
+    cause: str
+
+
+Scripted = ScriptedReturn | ScriptedThrow
+
+
+class Mocker(Protocol):
+    """The runner-side object that answers the engine for one execution."""
+
+    def handles(self, state_name: str) -> bool:
+        """Whether the task ``state_name`` is answered by the mocker (else moto runs it)."""
+
+    def answer(self, state_name: str, task_token: str | None, arguments: Any) -> Scripted:
+        """The outcome of one invocation of task ``state_name``."""
+
+    def record_retry(self, state_name: str, seconds: float) -> None:
+        """A Retry back-off of ``seconds`` was requested after ``state_name`` failed."""
+
+    def record_wait(self, state_name: str, seconds: float) -> None:
+        """Wait state ``state_name`` asked to wait ``seconds``."""
+
+
+_installed = False
+_install_lock = threading.Lock()
+_thread = threading.local()
+
+
+def install() -> None:
+    """Apply every hook (idempotent). Raises :class:`MotoInternalsError` if moto moved."""
+    global _installed
+    with _install_lock:
+        if _installed:
+            return
+        check_moto_internals()
+        _install_jsonata()
+        _install_task_hooks()
+        _install_virtual_time()
+        _installed = True
+
+
+# --------------------------------------------------------------------------------------------
+# 1. JSONata
+# --------------------------------------------------------------------------------------------
+
+
+def _native_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+# The algorithms Step Functions' $hash accepts (AWS docs, "Transforming data with JSONata in
+# Step Functions": MD5, SHA-1, SHA-256, SHA-384, SHA-512).
+_HASH_ALGORITHMS = {
+    "MD5": "md5",
+    "SHA-1": "sha1",
+    "SHA-256": "sha256",
+    "SHA-384": "sha384",
+    "SHA-512": "sha512",
+}
+
+
+def _native_hash(value: Any, algorithm: Any = "SHA-256") -> str:
+    name = _HASH_ALGORITHMS.get(str(algorithm))
+    if name is None:
+        raise ValueError(f"$hash algorithm {algorithm!r} is not one of {sorted(_HASH_ALGORITHMS)}")
+    return hashlib.new(name, str(value).encode()).hexdigest()
+
+
+def _eval_jsonata(expression: str) -> Any:
+    """Evaluate one composed JSONata expression (moto inlines every binding as a declaration)."""
+    import jsonata  # type: ignore[import-untyped]
+    from moto.stepfunctions.parser.asl.jsonata.jsonata import JSONataException
+
+    try:
+        compiled = jsonata.Jsonata(expression)
+        compiled.register_lambda("uuid", _native_uuid)
+        compiled.register_lambda("hash", _native_hash)
+        return compiled.evaluate(None)
+    except Exception as error:
+        raise JSONataException("States.QueryEvaluationError", str(error)) from error
+
+
+def _encode_declarations(bindings: dict[str, Any]) -> str:
+    """``$name:=<json>;`` for every binding, with strings JSON-escaped (JSONata accepts JSON's
+    string escapes), unlike moto's encoder which wraps strings in quotes unescaped."""
+    return "".join(
+        f"{name}:={json.dumps(value, separators=(',', ':'), default=str)};"
+        for name, value in bindings.items()
+    )
+
+
+def _install_jsonata() -> None:
+    jsonata_module = importlib.import_module(f"{_PARSER}.asl.jsonata.jsonata")
+    jsonata_module._eval_jsonata = _eval_jsonata  # type: ignore[attr-defined]
+    for module_name in (
+        f"{_PARSER}.asl.jsonata.jsonata",
+        f"{_PARSER}.asl.eval.states",
+        f"{_PARSER}.asl.eval.variable_store",
+    ):
+        module = importlib.import_module(module_name)
+        module.encode_jsonata_variable_declarations = _encode_declarations  # type: ignore[attr-defined]
+    # moto declares stub bodies for these that return "not supported" strings; dropping the
+    # declarations lets the natively registered functions answer instead.
+    declarations: dict[str, str] = _resolve(
+        f"{_PARSER}.asl.component.intrinsic.jsonata", "_DECLARATION_BY_VARIABLE_REFERENCE"
+    )
+    declarations.pop("$uuid", None)
+    declarations.pop("$hash", None)
+
+
+# --------------------------------------------------------------------------------------------
+# 2. Task mocking
+# --------------------------------------------------------------------------------------------
+
+
+def _environment_base() -> type:
+    return _resolve(f"{_PARSER}.asl.eval.environment", "Environment")  # type: ignore[no-any-return]
+
+
+def _mock_test_case_base() -> type:
+    return _resolve(f"{_PARSER}.mocking.mock_config", "MockTestCase")  # type: ignore[no-any-return]
+
+
+_classes: dict[str, type] = {}
+
+
+def _local_classes() -> dict[str, type]:
+    """Build (once) the subclasses of moto classes; deferred so that importing this module does
+    not import moto."""
+    if _classes:
+        return _classes
+    environment: Any = _environment_base()
+    mock_test_case: Any = _mock_test_case_base()
+    mock_config = importlib.import_module(f"{_PARSER}.mocking.mock_config")
+    worker_module = importlib.import_module(f"{_PARSER}.backend.execution_worker")
+    comm_module = importlib.import_module(f"{_PARSER}.backend.execution_worker_comm")
+
+    class MockerCarrier(mock_test_case):  # type: ignore[misc]
+        """Carries the runner's mocker to every frame (moto copies ``mock_test_case`` over)."""
+
+        def __init__(self, mocker: Mocker, state_machine_name: str) -> None:
+            super().__init__(
+                state_machine_name=state_machine_name,
+                test_case_name="lambdaless",
+                state_mocked_responses_list=[],
+            )
+            self.mocker = mocker
+
+    class LocalEnvironment(environment):  # type: ignore[misc]
+        """moto's Environment, answering task mocks from the runner's mocker."""
+
+        lambdaless_arguments: Any = None
+
+        @classmethod
+        def as_frame_of(cls, env: Any, event_history_frame_cache: Any = None) -> Any:
+            # moto builds these frames through ``Environment.as_inner_frame_of``, which would
+            # drop the subclass; Map, Parallel and every Task evaluation run in such frames.
+            frame = super().as_frame_of(
+                env=env, event_history_frame_cache=event_history_frame_cache
+            )
+            frame.__class__ = cls
+            return frame
+
+        @property
+        def mocker(self) -> Mocker:
+            return self.mock_test_case.mocker  # type: ignore[no-any-return]
+
+        def is_mocked_mode(self) -> bool:
+            name = self.next_state_name
+            return name is not None and self.mocker.handles(name)
+
+        def get_current_mocked_response(self) -> Any:
+            name = str(self.next_state_name)
+            task = self.states.context_object.context_object_data.get("Task") or {}
+            outcome = self.mocker.answer(name, task.get("Token"), self.lambdaless_arguments)
+            if isinstance(outcome, ScriptedThrow):
+                return mock_config.MockedResponseThrow(0, 0, outcome.error, outcome.cause)
+            return mock_config.MockedResponseReturn(0, 0, copy.deepcopy(outcome.payload))
+
+    class DoneSignal(comm_module.ExecutionWorkerCommunication):  # type: ignore[misc, name-defined]
+        def terminated(self) -> None:
+            """The runner reads the outcome from the environment once the worker is done."""
+
+    class LocalExecutionWorker(worker_module.ExecutionWorker):  # type: ignore[misc, name-defined]
+        """moto's worker with a pre-parsed program, a LocalEnvironment and a done event."""
+
+        def __init__(self, program: Any, done: threading.Event, **kwargs: Any) -> None:
+            super().__init__(exec_comm=DoneSignal(), **kwargs)
+            self._program = program
+            self._done = done
+            self.crash: BaseException | None = None
+
+        def _get_evaluation_entrypoint(self) -> Any:
+            return self._program
+
+        def _get_evaluation_environment(self) -> Any:
+            env = super()._get_evaluation_environment()
+            # Same state, our behaviour: LocalEnvironment adds methods, no fields, and moto
+            # builds every later frame with ``cls(...)``, so they are LocalEnvironments too.
+            env.__class__ = LocalEnvironment
+            return env
+
+        def _execution_logic(self) -> None:
+            try:
+                super()._execution_logic()
+            except BaseException as error:  # surfaced by the runner
+                self.crash = error
+            finally:
+                self._done.set()
+
+    _classes.update(
+        MockerCarrier=MockerCarrier,
+        LocalEnvironment=LocalEnvironment,
+        LocalExecutionWorker=LocalExecutionWorker,
+    )
+    return _classes
+
+
+def _is_local(env: Any) -> bool:
+    local = _classes.get("LocalEnvironment")
+    return local is not None and isinstance(env, local)
+
+
+def _http_task_class() -> type:
+    service_module = importlib.import_module(
+        f"{_PARSER}.asl.component.state.exec.state_task.service.state_task_service"
+    )
+
+    class StateTaskServiceHttp(service_module.StateTaskService):  # type: ignore[misc, name-defined]
+        """``arn:aws:states:::http:invoke``: parses, and only ever runs mocked."""
+
+        def _get_supported_parameters(self) -> set[str] | None:
+            # AWS docs, "Call HTTPS APIs in Step Functions workflows": HTTP Task fields.
+            return {
+                "ApiEndpoint",
+                "Method",
+                "Authentication",
+                "Headers",
+                "QueryParameters",
+                "RequestBody",
+                "Transform",
+                "InvocationConfig",
+            }
+
+        def _eval_service_task(self, env: Any, *args: Any, **kwargs: Any) -> None:
+            raise RuntimeError(
+                "http:invoke cannot call the network from the local runner; mock this state"
+            )
+
+    return StateTaskServiceHttp
+
+
+class _QuietUnsupportedIntegration(logging.Filter):
+    """moto warns at parse time that it would forward ``bedrock:*`` to the real service; the
+    runner never lets it (it answers every such Task itself), so the warning is noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Unsupported Optimised service integration" not in record.getMessage()
+
+
+def _install_task_hooks() -> None:
+    _local_classes()
+    logging.getLogger(
+        f"{_PARSER}.asl.component.state.exec.state_task.service.state_task_service_unsupported"
+    ).addFilter(_QuietUnsupportedIntegration())
+    factory_module: Any = importlib.import_module(
+        f"{_PARSER}.asl.component.state.exec.state_task.state_task_factory"
+    )
+    original_factory: Callable[[str], Any] = factory_module.state_task_service_for
+    http_task = _http_task_class()
+
+    def state_task_service_for(service_name: str) -> Any:
+        if service_name == "http":
+            return http_task()
+        return original_factory(service_name)
+
+    factory_module.state_task_service_for = state_task_service_for
+
+    state_task: Any = _resolve(
+        f"{_PARSER}.asl.component.state.exec.state_task.state_task", "StateTask"
+    )
+    original_eval_parameters = state_task._eval_parameters
+
+    def _eval_parameters(self: Any, env: Any) -> Any:
+        parameters = original_eval_parameters(self, env)
+        if _is_local(env):
+            env.lambdaless_arguments = copy.deepcopy(parameters)
+        return parameters
+
+    state_task._eval_parameters = _eval_parameters
+
+
+# --------------------------------------------------------------------------------------------
+# 3. Virtual time
+# --------------------------------------------------------------------------------------------
+
+
+def _state_name(env: Any) -> str:
+    state = env.states.context_object.context_object_data.get("State") or {}
+    return str(state.get("Name", env.next_state_name))
+
+
+class _VirtualTime:
+    """Stands in for ``time`` inside moto's retrier module: a Retry back-off requested by a
+    local execution is recorded, not slept; anyone else's sleep is real."""
+
+    def __init__(self, real: ModuleType) -> None:
+        self._real = real
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def sleep(self, seconds: float) -> None:
+        record: Callable[[float], None] | None = getattr(_thread, "record_retry", None)
+        if record is None:
+            self._real.sleep(seconds)
+        else:
+            record(seconds)
+
+
+def _install_virtual_time() -> None:
+    wait_function: Any = _resolve(
+        f"{_PARSER}.asl.component.state.wait.wait_function.wait_function", "WaitFunction"
+    )
+    original_wait = wait_function._wait_interval
+
+    def _wait_interval(self: Any, env: Any, wait_seconds: int) -> None:
+        if not _is_local(env):
+            original_wait(self, env, wait_seconds)
+            return
+        env.mocker.record_wait(_state_name(env), max(float(wait_seconds), 0.0))
+
+    wait_function._wait_interval = _wait_interval
+
+    retrier_module: Any = importlib.import_module(
+        f"{_PARSER}.asl.component.common.retry.retrier_decl"
+    )
+    retrier_module.time = _VirtualTime(time)
+    retrier = retrier_module.RetrierDecl
+    original_retrier = retrier._eval_body
+
+    def _retrier_eval_body(self: Any, env: Any) -> None:
+        if not _is_local(env):
+            original_retrier(self, env)
+            return
+        name = _state_name(env)
+        mocker: Mocker = env.mocker
+        _thread.record_retry = lambda seconds: mocker.record_retry(name, float(seconds))
+        try:
+            original_retrier(self, env)
+        finally:
+            _thread.record_retry = None
+
+    retrier._eval_body = _retrier_eval_body
+
+
+# --------------------------------------------------------------------------------------------
+# 4. Running one execution
+# --------------------------------------------------------------------------------------------
+
+
+class Execution:
+    """One execution on moto's engine, started on the engine's own thread."""
+
+    def __init__(
+        self,
+        *,
+        definition: str,
+        state_machine_name: str,
+        state_machine_type: str,
+        execution_name: str,
+        execution_input: Any,
+        mocker: Mocker,
+        account: str,
+        region: str,
+    ) -> None:
+        install()
+        classes = _local_classes()
+        details: Any = importlib.import_module(f"{_PARSER}.asl.eval.evaluation_details")
+        api: Any = importlib.import_module(f"{_PARSER}.api")
+        parser: Any = _resolve(f"{_PARSER}.asl.parse.asl_parser", "AmazonStateLanguageParser")
+
+        program, _tree = parser.parse(definition)
+        role_arn = f"arn:aws:iam::{account}:role/lambdaless-local"
+        machine_arn = f"arn:aws:states:{region}:{account}:stateMachine:{state_machine_name}"
+        execution_arn = (
+            f"arn:aws:states:{region}:{account}:execution:{state_machine_name}:{execution_name}"
+        )
+        # The context object's Execution.StartTime is an ISO 8601 string (AWS docs, "Accessing
+        # execution data from the Context object in Step Functions").
+        start_time = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+        self.done = threading.Event()
+        self.worker: Any = classes["LocalExecutionWorker"](
+            program=program,
+            done=self.done,
+            evaluation_details=details.EvaluationDetails(
+                aws_execution_details=details.AWSExecutionDetails(
+                    account=account, region=region, role_arn=role_arn
+                ),
+                execution_details=details.ExecutionDetails(
+                    arn=execution_arn,
+                    name=execution_name,
+                    role_arn=role_arn,
+                    inpt=execution_input,
+                    start_time=start_time,
+                ),
+                state_machine_details=details.StateMachineDetails(
+                    arn=machine_arn,
+                    name=state_machine_name,
+                    typ=api.StateMachineType(state_machine_type),
+                    definition=definition,
+                ),
+            ),
+            cloud_watch_logging_session=None,
+            activity_store={},
+            mock_test_case=classes["MockerCarrier"](mocker, state_machine_name),
+        )
+
+    def run(self, timeout_seconds: float) -> bool:
+        """Start and wait; ``False`` if the execution is still running after the deadline."""
+        self.worker.start()
+        finished = self.done.wait(timeout_seconds)
+        if not finished and self.worker.env is not None:
+            self.worker.env.set_timed_out()
+        _prune_finished_threads()
+        return finished
+
+    def outcome(self) -> tuple[str, Any, str | None, str | None]:
+        """(status, output, error, cause) as moto's execution backend would report them."""
+        if self.worker.crash is not None:
+            raise self.worker.crash
+        env = self.worker.env
+        state: Any = env.program_state()
+        states: Any = importlib.import_module(f"{_PARSER}.asl.eval.program_state")
+        if isinstance(state, states.ProgramEnded):
+            return "SUCCEEDED", env.states.get_input(), None, None
+        if isinstance(state, states.ProgramError):
+            error = state.error or {}
+            return "FAILED", None, error.get("error"), error.get("cause")
+        if isinstance(state, states.ProgramTimedOut):
+            return "TIMED_OUT", None, "States.Timeout", None
+        if isinstance(state, states.ProgramStopped):
+            return "ABORTED", None, state.error, state.cause
+        return "RUNNING", None, None, None
+
+    def history(self) -> list[dict[str, Any]]:
+        """The execution's history events as plain dicts, in order."""
+        env = self.worker.env
+        if env is None:
+            return []
+        return [dict(event) for event in env.event_manager.get_event_history()]
+
+
+def _prune_finished_threads() -> None:
+    """moto appends every engine thread to a module-level list and never clears it."""
+    threads: list[threading.Thread] = _resolve(f"{_PARSER}.utils", "TMP_THREADS")
+    threads[:] = [thread for thread in threads if thread.is_alive()]

@@ -1,0 +1,343 @@
+"""Scripted task results for the local runner, in Step Functions Local's mock vocabulary.
+
+A :data:`MockedResponse` is a :class:`Return` (the task's result) or a :class:`Throw` (the task
+fails with an error name and a cause). Use them in ``LocalRunner.run(responses=...)`` or turn them
+into a Step Functions Local mock-config file with :func:`to_mock_config`.
+
+Task results have the shape Step Functions hands to the state (``$states.result``), not the raw
+service response: ``bedrock:invokeModel`` returns ``{"Body": <model JSON>, "ContentType": ...}``
+and AWS SDK integrations return the SDK's shape names in PascalCase.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any, Protocol
+
+__all__ = [
+    "BEDROCK_FAMILIES",
+    "MockedResponse",
+    "Return",
+    "Throw",
+    "bedrock_text",
+    "converse_text",
+    "failure",
+    "http_response",
+    "responses_from",
+    "success",
+    "throttle",
+    "to_mock_config",
+    "to_mocked_response_json",
+]
+
+
+@dataclass(frozen=True)
+class Return:
+    """The task succeeds with ``payload`` as its result."""
+
+    payload: Any
+
+    def to_json(self) -> dict[str, Any]:
+        """This response as a Step Functions Local mocked-response entry."""
+        return {"Return": self.payload}
+
+
+@dataclass(frozen=True)
+class Throw:
+    """The task fails with ``error`` (matched by Retry/Catch ``ErrorEquals``) and ``cause``."""
+
+    error: str
+    cause: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """This response as a Step Functions Local mocked-response entry."""
+        return {"Throw": {"Error": self.error, "Cause": self.cause}}
+
+
+MockedResponse = Return | Throw
+
+
+class _HasValue(Protocol):
+    @property
+    def value(self) -> str: ...
+
+
+# --------------------------------------------------------------------------------------------
+# Bedrock InvokeModel: one native response body per model family
+# --------------------------------------------------------------------------------------------
+
+
+def _anthropic(text: str, stop: str | None, tokens_in: int, tokens_out: int) -> dict[str, Any]:
+    # Anthropic Messages API on Bedrock ("Anthropic Claude Messages API", Bedrock user guide).
+    return {
+        "id": "msg_local",
+        "type": "message",
+        "role": "assistant",
+        "content": [{"type": "text", "text": text}],
+        "stop_reason": stop or "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": tokens_in, "output_tokens": tokens_out},
+    }
+
+
+def _nova(text: str, stop: str | None, tokens_in: int, tokens_out: int) -> dict[str, Any]:
+    # Amazon Nova understanding models, InvokeModel response ("Amazon Nova User Guide").
+    return {
+        "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
+        "stopReason": stop or "end_turn",
+        "usage": {
+            "inputTokens": tokens_in,
+            "outputTokens": tokens_out,
+            "totalTokens": tokens_in + tokens_out,
+        },
+    }
+
+
+def _titan(text: str, stop: str | None, tokens_in: int, tokens_out: int) -> dict[str, Any]:
+    # Amazon Titan Text ("Amazon Titan Text models", Bedrock user guide).
+    return {
+        "inputTextTokenCount": tokens_in,
+        "results": [
+            {"tokenCount": tokens_out, "outputText": text, "completionReason": stop or "FINISH"}
+        ],
+    }
+
+
+def _llama(text: str, stop: str | None, tokens_in: int, tokens_out: int) -> dict[str, Any]:
+    # Meta Llama ("Meta Llama models", Bedrock user guide).
+    return {
+        "generation": text,
+        "prompt_token_count": tokens_in,
+        "generation_token_count": tokens_out,
+        "stop_reason": stop or "stop",
+    }
+
+
+def _mistral(text: str, stop: str | None, tokens_in: int, tokens_out: int) -> dict[str, Any]:
+    # Mistral AI text completion ("Mistral AI models", Bedrock user guide): no token usage.
+    del tokens_in, tokens_out
+    return {"outputs": [{"text": text, "stop_reason": stop or "stop"}]}
+
+
+def _cohere(text: str, stop: str | None, tokens_in: int, tokens_out: int) -> dict[str, Any]:
+    # Cohere Command R / R+ ("Cohere Command R and Command R+ models", Bedrock user guide).
+    return {
+        "response_id": "local",
+        "text": text,
+        "generation_id": "local",
+        "chat_history": [],
+        "finish_reason": stop or "COMPLETE",
+        "meta": {
+            "api_version": {"version": "1"},
+            "billed_units": {"input_tokens": tokens_in, "output_tokens": tokens_out},
+        },
+    }
+
+
+def _chat_completions(
+    text: str, stop: str | None, tokens_in: int, tokens_out: int
+) -> dict[str, Any]:
+    # OpenAI-style chat completion bodies (OpenAI gpt-oss, AI21 Jamba, DeepSeek on Bedrock).
+    return {
+        "id": "chatcmpl-local",
+        "object": "chat.completion",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": text},
+                "finish_reason": stop or "stop",
+            }
+        ],
+        "usage": {
+            "prompt_tokens": tokens_in,
+            "completion_tokens": tokens_out,
+            "total_tokens": tokens_in + tokens_out,
+        },
+    }
+
+
+_BodyBuilder = Callable[[str, "str | None", int, int], dict[str, Any]]
+
+#: Model family name -> builder of that family's native InvokeModel response body. The single
+#: table of families known to the mocks; names are the lowercase family names the constructs use.
+BEDROCK_FAMILIES: Mapping[str, _BodyBuilder] = {
+    "anthropic": _anthropic,
+    "nova": _nova,
+    "titan": _titan,
+    "llama": _llama,
+    "mistral": _mistral,
+    "cohere": _cohere,
+    "chat": _chat_completions,
+    "openai": _chat_completions,
+    "ai21": _chat_completions,
+    "deepseek": _chat_completions,
+}
+
+
+def _family_name(family: str | _HasValue) -> str:
+    name = family if isinstance(family, str) else getattr(family, "value", None)
+    if not isinstance(name, str) or name.lower() not in BEDROCK_FAMILIES:
+        raise ValueError(
+            f"family={family!r} is not a known model family; use one of "
+            f"{', '.join(sorted(BEDROCK_FAMILIES))} (or an object whose .value is one)"
+        )
+    return name.lower()
+
+
+def bedrock_text(
+    family: str | _HasValue,
+    text: str,
+    *,
+    stop_reason: str | None = None,
+    input_tokens: int = 10,
+    output_tokens: int = 20,
+) -> Return:
+    """The result of ``arn:aws:states:::bedrock:invokeModel`` for a model of ``family`` answering
+    ``text``: ``{"Body": <native JSON>, "ContentType": "application/json"}``.
+
+    ``stop_reason`` defaults to the family's natural end of answer (``end_turn``, ``FINISH``,
+    ``stop``, ``COMPLETE``).
+    """
+    builder = BEDROCK_FAMILIES[_family_name(family)]
+    # Step Functions parses the model's JSON response into Body (AWS docs, "Invoke and customize
+    # Amazon Bedrock models with Step Functions").
+    return Return(
+        {
+            "Body": builder(text, stop_reason, input_tokens, output_tokens),
+            "ContentType": "application/json",
+        }
+    )
+
+
+def converse_text(
+    text: str,
+    *,
+    stop_reason: str = "end_turn",
+    input_tokens: int = 10,
+    output_tokens: int = 20,
+) -> Return:
+    """The result of ``arn:aws:states:::aws-sdk:bedrockruntime:converse`` answering ``text``.
+
+    AWS SDK integrations return the API's response members in PascalCase (AWS docs, "Learning to
+    use AWS service SDK integrations in Step Functions"), so the Converse response's
+    ``output.message.content[0].text`` is ``Output.Message.Content[0].Text`` here.
+    """
+    return Return(
+        {
+            "Output": {"Message": {"Role": "assistant", "Content": [{"Text": text}]}},
+            "StopReason": stop_reason,
+            "Usage": {
+                "InputTokens": input_tokens,
+                "OutputTokens": output_tokens,
+                "TotalTokens": input_tokens + output_tokens,
+            },
+            "Metrics": {"LatencyMs": 100},
+        }
+    )
+
+
+def http_response(
+    status: int,
+    body: Any = None,
+    headers: Mapping[str, Any] | None = None,
+) -> MockedResponse:
+    """The outcome of ``arn:aws:states:::http:invoke`` when the endpoint answers ``status``.
+
+    2xx returns ``{"Headers", "ResponseBody", "StatusCode", "StatusText"}``; any other status fails
+    the task with ``States.Http.StatusCode.<status>`` (AWS docs, "Call HTTPS APIs in Step
+    Functions workflows"), its Cause a JSON string of the same four fields.
+    """
+    try:
+        status_text = HTTPStatus(status).phrase
+    except ValueError:
+        status_text = ""
+    if headers is None:
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+    result = {
+        "Headers": dict(headers),
+        "ResponseBody": body,
+        "StatusCode": status,
+        "StatusText": status_text,
+    }
+    if 200 <= status < 300:
+        return Return(result)
+    return Throw(f"States.Http.StatusCode.{status}", json.dumps(result, separators=(",", ":")))
+
+
+def throttle(
+    n: int,
+    then: MockedResponse | Any,
+    *,
+    error: str = "Bedrock.ThrottlingException",
+    cause: str = "Too many requests, please wait before trying again.",
+) -> list[MockedResponse]:
+    """``n`` failures with ``error`` (a Bedrock throttle by default), then ``then``."""
+    if n < 0:
+        raise ValueError(f"n={n} must be 0 or more")
+    return [Throw(error, cause) for _ in range(n)] + responses_from(then)
+
+
+def failure(error: str, cause: str = "") -> Throw:
+    """The task fails with ``error`` and ``cause``."""
+    return Throw(error, cause)
+
+
+def success(payload: Any) -> Return:
+    """The task succeeds with ``payload`` as its result."""
+    return Return(payload)
+
+
+def responses_from(value: MockedResponse | Any) -> list[MockedResponse]:
+    """Normalise a ``responses=`` value to one response per invocation: a list or tuple is a
+    sequence of responses, a :class:`Return`/:class:`Throw` is one, anything else is a payload
+    to return."""
+    if isinstance(value, list | tuple):
+        flat: list[MockedResponse] = []
+        for item in value:
+            flat.extend(responses_from(item))
+        return flat
+    if isinstance(value, Return | Throw):
+        return [value]
+    return [Return(value)]
+
+
+def to_mocked_response_json(responses: Iterable[MockedResponse]) -> dict[str, Any]:
+    """Responses in Step Functions Local's numbering: ``{"0": ..., "1-2": ...}``, consecutive
+    equal responses merged into one range."""
+    entries: dict[str, Any] = {}
+    items = list(responses)
+    start = 0
+    while start < len(items):
+        end = start
+        while end + 1 < len(items) and items[end + 1] == items[start]:
+            end += 1
+        key = str(start) if end == start else f"{start}-{end}"
+        entries[key] = items[start].to_json()
+        start = end + 1
+    return entries
+
+
+def to_mock_config(
+    state_machine: str,
+    test_cases: Mapping[str, Mapping[str, MockedResponse | Sequence[MockedResponse] | Any]],
+) -> dict[str, Any]:
+    """A Step Functions Local mock-config document for ``state_machine``.
+
+    ``test_cases`` maps a test case name to ``{state name: responses}``; each state's responses
+    become a mocked response named ``<TestCase><State>``.
+    """
+    cases: dict[str, dict[str, str]] = {}
+    mocked: dict[str, Any] = {}
+    for case, states in test_cases.items():
+        cases[case] = {}
+        for state, value in states.items():
+            name = "".join(char for char in f"{case}{state}" if char.isalnum())
+            cases[case][state] = name
+            mocked[name] = to_mocked_response_json(responses_from(value))
+    return {
+        "StateMachines": {state_machine: {"TestCases": cases}},
+        "MockedResponses": mocked,
+    }

@@ -1,0 +1,378 @@
+"""Run synthesized state machines offline, in-process, on moto's Step Functions interpreter.
+
+The runner feeds the definition exactly as CloudFormation would receive it (via
+:mod:`lambdaless.synthesized`) to moto's ASL engine with the hooks of
+:mod:`lambdaless.testing._moto_hooks`: JSONata is evaluated, every Task is answered from scripted
+responses, Wait states and Retry back-offs take no wall time (their delays are recorded), and
+``run`` returns once the execution has finished.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from lambdaless.synthesized import LOCAL_PSEUDO_PARAMETERS, SynthesizedStateMachine, load
+from lambdaless.testing.mock_config import MockConfig
+from lambdaless.testing.mocks import MockedResponse, Return, Throw, responses_from
+
+__all__ = [
+    "LocalRunner",
+    "MissingMockError",
+    "RunResult",
+    "TaskCall",
+    "TaskTokenAnswer",
+    "TaskTokenRequest",
+]
+
+Status = Literal["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]
+
+
+class MissingMockError(LookupError):
+    """A Task ran with no scripted response (or an unanswered task token) for its state."""
+
+
+@dataclass(frozen=True)
+class TaskCall:
+    """One invocation of a Task state: what it sent and which invocation of that state it was."""
+
+    state: str
+    resource: str
+    arguments: Any
+    invocation: int
+    task_token: str | None = None
+
+
+@dataclass(frozen=True)
+class TaskTokenRequest:
+    """A ``.waitForTaskToken`` task waiting for an answer: its token and the arguments it sent
+    (which normally carry ``$states.context.Task.Token`` to whoever must answer)."""
+
+    state: str
+    resource: str
+    token: str
+    arguments: Any
+
+
+#: How a test answers a task token: ``("success", output)``, ``("failure", error, cause)``,
+#: or a :data:`~lambdaless.testing.mocks.MockedResponse`.
+TaskTokenAnswer = tuple[str, Any] | tuple[str, str, str] | MockedResponse
+TaskTokenHandler = Callable[[TaskTokenRequest], TaskTokenAnswer | None]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What one local execution did.
+
+    ``transitions`` counts ``*StateEntered`` history events: one per state entered, including
+    every state inside each Map iteration and Parallel branch, which is the unit Standard
+    workflows bill. AWS's pricing page also bills each retry attempt as a transition; that count
+    is ``billed_transitions`` (``transitions + retries``).
+    """
+
+    status: Status
+    output: Any
+    error: str | None
+    cause: str | None
+    states: list[str]
+    transitions: int
+    retry_delays: list[tuple[str, float]]
+    wait_delays: list[float]
+    history: list[dict[str, Any]]
+    calls: list[TaskCall] = field(default_factory=list)
+
+    @property
+    def retries(self) -> int:
+        """Retry attempts made (one per back-off requested)."""
+        return len(self.retry_delays)
+
+    @property
+    def billed_transitions(self) -> int:
+        """State transitions as AWS bills Standard workflows: states entered plus retries."""
+        return self.transitions + self.retries
+
+    def calls_to(self, state: str) -> list[TaskCall]:
+        """Every invocation of Task ``state``, in order."""
+        return [call for call in self.calls if call.state == state]
+
+
+# Tasks the runner never lets through to moto's own integrations: moto has no backend for them
+# (Bedrock runtime, HTTPS endpoints, activities), so an unmocked call could only hang or fail
+# obscurely.
+_ALWAYS_MOCKED = (":::bedrock:", ":::aws-sdk:bedrock", ":::http:", ":activity:")
+
+
+def _task_resources(states: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    for name, state in states.items():
+        if state.get("Type") == "Task":
+            yield name, str(state.get("Resource", ""))
+        for branch in state.get("Branches", []):
+            yield from _task_resources(branch.get("States", {}))
+        for key in ("ItemProcessor", "Iterator"):
+            if key in state:
+                yield from _task_resources(state[key].get("States", {}))
+
+
+class _Session:
+    """Answers the engine for one execution (implements ``_moto_hooks.Mocker``)."""
+
+    def __init__(
+        self,
+        tasks: Mapping[str, str],
+        responses: Mapping[str, list[MockedResponse]],
+        task_tokens: TaskTokenHandler | Mapping[str, Any] | None,
+        passthrough: bool,
+    ) -> None:
+        self.tasks = tasks
+        self.responses = responses
+        self.task_tokens = task_tokens
+        self.passthrough = passthrough
+        self.lock = threading.Lock()
+        self.counts: dict[str, int] = {}
+        self.calls: list[TaskCall] = []
+        self.retry_delays: list[tuple[str, float]] = []
+        self.wait_delays: list[float] = []
+        self.missing: dict[str, str] = {}
+
+    def _is_token_task(self, state: str) -> bool:
+        return self.tasks.get(state, "").endswith(".waitForTaskToken")
+
+    def handles(self, state_name: str) -> bool:
+        if state_name in self.responses or self._is_token_task(state_name):
+            return True
+        resource = self.tasks.get(state_name, "")
+        return not (self.passthrough and not any(m in resource for m in _ALWAYS_MOCKED))
+
+    def answer(self, state_name: str, task_token: str | None, arguments: Any) -> Any:
+        from lambdaless.testing._moto_hooks import (
+            ScriptedReturn,
+            ScriptedThrow,
+        )
+
+        resource = self.tasks.get(state_name, "")
+        token = task_token if self._is_token_task(state_name) else None
+        with self.lock:
+            invocation = self.counts.get(state_name, 0)
+            self.counts[state_name] = invocation + 1
+            self.calls.append(TaskCall(state_name, resource, arguments, invocation, token))
+        response = self._scripted(state_name, resource, token, arguments, invocation)
+        if response is None:
+            message = self._missing_message(state_name, resource, token is not None)
+            with self.lock:
+                self.missing.setdefault(state_name, message)
+            # States.Runtime: AWS never retries it nor catches it with States.ALL (AWS docs,
+            # "Handling errors in Step Functions workflows"); run() raises MissingMockError.
+            return ScriptedThrow("States.Runtime", message)
+        if isinstance(response, Throw):
+            return ScriptedThrow(response.error, response.cause)
+        return ScriptedReturn(response.payload)
+
+    def _scripted(
+        self, state: str, resource: str, token: str | None, arguments: Any, invocation: int
+    ) -> MockedResponse | None:
+        scripted = self.responses.get(state)
+        if scripted:
+            # Response n answers invocation n; the last one answers every later invocation.
+            return scripted[min(invocation, len(scripted) - 1)]
+        if token is None or self.task_tokens is None:
+            return None
+        handler = self.task_tokens
+        if isinstance(handler, Mapping):
+            if state not in handler:
+                return None
+            handler = handler[state]
+        request = TaskTokenRequest(state, resource, token, arguments)
+        answer = handler(request) if callable(handler) else handler
+        return None if answer is None else _token_answer(state, answer)
+
+    @staticmethod
+    def _missing_message(state: str, resource: str, is_token_task: bool) -> str:
+        how = f"responses={{{state!r}: ...}} or a mock config test case entry for {state!r}"
+        if is_token_task:
+            how += f", or answer its task token with task_tokens={{{state!r}: ...}}"
+        return f"Task state {state!r} ({resource}) ran without a mock: pass {how}"
+
+    def record_retry(self, state_name: str, seconds: float) -> None:
+        with self.lock:
+            self.retry_delays.append((state_name, seconds))
+
+    def record_wait(self, state_name: str, seconds: float) -> None:
+        del state_name
+        with self.lock:
+            self.wait_delays.append(seconds)
+
+
+def _token_answer(state: str, answer: Any) -> MockedResponse:
+    if isinstance(answer, Return | Throw):
+        return answer
+    if isinstance(answer, tuple) and answer and answer[0] == "success" and len(answer) == 2:
+        return Return(answer[1])
+    if isinstance(answer, tuple) and answer and answer[0] == "failure" and 2 <= len(answer) <= 3:
+        return Throw(str(answer[1]), str(answer[2]) if len(answer) == 3 else "")
+    raise ValueError(
+        f"task token answer for {state!r} is {answer!r}; expected ('success', output), "
+        "('failure', error, cause), Return(...) or Throw(...)"
+    )
+
+
+def _plain_json(value: Any) -> Any:
+    """JSONata results may be list subclasses; hand tests plain JSON values."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def _event_type(event: Mapping[str, Any]) -> str:
+    kind = event.get("type")
+    return str(getattr(kind, "value", kind))
+
+
+_run_numbers = itertools.count(1)
+
+
+class LocalRunner:
+    """Runs the state machines of a CDK ``Stack``, a template dict, a template file, a cdk.out
+    folder, or a bare ASL definition dict (``{"StartAt": ..., "States": ...}``)."""
+
+    def __init__(
+        self,
+        source: Any,
+        *,
+        passthrough: bool = False,
+        account: str = LOCAL_PSEUDO_PARAMETERS["AWS::AccountId"],
+        region: str = LOCAL_PSEUDO_PARAMETERS["AWS::Region"],
+    ) -> None:
+        """``passthrough``: unmocked Tasks other than Bedrock, HTTP and activities run moto's
+        own integrations (use inside moto's ``mock_aws()``); by default they raise
+        :class:`MissingMockError`. ``account``/``region`` fill ARNs and the context object."""
+        if isinstance(source, Mapping) and "States" in source and "StartAt" in source:
+            self.machines = [
+                SynthesizedStateMachine(
+                    stack="",
+                    logical_id="StateMachine",
+                    path="StateMachine",
+                    type="STANDARD",
+                    definition=json.loads(json.dumps(source)),
+                    resource={},
+                )
+            ]
+        else:
+            self.machines = load(source, pseudo=LOCAL_PSEUDO_PARAMETERS)
+        if not self.machines:
+            raise ValueError(f"source={source!r} holds no AWS::StepFunctions::StateMachine")
+        self.passthrough = passthrough
+        self.account = account
+        self.region = region
+
+    def state_machine(self, selector: str | None = None) -> SynthesizedStateMachine:
+        """The state machine named by logical id, construct path or name (exact first, then a
+        unique substring); ``None`` when there is only one."""
+        if selector is None:
+            if len(self.machines) == 1:
+                return self.machines[0]
+            raise ValueError(
+                "state_machine= is required: the source holds "
+                + ", ".join(m.path for m in self.machines)
+            )
+        for machine in self.machines:
+            if selector in (machine.logical_id, machine.path, machine.name):
+                return machine
+        matches = [m for m in self.machines if selector in m.path or selector in m.logical_id]
+        if len(matches) == 1:
+            return matches[0]
+        known = ", ".join(m.path for m in self.machines)
+        if not matches:
+            raise ValueError(f"state_machine={selector!r} matches none of: {known}")
+        raise ValueError(f"state_machine={selector!r} matches several of: {known}")
+
+    def run(
+        self,
+        state_machine: str | None = None,
+        input: Mapping[str, Any] | None = None,
+        *,
+        mock_config: MockConfig | Mapping[str, Any] | str | Path | None = None,
+        test_case: str | None = None,
+        responses: Mapping[str, Sequence[MockedResponse] | MockedResponse | Any] | None = None,
+        task_tokens: TaskTokenHandler | Mapping[str, Any] | None = None,
+        timeout_seconds: float = 30,
+    ) -> RunResult:
+        """Run one execution to its end and report it.
+
+        ``mock_config``/``test_case``: a Step Functions Local mock-config file (path, JSON string
+        or dict) and the test case to use (optional when there is one). Its ``StateMachines`` key
+        is the state machine's name or logical id, or the only key in the file.
+        ``responses``: state name -> responses, one per invocation of that state (retries
+        included); the last one answers every later invocation. Merged over the test case.
+        ``task_tokens``: answers for ``.waitForTaskToken`` tasks without a scripted response,
+        either a callable receiving a :class:`TaskTokenRequest` or a mapping of state name to an
+        answer or such a callable; an answer is ``("success", output)``,
+        ``("failure", error, cause)``, ``Return`` or ``Throw``.
+        ``timeout_seconds``: wall-clock limit; past it the result is ``TIMED_OUT``.
+
+        Raises :class:`MissingMockError` if any Task ran without a mock.
+        """
+        from lambdaless.testing import _moto_hooks
+
+        machine = self.state_machine(state_machine)
+        scripted: dict[str, list[MockedResponse]] = {}
+        if mock_config is not None:
+            config = MockConfig.load(mock_config)
+            key = config.machine_key([machine.name, machine.logical_id, machine.path])
+            scripted.update(config.test_case(key, test_case))
+        elif test_case is not None:
+            raise ValueError("test_case= needs mock_config=")
+        for state, value in (responses or {}).items():
+            scripted[state] = responses_from(value)
+
+        tasks = dict(_task_resources(machine.definition.get("States", {})))
+        unknown = sorted(set(scripted) - set(tasks))
+        if unknown:
+            raise ValueError(
+                f"mocks name {unknown}, which are not Task states of {machine.path}; "
+                f"its Task states are {sorted(tasks)}"
+            )
+        session = _Session(tasks, scripted, task_tokens, self.passthrough)
+        execution_name = f"local-{next(_run_numbers)}-{uuid.uuid4().hex[:8]}"
+        execution = _moto_hooks.Execution(
+            definition=json.dumps(machine.definition),
+            state_machine_name=machine.name,
+            state_machine_type=machine.type,
+            execution_name=execution_name,
+            execution_input=_plain_json(dict(input or {})),
+            mocker=session,
+            account=self.account,
+            region=self.region,
+        )
+        finished = execution.run(timeout_seconds)
+        status, output, error, cause = execution.outcome()
+        if not finished:
+            status, error = "TIMED_OUT", "LocalRunner.Timeout"
+            cause = (
+                f"the execution was still running after timeout_seconds={timeout_seconds} of "
+                "wall time (an unanswered task token, or a loop that never ends?)"
+            )
+        if session.missing:
+            raise MissingMockError("\n".join(session.missing.values()))
+
+        history = execution.history()
+        entered = [
+            event["stateEnteredEventDetails"]["name"]
+            for event in history
+            if _event_type(event).endswith("StateEntered")
+        ]
+        return RunResult(
+            status=status,  # type: ignore[arg-type]
+            output=_plain_json(output) if status == "SUCCEEDED" else None,
+            error=error,
+            cause=cause,
+            states=entered,
+            transitions=len(entered),
+            retry_delays=list(session.retry_delays),
+            wait_delays=list(session.wait_delays),
+            history=history,
+            calls=list(session.calls),
+        )

@@ -20,7 +20,9 @@ Hooks, all installed by :func:`install` (idempotent) and all verified by
    moto's ``MockTestCase`` lookup; moto's own ``mock_eval_utils`` then returns or throws.
    ``StateTask._eval_parameters`` is wrapped to hand the evaluated task arguments to the mocker.
    ``state_task_factory.state_task_service_for`` is wrapped so ``arn:aws:states:::http:invoke``
-   parses (moto raises "Unknown service 'http'").
+   parses (moto raises "Unknown service 'http'"), and ``CustomErrorName.__init__`` accepts the
+   ``States.Http.*`` error names of HTTP Tasks (moto refuses any custom name starting with
+   ``States.``, so ``ErrorEquals: ["States.Http.StatusCode.429"]`` failed to parse).
 3. Virtual time: ``WaitFunction._wait_interval`` and the ``time.sleep`` inside
    ``RetrierDecl._eval_body`` record the requested seconds instead of sleeping, but only for
    executions running in a :class:`LocalEnvironment`; other moto users keep real time.
@@ -55,6 +57,8 @@ _INTERNALS: tuple[tuple[str, str], ...] = (
     (f"{_PARSER}.asl.eval.states", "encode_jsonata_variable_declarations"),
     (f"{_PARSER}.asl.eval.variable_store", "encode_jsonata_variable_declarations"),
     (f"{_PARSER}.asl.component.intrinsic.jsonata", "_DECLARATION_BY_VARIABLE_REFERENCE"),
+    (f"{_PARSER}.asl.component.common.error_name.custom_error_name", "CustomErrorName.__init__"),
+    (f"{_PARSER}.asl.component.common.error_name.error_name", "ErrorName.__init__"),
     (f"{_PARSER}.asl.eval.environment", "Environment"),
     (f"{_PARSER}.asl.eval.environment", "Environment.is_mocked_mode"),
     (f"{_PARSER}.asl.eval.environment", "Environment.get_current_mocked_response"),
@@ -428,6 +432,22 @@ def _install_task_hooks() -> None:
         return original_factory(service_name)
 
     factory_module.state_task_service_for = state_task_service_for
+
+    error_names: Any = importlib.import_module(
+        f"{_PARSER}.asl.component.common.error_name.custom_error_name"
+    )
+    custom_error_name = error_names.CustomErrorName
+    original_error_name_init = custom_error_name.__init__
+
+    def error_name_init(self: Any, error_name: str | None) -> None:
+        # AWS docs, "Call HTTPS APIs in Step Functions workflows": HTTP Tasks fail with
+        # States.Http.StatusCode.<code> and States.Http.Socket.
+        if error_name is not None and error_name.startswith("States.Http."):
+            super(custom_error_name, self).__init__(error_name=error_name)
+        else:
+            original_error_name_init(self, error_name)
+
+    custom_error_name.__init__ = error_name_init
 
     state_task: Any = _resolve(
         f"{_PARSER}.asl.component.state.exec.state_task.state_task", "StateTask"

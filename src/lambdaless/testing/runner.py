@@ -166,9 +166,9 @@ class _Session:
             message = self._missing_message(state_name, resource, token is not None)
             with self.lock:
                 self.missing.setdefault(state_name, message)
-            # States.Runtime: AWS never retries it nor catches it with States.ALL (AWS docs,
-            # "Handling errors in Step Functions workflows"); run() raises MissingMockError.
-            return ScriptedThrow("States.Runtime", message)
+            # moto turns this into a States.Runtime failure of the state, with this cause;
+            # run() then raises MissingMockError whatever the state machine caught.
+            raise MissingMockError(message)
         if isinstance(response, Throw):
             return ScriptedThrow(response.error, response.cause)
         return ScriptedReturn(response.payload)

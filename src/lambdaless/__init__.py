@@ -16,12 +16,15 @@ if TYPE_CHECKING:
     from lambdaless.prompts import Inference
     from lambdaless.retry import RetryPolicy
     from lambdaless.steps.bedrock import Converse, InvokeBedrock
+    from lambdaless.steps.http import CallHttpApi, HttpAuth
     from lambdaless.workflow import Workflow
 
 #: public name -> defining module
 _EXPORTS: dict[str, str] = {
     "BedrockModel": "lambdaless.models",
+    "CallHttpApi": "lambdaless.steps.http",
     "Converse": "lambdaless.steps.bedrock",
+    "HttpAuth": "lambdaless.steps.http",
     "Inference": "lambdaless.prompts",
     "InvokeBedrock": "lambdaless.steps.bedrock",
     "LambdalessError": "lambdaless._errors",
@@ -33,7 +36,9 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = [
     "BedrockModel",
+    "CallHttpApi",
     "Converse",
+    "HttpAuth",
     "Inference",
     "InvokeBedrock",
     "LambdalessError",

@@ -1,0 +1,445 @@
+"""CallHttpApi: rendered ASL (snapshots), least-privilege IAM, URL checks and secret handling."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_events as events
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk.assertions import Match, Template
+from syrupy.assertion import SnapshotAssertion
+
+from lambdaless import CallHttpApi, HttpAuth, LambdalessError, Workflow
+
+Asl = Callable[[cdk.Stack], dict[str, Any]]
+API_KEY = cdk.SecretValue.secrets_manager("lambdaless/test/api-key")
+CONNECTION_ARN = (
+    "arn:aws:events:us-east-1:111122223333:connection/partner/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+)
+SECRET_ARN = (
+    "arn:aws:secretsmanager:us-east-1:111122223333:secret:events!connection/partner/"
+    "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0-AbCdEf"
+)
+
+
+def api_key() -> HttpAuth:
+    return HttpAuth.api_key(header_name="x-api-key", value=API_KEY)
+
+
+def machine(stack: cdk.Stack, definition: sfn.IChainable, **kwargs: Any) -> Workflow:
+    return Workflow(stack, "Workflow", definition=definition, **kwargs)
+
+
+def the_state(asl: Asl, stack: cdk.Stack, name: str = "Call") -> dict[str, Any]:
+    return asl(stack)["States"][name]
+
+
+# -- snapshots of every variant --------------------------------------------------------------------
+def test_static_get(stack: cdk.Stack, asl: Asl, snapshot_json: SnapshotAssertion) -> None:
+    machine(stack, CallHttpApi(stack, "Call", base_url="https://api.example.com", auth=api_key()))
+    assert asl(stack) == snapshot_json
+
+
+def test_dynamic_path_with_status_routing_and_variable(
+    stack: cdk.Stack, asl: Asl, snapshot_json: SnapshotAssertion
+) -> None:
+    not_found = sfn.Pass(stack, "NotFound")
+    conflict = sfn.Pass(stack, "Conflict")
+    client_error = sfn.Fail(stack, "ClientError")
+    server_error = sfn.Fail(stack, "ServerError")
+    call = CallHttpApi(
+        stack,
+        "Call",
+        base_url="https://api.example.com/v1/",
+        path="{% 'users/' & $states.input.userId %}",
+        auth=api_key(),
+        on_status={"5xx": server_error, "4xx": client_error, 409: conflict, 404: not_found},
+        assign_result_to="user",
+    )
+    machine(stack, call)
+    definition = asl(stack)
+    catches = definition["States"]["Call"]["Catch"]
+    # Specific codes first, then classes; a class expands to its hundred codes.
+    assert [c["Next"] for c in catches] == ["NotFound", "Conflict", "ClientError", "ServerError"]
+    assert catches[2]["ErrorEquals"][0] == "States.Http.StatusCode.400"
+    assert len(catches[2]["ErrorEquals"]) == 100
+    assert definition == snapshot_json
+
+
+def test_post_json_body_headers_query(
+    us_stack: cdk.Stack, asl: Asl, snapshot_json: SnapshotAssertion
+) -> None:
+    call = CallHttpApi(
+        us_stack,
+        "Call",
+        base_url="https://api.example.com",
+        method="post",
+        path="/orders",
+        headers={"Content-Type": "application/json", "X-Request-Id": "{% $uuid() %}"},
+        query={"dryRun": "false"},
+        body={"sku": "{% $states.input.sku %}", "quantity": 1},
+        auth=api_key(),
+        timeout=cdk.Duration.seconds(30),
+        comment="Create an order",
+    )
+    machine(us_stack, call)
+    assert asl(us_stack) == snapshot_json
+
+
+def test_form_encoded_body(stack: cdk.Stack, asl: Asl, snapshot_json: SnapshotAssertion) -> None:
+    call = CallHttpApi(
+        stack,
+        "Call",
+        base_url="https://api.example.com",
+        method="POST",
+        path="/forms",
+        form={"tags": "{% $states.input.tags %}", "name": "lambdaless"},
+        array_format="BRACKETS",
+        auth=api_key(),
+    )
+    machine(stack, call)
+    state = the_state(asl, stack)
+    assert state["Arguments"]["Transform"] == {
+        "RequestBodyEncoding": "URL_ENCODED",
+        "RequestEncodingOptions": {"ArrayFormat": "BRACKETS"},
+    }
+    assert state["Arguments"]["Headers"] == {"Content-Type": "application/x-www-form-urlencoded"}
+    assert asl(stack) == snapshot_json
+
+
+def test_basic_auth_connection(
+    stack: cdk.Stack, template: Callable[[cdk.Stack], Template], snapshot_json: SnapshotAssertion
+) -> None:
+    secret = secretsmanager.Secret(stack, "Password")
+    call = CallHttpApi(
+        stack,
+        "Call",
+        base_url="https://api.example.com",
+        auth=HttpAuth.basic(username="svc", password=secret.secret_value),
+        retry=[],
+    )
+    machine(stack, call)
+    connection = template(stack).find_resources("AWS::Events::Connection")
+    assert next(iter(connection.values()))["Properties"] == snapshot_json
+
+
+def test_oauth_connection(
+    stack: cdk.Stack, template: Callable[[cdk.Stack], Template], snapshot_json: SnapshotAssertion
+) -> None:
+    call = CallHttpApi(
+        stack,
+        "Call",
+        base_url="https://api.example.com",
+        auth=HttpAuth.oauth_client_credentials(
+            authorization_endpoint="https://auth.example.com/oauth2/token",
+            client_id="lambdaless",
+            client_secret=cdk.SecretValue.secrets_manager("oauth", json_field="clientSecret"),
+            body_parameters={"grant_type": "client_credentials"},
+        ),
+    )
+    machine(stack, call)
+    connection = template(stack).find_resources("AWS::Events::Connection")
+    assert next(iter(connection.values()))["Properties"] == snapshot_json
+
+
+def test_imported_connection(
+    us_stack: cdk.Stack, asl: Asl, snapshot_json: SnapshotAssertion
+) -> None:
+    call = CallHttpApi(
+        us_stack,
+        "Call",
+        base_url="https://partner.example.com",
+        auth=HttpAuth.imported(connection_arn=CONNECTION_ARN, secret_arn=SECRET_ARN),
+    )
+    machine(us_stack, call)
+    assert Template.from_stack(us_stack).find_resources("AWS::Events::Connection") == {}
+    assert the_state(asl, us_stack)["Arguments"]["Authentication"] == {
+        "ConnectionArn": CONNECTION_ARN
+    }
+    assert asl(us_stack) == snapshot_json
+
+
+def test_in_jsonpath_state_machine(
+    stack: cdk.Stack, asl: Asl, snapshot_json: SnapshotAssertion
+) -> None:
+    call = CallHttpApi(stack, "Call", base_url="https://api.example.com", auth=api_key())
+    machine(stack, call, query_language=sfn.QueryLanguage.JSON_PATH)
+    definition = asl(stack)
+    assert definition["States"]["Call"]["QueryLanguage"] == "JSONata"
+    assert definition == snapshot_json
+
+
+def test_shared_connection_between_steps(stack: cdk.Stack, asl: Asl) -> None:
+    first = CallHttpApi(stack, "First", base_url="https://api.example.com", auth=api_key())
+    second = CallHttpApi(
+        stack,
+        "Second",
+        base_url="https://api.example.com",
+        auth=HttpAuth.connection(first.connection),
+    )
+    machine(stack, first.next(second))
+    assert len(Template.from_stack(stack).find_resources("AWS::Events::Connection")) == 1
+    states = asl(stack)["States"]
+    assert (
+        states["First"]["Arguments"]["Authentication"]
+        == states["Second"]["Arguments"]["Authentication"]
+    )
+
+
+# -- IAM ----------------------------------------------------------------------------------------
+def policy_statements(stack: cdk.Stack) -> list[dict[str, Any]]:
+    policies = Template.from_stack(stack).find_resources("AWS::IAM::Policy")
+    statements: list[dict[str, Any]] = []
+    for policy in policies.values():
+        statements.extend(policy["Properties"]["PolicyDocument"]["Statement"])
+    return statements
+
+
+def test_iam_static_endpoint_is_exact(us_stack: cdk.Stack) -> None:
+    machine(
+        us_stack,
+        CallHttpApi(
+            us_stack, "Call", base_url="https://api.example.com", path="/v1/status", auth=api_key()
+        ),
+    )
+    Template.from_stack(us_stack).has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        {
+                            "Action": "states:InvokeHTTPEndpoint",
+                            "Effect": "Allow",
+                            "Resource": {
+                                "Fn::Join": [
+                                    "",
+                                    [
+                                        "arn:",
+                                        {"Ref": "AWS::Partition"},
+                                        ":states:us-east-1:111122223333:stateMachine:*",
+                                    ],
+                                ]
+                            },
+                            "Condition": {
+                                "StringEquals": {
+                                    "states:HTTPEndpoint": "https://api.example.com/v1/status",
+                                    "states:HTTPMethod": "GET",
+                                }
+                            },
+                        }
+                    ]
+                )
+            }
+        },
+    )
+
+
+def test_iam_connection_and_secret_only(stack: cdk.Stack) -> None:
+    machine(stack, CallHttpApi(stack, "Call", base_url="https://api.example.com", auth=api_key()))
+    statements = policy_statements(stack)
+    by_action = {json.dumps(s["Action"]): s for s in statements}
+    (connection_id,) = Template.from_stack(stack).find_resources("AWS::Events::Connection")
+    assert by_action['"events:RetrieveConnectionCredentials"']["Resource"] == {
+        "Fn::GetAtt": [connection_id, "Arn"]
+    }
+    assert by_action['["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]'][
+        "Resource"
+    ] == {"Fn::GetAtt": [connection_id, "SecretArn"]}
+    for statement in statements:
+        if any(
+            a.split(":")[0] in ("events", "secretsmanager", "states")
+            for a in (
+                [statement["Action"]]
+                if isinstance(statement["Action"], str)
+                else statement["Action"]
+            )
+        ):
+            assert statement["Resource"] != "*"
+
+
+def test_iam_imported_connection(us_stack: cdk.Stack) -> None:
+    machine(
+        us_stack,
+        CallHttpApi(
+            us_stack,
+            "Call",
+            base_url="https://partner.example.com",
+            method="DELETE",
+            path="{% 'items/' & $states.input.id %}",
+            auth=HttpAuth.imported(connection_arn=CONNECTION_ARN, secret_arn=SECRET_ARN),
+        ),
+    )
+    statements = policy_statements(us_stack)
+    assert {
+        "Action": "events:RetrieveConnectionCredentials",
+        "Effect": "Allow",
+        "Resource": CONNECTION_ARN,
+    } in statements
+    assert {
+        "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+        "Effect": "Allow",
+        "Resource": SECRET_ARN,
+    } in statements
+    invoke = next(s for s in statements if s["Action"] == "states:InvokeHTTPEndpoint")
+    assert invoke["Condition"] == {
+        "StringLike": {"states:HTTPEndpoint": "https://partner.example.com/*"},
+        "StringEquals": {"states:HTTPMethod": "DELETE"},
+    }
+
+
+def string_like(pattern: str, value: str) -> bool:
+    """IAM's StringLike: case-sensitive, '*' any run of characters, '?' exactly one."""
+    regex = "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
+    return re.fullmatch(regex, value, flags=re.DOTALL) is not None
+
+
+def condition_allows(condition: dict[str, dict[str, Any]], endpoint: str, method: str) -> bool:
+    """Every operator and key must hold (AND); a list of values is any-of (OR)."""
+    context = {"states:HTTPEndpoint": endpoint, "states:HTTPMethod": method}
+    for operator, keys in condition.items():
+        for key, values in keys.items():
+            values = values if isinstance(values, list) else [values]
+            if operator == "StringEquals":
+                ok = context[key] in values
+            elif operator == "StringLike":
+                ok = any(string_like(v, context[key]) for v in values)
+            else:
+                raise AssertionError(f"unexpected operator {operator}")
+            if not ok:
+                return False
+    return True
+
+
+@pytest.mark.parametrize(
+    ("path", "endpoint", "allowed"),
+    [
+        ("{% $states.input.path %}", "https://api.example.com/users/1", True),
+        ("{% $states.input.path %}", "https://api.example.com/", True),
+        ("{% $states.input.path %}", "https://api.example.com.evil.tld", False),
+        ("{% $states.input.path %}", "https://api.example.com.evil.tld/users", False),
+        ("{% $states.input.path %}", "https://api.example.community", False),
+        ("{% $states.input.path %}", "https://api.example.community/users", False),
+        ("{% $states.input.path %}", "https://api.example.com@evil.tld/", False),
+        ("{% $states.input.path %}", "http://api.example.com/users", False),
+        ("/users", "https://api.example.com/users", True),
+        ("/users", "https://api.example.com/users/2", False),
+        ("/users", "https://api.example.com.evil.tld/users", False),
+        ("/users", "https://api.example.community/users", False),
+    ],
+)
+def test_generated_condition_has_a_path_boundary(
+    stack: cdk.Stack, path: str, endpoint: str, allowed: bool
+) -> None:
+    call = CallHttpApi(stack, "Call", base_url="https://api.example.com", path=path, auth=api_key())
+    machine(stack, call)
+    invoke = next(s for s in policy_statements(stack) if s["Action"] == "states:InvokeHTTPEndpoint")
+    assert condition_allows(invoke["Condition"], endpoint, "GET") is allowed
+    assert not condition_allows(invoke["Condition"], "https://api.example.com/users", "POST")
+
+
+def test_aws_cdk_lib_style_condition_would_match_the_attack() -> None:
+    # Why the boundary matters: aws-cdk-lib's HttpInvoke writes "<apiRoot>*".
+    assert string_like("https://api.example.com*", "https://api.example.com.evil.tld")
+    assert string_like("https://api.example.com*", "https://api.example.community")
+    assert not string_like("https://api.example.com/*", "https://api.example.com.evil.tld")
+
+
+# -- validation -----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"base_url": "http://api.example.com"}, "https only"),
+        ({"base_url": "https://user:pass@api.example.com"}, "no credentials"),
+        ({"base_url": "https://token@api.example.com"}, "no credentials"),
+        ({"base_url": "api.example.com"}, "an https URL"),
+        ({"base_url": "https://"}, "an https URL"),
+        ({"base_url": "https://api.example.com?x=1"}, "query="),
+        ({"base_url": "https://api.example.com/v1#top"}, "query="),
+        ({"base_url": "https://api.example.com/*"}, "an https URL"),
+        ({"base_url": "https://api.exa mple.com"}, "an https URL"),
+        ({"base_url": "https://api.example.com:99999"}, "an https URL"),
+        ({"base_url": "https://localhost"}, "an https URL"),
+        ({"base_url": "{% $states.input.url %}"}, "an https URL"),
+        ({"method": "FETCH"}, "one of GET, POST"),
+        ({"method": "{% $states.input.method %}"}, "one of GET, POST"),
+        ({"path": "/users?id=1"}, "a path like"),
+        ({"path": "/../admin"}, "a path like"),
+        ({"body": {"a": 1}}, "POST, PUT, PATCH or DELETE"),
+        ({"method": "POST", "body": {"a": 1}, "form": {"b": 2}}, "not both"),
+        ({"method": "POST", "form": {"b": 2}, "array_format": "SEMICOLONS"}, "BRACKETS"),
+        ({"array_format": "BRACKETS"}, "unless form"),
+        ({"headers": ["x"]}, "a dict"),
+        ({"on_status": {200: None}}, "a state or chain"),
+        ({"assign_result_to": "1bad"}, "variable name"),
+    ],
+)
+def test_refuses_bad_input(stack: cdk.Stack, kwargs: dict[str, Any], message: str) -> None:
+    options: dict[str, Any] = {"base_url": "https://api.example.com", "auth": api_key()}
+    options.update(kwargs)
+    with pytest.raises(LambdalessError, match=re.escape(message)) as error:
+        CallHttpApi(stack, "Call", **options)
+    assert "=" in str(error.value)  # names the argument
+
+
+@pytest.mark.parametrize("status", [200, 204, 99, 600, "2xx", "6xx", "40x", "teapot", True])
+def test_refuses_bad_status(stack: cdk.Stack, status: Any) -> None:
+    with pytest.raises(LambdalessError, match="on_status"):
+        CallHttpApi(
+            stack,
+            "Call",
+            base_url="https://api.example.com",
+            auth=api_key(),
+            on_status={status: sfn.Pass(stack, "Handler")},
+        )
+
+
+@pytest.mark.parametrize(
+    "auth",
+    [
+        lambda: HttpAuth.api_key(
+            header_name="x-api-key", value=cdk.SecretValue.unsafe_plain_text("hunter2")
+        ),
+        lambda: HttpAuth.api_key(header_name="x-api-key", value="hunter2"),  # type: ignore[arg-type]
+        lambda: HttpAuth.basic(username="u", password=cdk.SecretValue.unsafe_plain_text("pw")),
+        lambda: HttpAuth.oauth_client_credentials(
+            authorization_endpoint="https://auth.example.com/token",
+            client_id="id",
+            client_secret=cdk.SecretValue.unsafe_plain_text("s3cr3t"),
+        ),
+    ],
+)
+def test_refuses_literal_secrets(stack: cdk.Stack, auth: Callable[[], HttpAuth]) -> None:
+    with pytest.raises(LambdalessError, match="Secrets Manager") as error:
+        CallHttpApi(stack, "Call", base_url="https://api.example.com", auth=auth())
+    for secret in ("hunter2", "pw", "s3cr3t"):
+        assert secret not in str(error.value)
+
+
+def test_refuses_bad_imported_arns_and_oauth_endpoint() -> None:
+    with pytest.raises(LambdalessError, match="secret_arn"):
+        HttpAuth.imported(connection_arn=CONNECTION_ARN, secret_arn="arn:aws:s3:::bucket")
+    with pytest.raises(LambdalessError, match="connection_arn"):
+        HttpAuth.imported(connection_arn="partner", secret_arn=SECRET_ARN)
+    with pytest.raises(LambdalessError, match="https only"):
+        HttpAuth.oauth_client_credentials(
+            authorization_endpoint="http://auth.example.com/token",
+            client_id="id",
+            client_secret=API_KEY,
+        )
+
+
+def test_accepts_an_events_connection(stack: cdk.Stack) -> None:
+    connection = events.Connection(
+        stack, "Mine", authorization=events.Authorization.api_key("x-api-key", API_KEY)
+    )
+    call = CallHttpApi(
+        stack, "Call", base_url="https://api.example.com", auth=HttpAuth.connection(connection)
+    )
+    assert call.connection is connection

@@ -132,3 +132,13 @@ def test_mocks_convert_to_a_mock_config_that_reads_back() -> None:
     assert MockConfig.load(json.dumps(document)).test_case("Summarizer", None) == {
         "Summarize": responses
     }
+
+
+def test_a_key_that_begins_the_logical_id_selects_among_several(mock_config_file: Path) -> None:
+    document = json.loads(mock_config_file.read_text())
+    document["StateMachines"]["Other"] = document["StateMachines"]["ResearchWorkflow"]
+    config = MockConfig.load(document)
+
+    assert config.machine_key(["ResearchWorkflowStateMachine72945174"]) == "ResearchWorkflow"
+    with pytest.raises(MockConfigError, match="no state machine named 'Unrelated'"):
+        config.machine_key(["Unrelated"])

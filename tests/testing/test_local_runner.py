@@ -85,7 +85,7 @@ def test_backoff_delays_stay_within_interval_rate_max_delay_and_full_jitter(
     research: LocalRunner,
 ) -> None:
     # MaxAttempts 6: five throttles then success exercises the MaxDelaySeconds cap (2*2**4 = 32).
-    for _ in range(20):
+    for _ in range(10):
         result = research.run(
             input={"topic": "tides"},
             responses=happy_responses(throttles_on_summarize=5, throttles_on_critique=0),
@@ -275,3 +275,64 @@ def test_uncaught_failure_fails_the_execution() -> None:
         "bad body",
     )
     assert result.output is None
+
+
+def test_passthrough_sends_unmocked_aws_tasks_to_moto_backends() -> None:
+    import boto3
+    from moto import mock_aws
+
+    asl = {
+        "StartAt": "Publish",
+        "States": {
+            "Publish": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sns:publish",
+                "Parameters": {"TopicArn.$": "$.topic", "Message": "done"},
+                "End": True,
+            }
+        },
+    }
+    with mock_aws():
+        topic = boto3.client("sns", region_name="us-east-1").create_topic(Name="done")
+        result = LocalRunner(asl, passthrough=True).run(input={"topic": topic["TopicArn"]})
+
+    assert result.status == "SUCCEEDED", result.cause
+    assert "MessageId" in result.output
+
+
+def test_passthrough_still_requires_mocks_for_bedrock(definition: Definition) -> None:
+    with pytest.raises(MissingMockError, match="'FetchDocuments'"):
+        LocalRunner(definition("research_workflow"), passthrough=True).run(input={"topic": "t"})
+
+
+def test_activity_tasks_are_refused_up_front() -> None:
+    asl = {
+        "StartAt": "Work",
+        "States": {
+            "Work": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:us-east-1:123456789012:activity:review",
+                "End": True,
+            }
+        },
+    }
+    with pytest.raises(NotImplementedError, match=r"\['Work'\]"):
+        LocalRunner(asl).run()
+
+
+def test_selecting_among_several_state_machines(
+    definition: Definition, template_of: Callable[[dict[str, Any], str], dict[str, Any]]
+) -> None:
+    template = template_of(definition("approval"), "Approval")
+    template["Resources"].update(
+        template_of(definition("research_workflow"), "Research")["Resources"]
+    )
+    runner = LocalRunner(template)
+
+    assert runner.state_machine("Approval").name == "Approval"
+    assert runner.state_machine("Research0A1B2C3D").name == "Research"
+    assert runner.state_machine("TestStack/Research/Resource").logical_id == "Research0A1B2C3D"
+    with pytest.raises(ValueError, match="state_machine= is required"):
+        runner.run()
+    with pytest.raises(ValueError, match="matches none"):
+        runner.state_machine("Nope")

@@ -85,8 +85,11 @@ def test_a_jsonata_error_fails_the_execution() -> None:
 
 
 def test_moto_outside_the_runner_keeps_real_sleep() -> None:
-    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+    import importlib
 
+    retrier_decl = importlib.import_module(
+        "moto.stepfunctions.parser.asl.component.common.retry.retrier_decl"
+    )
     assert isinstance(retrier_decl.time, _moto_hooks._VirtualTime)
     assert getattr(_moto_hooks._thread, "record_retry", None) is None
 

@@ -124,12 +124,17 @@ class MockConfig:
         return cls(json.loads(text))
 
     def machine_key(self, candidates: Iterable[str]) -> str:
-        """The ``StateMachines`` key for a state machine known by any of ``candidates`` (its
-        name, its logical id); the only key when the file holds a single state machine."""
+        """The ``StateMachines`` key for a state machine known by any of ``candidates`` (name,
+        logical id, construct path): an exact match first, then the one key that begins a
+        candidate (CDK logical ids start with the construct id, e.g. ``Summarizer`` for
+        ``SummarizerStateMachine72945174``), then the only key when the file holds one."""
         names = [name for name in candidates if name]
         for name in names:
             if name in self.state_machines:
                 return name
+        prefixes = [key for key in self.state_machines if any(n.startswith(key) for n in names)]
+        if len(prefixes) == 1:
+            return prefixes[0]
         if len(self.state_machines) == 1:
             return next(iter(self.state_machines))
         raise MockConfigError(

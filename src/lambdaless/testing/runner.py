@@ -103,9 +103,8 @@ class RunResult:
 
 
 # Tasks the runner never lets through to moto's own integrations: moto has no backend for them
-# (Bedrock runtime, HTTPS endpoints, activities), so an unmocked call could only hang or fail
-# obscurely.
-_ALWAYS_MOCKED = (":::bedrock:", ":::aws-sdk:bedrock", ":::http:", ":activity:")
+# (Bedrock runtime, HTTPS endpoints), so an unmocked call could only fail obscurely.
+_ALWAYS_MOCKED = (":::bedrock:", ":::aws-sdk:bedrock", ":::http:")
 
 
 def _task_resources(states: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
@@ -307,6 +306,8 @@ class LocalRunner:
         is the state machine's name or logical id, or the only key in the file.
         ``responses``: state name -> responses, one per invocation of that state (retries
         included); the last one answers every later invocation. Merged over the test case.
+        Invocations are counted per state across the whole execution, in the order they happen:
+        inside a Map with ``MaxConcurrency`` above 1 that order is the threads' order.
         ``task_tokens``: answers for ``.waitForTaskToken`` tasks without a scripted response,
         either a callable receiving a :class:`TaskTokenRequest` or a mapping of state name to an
         answer or such a callable; an answer is ``("success", output)``,
@@ -329,6 +330,12 @@ class LocalRunner:
             scripted[state] = responses_from(value)
 
         tasks = dict(_task_resources(machine.definition.get("States", {})))
+        activities = sorted(state for state, resource in tasks.items() if ":activity:" in resource)
+        if activities:
+            # moto's activity tasks wait for a real worker and ignore mocks.
+            raise NotImplementedError(
+                f"activity Task states {activities} cannot run locally; mock a service task instead"
+            )
         unknown = sorted(set(scripted) - set(tasks))
         if unknown:
             raise ValueError(

@@ -112,6 +112,16 @@ class BedrockModel:
             model_id,
             "a foundation model id; use BedrockModel.cross_region_profile() for profile ids",
         )
+        # "xx.anthropic.claude-..." is a profile id with an unknown geography, not a model of a
+        # provider "xx": refuse it rather than grant a foundation-model ARN that cannot exist.
+        rest = model_id.partition(".")[2]
+        require(
+            not (_MODEL_ID.match(rest) and family_of(rest) is not None),
+            "model_id",
+            model_id,
+            "a foundation model id, or a cross-region profile id with a geography of "
+            + ", ".join(sorted(DESTINATION_REGIONS)),
+        )
         return cls(ModelKind.FOUNDATION_MODEL, model_id, model_id, family_of(model_id))
 
     @classmethod

@@ -88,11 +88,13 @@ class Workflow(Construct):
         kind = "an Express" if express else "a Standard"
         timeout = timeout or (DEFAULT_EXPRESS_TIMEOUT if express else DEFAULT_STANDARD_TIMEOUT)
         require(isinstance(timeout, cdk.Duration), "timeout", timeout, "an aws_cdk.Duration")
-        if not 1 <= timeout.to_seconds() <= limit:
+        # integral=False: Duration.to_seconds() throws a jsii RuntimeError on fractions
+        seconds = timeout.to_seconds(integral=False)
+        if not (seconds == int(seconds) and 1 <= seconds <= limit):
             raise invalid(
                 "timeout",
-                f"{timeout.to_seconds():g} s",
-                f"from 1 to {limit} seconds for {kind} workflow",
+                f"{seconds:g} s",
+                f"a whole number of seconds from 1 to {limit} for {kind} workflow",
             )
         self.express = express
         self.timeout = timeout

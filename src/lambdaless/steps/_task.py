@@ -58,13 +58,15 @@ class DirectTask(sfn.CustomState):
                 timeout,
                 "an aws_cdk.Duration",
             )
-            timeout_seconds = int(timeout.to_seconds())
+            # integral=False: Duration.to_seconds() throws a jsii RuntimeError on fractions
+            seconds = timeout.to_seconds(integral=False)
             require(
-                1 <= timeout_seconds <= MAX_TIMEOUT_SECONDS,
+                seconds == int(seconds) and 1 <= seconds <= MAX_TIMEOUT_SECONDS,
                 "timeout",
-                f"{timeout_seconds} s",
-                f"from 1 to {MAX_TIMEOUT_SECONDS} seconds",
+                f"{seconds:g} s",
+                f"a whole number of seconds from 1 to {MAX_TIMEOUT_SECONDS}",
             )
+            timeout_seconds = int(seconds)
         require(
             all(isinstance(r, RetryPolicy) for r in retries),
             "retry",

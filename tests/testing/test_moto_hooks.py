@@ -106,6 +106,8 @@ def test_http_task_parses_and_its_status_errors_can_be_retried() -> None:
                     "ApiEndpoint": "https://api.example.com/v1/items",
                     "Method": "GET",
                     "Authentication": {"ConnectionArn": "arn:aws:events:::connection/x/y"},
+                    "Headers": {"X-Trace": "{% $states.context.Execution.Name %}"},
+                    "Transform": {"RequestBodyEncoding": "URL_ENCODED"},
                 },
                 "Retry": [
                     {"ErrorEquals": ["States.Http.StatusCode.429"], "MaxAttempts": 2},
@@ -129,3 +131,6 @@ def test_http_task_parses_and_its_status_errors_can_be_retried() -> None:
 
     assert result.output == {"items": [1]}
     assert result.retries == 2
+    arguments = result.calls_to("Call")[0].arguments
+    assert arguments["Transform"] == {"RequestBodyEncoding": "URL_ENCODED"}
+    assert arguments["Headers"]["X-Trace"].startswith("local-")

@@ -13,9 +13,12 @@ Hooks, all installed by :func:`install` (idempotent) and all verified by
    name in ``parser.asl.eval.states`` and ``parser.asl.eval.variable_store``) is replaced by one
    that JSON-escapes string values: moto writes ``"<value>"`` unescaped, so any variable holding a
    quote or a backslash (common in model output) broke every later expression. ``$uuid`` and
-   ``$hash``, which moto stubs, are provided natively.
-2. Task mocking: executions run in a :class:`LocalEnvironment` (a subclass of moto's
-   ``Environment``, inherited by every frame moto opens for Map/Parallel/Task) whose
+   ``$hash``, which moto stubs, are provided natively (their stub declarations are dropped from
+   ``parser.asl.component.intrinsic.jsonata._DECLARATION_BY_VARIABLE_REFERENCE``). A JSONata
+   error surfaces as ``States.Runtime`` whose cause names ``States.QueryEvaluationError``.
+2. Task mocking: executions run in a ``LocalEnvironment`` (a subclass of moto's ``Environment``
+   that every frame moto opens for Map/Parallel/Task keeps: its ``as_frame_of`` re-applies the
+   subclass, which moto's builds through the base class) whose
    ``is_mocked_mode``/``get_current_mocked_response`` ask the runner's :class:`Mocker` instead of
    moto's ``MockTestCase`` lookup; moto's own ``mock_eval_utils`` then returns or throws.
    ``StateTask._eval_parameters`` is wrapped to hand the evaluated task arguments to the mocker.
@@ -26,8 +29,11 @@ Hooks, all installed by :func:`install` (idempotent) and all verified by
 3. Virtual time: ``WaitFunction._wait_interval`` and the ``time.sleep`` inside
    ``RetrierDecl._eval_body`` record the requested seconds instead of sleeping, but only for
    executions running in a :class:`LocalEnvironment`; other moto users keep real time.
-4. Threads: :class:`LocalExecutionWorker` runs moto's ``ExecutionWorker`` logic on its thread and
-   signals an event when done, so the runner can wait synchronously with a deadline.
+4. Threads: ``LocalExecutionWorker`` (a subclass of ``backend.execution_worker.ExecutionWorker``)
+   runs a pre-parsed program on the worker's thread and signals an event when done, so the runner
+   waits synchronously with a deadline; finished threads are pruned from ``parser.utils.
+   TMP_THREADS``, which moto only ever appends to. moto's parse-time warning that it would
+   forward ``bedrock:*`` tasks to the real service is filtered out (the runner never does).
 """
 
 from __future__ import annotations
@@ -81,7 +87,7 @@ _INTERNALS: tuple[tuple[str, str], ...] = (
     ),
     (
         f"{_PARSER}.asl.component.state.exec.state_task.service.state_task_service",
-        "StateTaskService._get_supported_parameters",
+        "StateTaskService._validate_service_integration_is_supported",
     ),
     (f"{_PARSER}.asl.component.state.wait.wait_function.wait_function", "WaitFunction"),
     (
@@ -386,18 +392,8 @@ def _http_task_class() -> type:
     class StateTaskServiceHttp(service_module.StateTaskService):  # type: ignore[misc, name-defined]
         """``arn:aws:states:::http:invoke``: parses, and only ever runs mocked."""
 
-        def _get_supported_parameters(self) -> set[str] | None:
-            # AWS docs, "Call HTTPS APIs in Step Functions workflows": HTTP Task fields.
-            return {
-                "ApiEndpoint",
-                "Method",
-                "Authentication",
-                "Headers",
-                "QueryParameters",
-                "RequestBody",
-                "Transform",
-                "InvocationConfig",
-            }
+        def _validate_service_integration_is_supported(self) -> None:
+            """Every http:invoke parses; its arguments are kept whole for the mocks to see."""
 
         def _eval_service_task(self, env: Any, *args: Any, **kwargs: Any) -> None:
             raise RuntimeError(

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 
+from examples.enrich_summarize import EnrichAndSummarizeStack
+from examples.http_auth_flow import HttpAuthFlowStack
 from examples.summarizer import DocumentSummarizerStack
 
 #: Stack name -> stack class. Each example has a mock file ``examples/mocks/<name>.json``.
 EXAMPLES: dict[str, type[cdk.Stack]] = {
     "DocumentSummarizer": DocumentSummarizerStack,
+    "EnrichAndSummarize": EnrichAndSummarizeStack,
+    "HttpAuthFlow": HttpAuthFlowStack,
 }
 
 

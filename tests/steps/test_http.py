@@ -443,3 +443,157 @@ def test_accepts_an_events_connection(stack: cdk.Stack) -> None:
         stack, "Call", base_url="https://api.example.com", auth=HttpAuth.connection(connection)
     )
     assert call.connection is connection
+
+
+# -- examples -------------------------------------------------------------------------------------
+SECRET_FIELDS = ("ApiKeyValue", "Password", "ClientSecret")
+
+
+def _secret_fields(node: Any, path: str = "") -> list[tuple[str, Any]]:
+    """Every value the template holds under a secret-bearing key, and every secret parameter."""
+    found: list[tuple[str, Any]] = []
+    if isinstance(node, dict):
+        if node.get("IsValueSecret") is True:
+            found.append((f"{path}.Value", node.get("Value")))
+        for key, value in node.items():
+            if key in SECRET_FIELDS or key == "SecretString":
+                found.append((f"{path}.{key}", value))
+            found.extend(_secret_fields(value, f"{path}.{key}"))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found.extend(_secret_fields(value, f"{path}[{index}]"))
+    return found
+
+
+def _is_dynamic_reference(value: Any) -> bool:
+    rendered = json.dumps(value)
+    return rendered.startswith(('"{{resolve:secretsmanager:', '"{{resolve:ssm-secure:')) or (
+        isinstance(value, dict) and '"{{resolve:secretsmanager:' in rendered
+    )
+
+
+@pytest.fixture(scope="module")
+def example_templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    from examples.app import EXAMPLES
+
+    app = cdk.App(outdir=str(tmp_path_factory.mktemp("examples") / "cdk.out"))
+    stacks = [EXAMPLES[name](app, name) for name in ("HttpAuthFlow", "EnrichAndSummarize")]
+    return {s.stack_name: Template.from_stack(s).to_json() for s in stacks}
+
+
+def test_examples_hold_no_secret_value(example_templates: dict[str, dict[str, Any]]) -> None:
+    for name, template in example_templates.items():
+        connections = [
+            r for r in template["Resources"].values() if r["Type"] == "AWS::Events::Connection"
+        ]
+        assert connections, name
+        fields = _secret_fields(template)
+        assert fields, name
+        for path, value in fields:
+            assert _is_dynamic_reference(value), f"{name}{path} holds {value!r}"
+        rendered = json.dumps(template)
+        for mock_secret in ("session-token-for-tests",):
+            assert mock_secret not in rendered
+
+
+def test_examples_iam_is_bounded(example_templates: dict[str, dict[str, Any]]) -> None:
+    for name, template in example_templates.items():
+        for resource in template["Resources"].values():
+            if resource["Type"] != "AWS::IAM::Policy":
+                continue
+            for statement in resource["Properties"]["PolicyDocument"]["Statement"]:
+                actions = statement["Action"]
+                actions = [actions] if isinstance(actions, str) else actions
+                if "states:InvokeHTTPEndpoint" in actions:
+                    endpoint = {
+                        **statement["Condition"].get("StringEquals", {}),
+                        **statement["Condition"].get("StringLike", {}),
+                    }["states:HTTPEndpoint"]
+                    assert endpoint.startswith("https://")
+                    assert "*" not in endpoint.rstrip("*")
+                    assert not endpoint.endswith("*") or endpoint.endswith("/*"), name
+                    assert "states:HTTPMethod" in statement["Condition"]["StringEquals"]
+                if any(a.startswith(("events:", "secretsmanager:")) for a in actions):
+                    assert statement["Resource"] != "*", name
+
+
+@pytest.mark.parametrize(
+    ("stack_name", "test_case", "payload", "status", "retries", "expected"),
+    [
+        (
+            "HttpAuthFlow",
+            "HappyPath",
+            {"clientId": "c-1"},
+            "SUCCEEDED",
+            0,
+            {"id": "client-1", "plan": "enterprise"},
+        ),
+        ("HttpAuthFlow", "AuthThrottledThenSucceeds", {"clientId": "c-1"}, "SUCCEEDED", 1, None),
+        ("HttpAuthFlow", "ApiKeyRejected", {"clientId": "c-1"}, "FAILED", 0, None),
+        ("EnrichAndSummarize", "HappyPath", {"customerId": "c-123"}, "SUCCEEDED", 0, None),
+        (
+            "EnrichAndSummarize",
+            "CrmThrottledThenAnswers",
+            {"customerId": "c-1"},
+            "SUCCEEDED",
+            2,
+            None,
+        ),
+        (
+            "EnrichAndSummarize",
+            "CustomerNotFound",
+            {"customerId": "c-9"},
+            "SUCCEEDED",
+            0,
+            {"found": False, "customerId": "c-9"},
+        ),
+    ],
+)
+def test_examples_run_locally(
+    example_templates: dict[str, dict[str, Any]],
+    stack_name: str,
+    test_case: str,
+    payload: dict[str, Any],
+    status: str,
+    retries: int,
+    expected: dict[str, Any] | None,
+) -> None:
+    from tests.conftest import ROOT
+
+    from lambdaless.testing.runner import LocalRunner
+
+    result = LocalRunner(example_templates[stack_name]).run(
+        input=payload,
+        mock_config=ROOT / "examples" / "mocks" / f"{stack_name}.json",
+        test_case=test_case,
+    )
+    assert result.status == status
+    assert result.retries == retries  # 429 is retried before anything else
+    if expected is not None:
+        output = result.output
+        assert (output.get("body") if "body" in output else output) == expected
+
+
+def test_status_handler_reads_code_and_body(stack: cdk.Stack) -> None:
+    from lambdaless.testing.mocks import http_response
+    from lambdaless.testing.runner import LocalRunner
+
+    handler = sfn.Pass(stack, "Conflict")
+    call = CallHttpApi(
+        stack,
+        "Call",
+        base_url="https://api.example.com",
+        method="PUT",
+        path="/items/1",
+        body={"v": 2},
+        auth=api_key(),
+        on_status={409: handler},
+    )
+    machine(stack, call)
+    result = LocalRunner(stack).run(
+        input={}, responses={"Call": http_response(409, {"reason": "version mismatch"})}
+    )
+    assert result.status == "SUCCEEDED"
+    assert result.output["statusCode"] == 409
+    assert result.output["body"] == {"reason": "version mismatch"}
+    assert result.output["error"] == "States.Http.StatusCode.409"

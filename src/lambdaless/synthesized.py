@@ -42,8 +42,11 @@ class SynthesizedStateMachine:
 
     @property
     def name(self) -> str:
-        """The construct path's last meaningful segment, e.g. ``Summarizer``."""
+        """The construct path's last meaningful segment: ``Summarizer`` for
+        ``Stack/Summarizer/StateMachine/Resource`` (a ``Workflow``'s inner id is skipped)."""
         parts = [p for p in self.path.split("/") if p and p != "Resource"]
+        if len(parts) > 2 and parts[-1] == "StateMachine":
+            parts.pop()
         return parts[-1] if parts else self.logical_id
 
 
@@ -80,8 +83,13 @@ def state_machines(
     *,
     stack: str = "",
     pseudo: Mapping[str, str] | None = None,
+    paths: Mapping[str, str] | None = None,
 ) -> list[SynthesizedStateMachine]:
-    """Every state machine in one template, with its ``DefinitionString`` parsed to a dict."""
+    """Every state machine in one template, with its ``DefinitionString`` parsed to a dict.
+
+    ``paths`` maps logical ids to construct paths where the template carries no
+    ``aws:cdk:path`` metadata (an in-process ``App`` adds it only when the CDK CLI asks).
+    """
     found = []
     for logical_id, resource in template.get("Resources", {}).items():
         if resource.get("Type") != STATE_MACHINE_TYPE:
@@ -99,7 +107,10 @@ def state_machines(
             SynthesizedStateMachine(
                 stack=stack,
                 logical_id=logical_id,
-                path=str(resource.get("Metadata", {}).get("aws:cdk:path", logical_id)),
+                path=str(
+                    resource.get("Metadata", {}).get("aws:cdk:path")
+                    or (paths or {}).get(logical_id, logical_id)
+                ),
                 type=str(props.get("StateMachineType", "STANDARD")),
                 definition=definition,
                 resource=resource,
@@ -132,12 +143,17 @@ def load(source: Any, *, pseudo: Mapping[str, str] | None = None) -> list[Synthe
             for name, template in templates_in(path).items()
             for machine in state_machines(template, stack=name, pseudo=pseudo)
         ]
-    from aws_cdk import Stack
+    from aws_cdk import CfnResource, Stack
     from aws_cdk.assertions import Template
 
     if isinstance(source, Stack):
         template = Template.from_stack(source).to_json()
-        return state_machines(template, stack=source.stack_name, pseudo=pseudo)
+        paths = {
+            source.resolve(node.logical_id): node.node.path
+            for node in source.node.find_all()
+            if isinstance(node, CfnResource) and node.cfn_resource_type == STATE_MACHINE_TYPE
+        }
+        return state_machines(template, stack=source.stack_name, pseudo=pseudo, paths=paths)
     raise TypeError(
         f"source={source!r} is not a Stack, a template dict, a template file or a cdk.out folder"
     )

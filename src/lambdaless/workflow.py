@@ -14,6 +14,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from lambdaless._errors import LambdalessError, invalid, require
+from lambdaless._nag import acknowledge, default_policy_resource, finding_text
 from lambdaless.analysis.asl import EXPRESS_MAX_SECONDS, retry_budgets
 from lambdaless.synthesized import resolve
 
@@ -123,6 +124,7 @@ class Workflow(Construct):
             ),
         )
         self.role: iam.IRole = self.state_machine.role
+        self._acknowledge_wildcard_resources(tracing)
         self._check_retry_budgets()
 
     # -- defaults --------------------------------------------------------------------------
@@ -136,12 +138,16 @@ class Workflow(Construct):
             key.add_to_resource_policy(
                 iam.PolicyStatement(
                     principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+                    # The exact actions behind the docs' Encrypt*/Decrypt*/ReEncrypt*/
+                    # GenerateDataKey*/Describe* patterns: no wildcard actions anywhere.
                     actions=[
-                        "kms:Encrypt*",
-                        "kms:Decrypt*",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:Describe*",
+                        "kms:Encrypt",
+                        "kms:Decrypt",
+                        "kms:ReEncryptFrom",
+                        "kms:ReEncryptTo",
+                        "kms:GenerateDataKey",
+                        "kms:GenerateDataKeyWithoutPlaintext",
+                        "kms:DescribeKey",
                     ],
                     resources=["*"],
                     conditions={
@@ -160,6 +166,50 @@ class Workflow(Construct):
             encryption_key=key,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
+
+    def _acknowledge_wildcard_resources(self, tracing: bool) -> None:
+        """The role's only wildcard resources are those AWS imposes (cdk-nag IAM5), each
+        acknowledged on the policy resource with its reason."""
+        policy = default_policy_resource(self.role)
+        if policy is None:
+            return
+        reason = (
+            "Resource '*' only for actions without resource-level permissions, as the Step "
+            "Functions docs prescribe: CloudWatch Logs vended-log delivery "
+            "(logs:CreateLogDelivery, GetLogDelivery, UpdateLogDelivery, DeleteLogDelivery, "
+            "ListLogDeliveries, PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups)"
+        )
+        if tracing:
+            reason += (
+                " and X-Ray (xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules, "
+                "GetSamplingTargets; docs: step-functions/latest/dg/xray-iam.html)"
+            )
+        acknowledge(policy, "AwsSolutions-IAM5[Resource::*]", reason + ".")
+        # states:InvokeHTTPEndpoint is authorized on the calling state machine, whose ARN
+        # cannot appear in its own role's policy (a circular reference): HTTP steps grant it on
+        # stateMachine:* and narrow it with states:HTTPEndpoint (checked by the IAM audit).
+        document = cdk.Stack.of(self).resolve(policy.policy_document)
+        machine_wildcards = set()
+        for statement in document.get("Statement", []):
+            conditions = json.dumps(statement.get("Condition") or {})
+            if (
+                statement.get("Action") != "states:InvokeHTTPEndpoint"
+                or "states:HTTPEndpoint" not in conditions
+            ):
+                continue
+            resources = statement.get("Resource")
+            for resource in resources if isinstance(resources, list) else [resources]:
+                text = finding_text(resource)
+                if text.endswith(":stateMachine:*"):
+                    machine_wildcards.add(text)
+        for text in sorted(machine_wildcards):
+            acknowledge(
+                policy,
+                f"AwsSolutions-IAM5[Resource::{text}]",
+                "states:InvokeHTTPEndpoint is authorized on the calling state machine, whose "
+                "ARN cannot appear in its own role (circular reference); each statement is "
+                "narrowed to one endpoint by its states:HTTPEndpoint condition.",
+            )
 
     # -- checks ----------------------------------------------------------------------------
     def definition(self) -> dict[str, Any]:

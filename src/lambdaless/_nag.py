@@ -1,0 +1,50 @@
+"""Acknowledging cdk-nag findings where lambdaless causes them, so users inherit the reasons.
+
+cdk-nag 3 runs as an aws-cdk-lib policy-validation plugin and reads acknowledgements recorded
+with aws-cdk-lib's own ``Validations.of(construct).acknowledge(...)``: no cdk-nag import is
+needed at run time. Each acknowledgement names one finding (``RuleId[FindingId]``) on one
+resource, so nothing else on that resource, and nothing on its neighbours, is hidden.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from constructs import IConstruct
+
+#: cdk-nag 3 reports plugin findings as ``<pack>::<rule>[<finding>]``.
+AWS_SOLUTIONS = "AwsSolutions::"
+
+
+def acknowledge(resource: IConstruct, finding: str, reason: str) -> None:
+    """Acknowledge the AwsSolutions ``finding`` (e.g. ``AwsSolutions-IAM5[Resource::*]``)."""
+    cdk.Validations.of(resource).acknowledge(
+        cdk.Acknowledgment(id=AWS_SOLUTIONS + finding, reason=reason)
+    )
+
+
+def default_policy_resource(role: IConstruct) -> iam.CfnPolicy | None:
+    """The ``AWS::IAM::Policy`` resource of a role's default policy, if it has one."""
+    policy = role.node.try_find_child("DefaultPolicy")
+    resource = policy.node.default_child if policy is not None else None
+    return resource if isinstance(resource, iam.CfnPolicy) else None
+
+
+def finding_text(value: Any) -> str:
+    """A resolved template value as cdk-nag writes it in a finding id.
+
+    ``{"Ref": "AWS::Region"}`` becomes ``<AWS::Region>`` and ``{"Fn::GetAtt": ["X", "Arn"]}``
+    becomes ``<X.Arn>``, inside ``Fn::Join`` text.
+    """
+    if isinstance(value, dict) and len(value) == 1:
+        ((key, arg),) = value.items()
+        if key == "Ref":
+            return f"<{arg}>"
+        if key == "Fn::GetAtt":
+            return "<" + ".".join(str(p) for p in arg) + ">"
+        if key == "Fn::Join":
+            separator, parts = arg
+            return str(separator).join(finding_text(p) for p in parts)
+    return str(value)

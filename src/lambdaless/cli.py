@@ -1,13 +1,169 @@
-"""The ``lambdaless`` command: look at synthesized workflows before deploying them."""
+"""The ``lambdaless`` command: look at synthesized workflows before deploying them.
+
+``inspect``  a table per state machine: states, worst-case transitions and history events, cost
+             per million executions against a Lambda middleman, and lint findings;
+``diagram``  Mermaid, SVG or PNG pictures of each state machine;
+``run``      run state machines offline with a Step Functions Local mock file.
+
+Everything reads the synthesized templates in a cloud assembly (``cdk synth -o cdk.out``); nothing
+here loads aws-cdk-lib, so the command starts fast.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, TextIO, TypeVar
 
-from lambdaless.analysis.asl import iter_states, retry_budgets
-from lambdaless.synthesized import load
+from lambdaless.analysis.cost import MILLION, CostReport, Middleman, cost
+from lambdaless.analysis.history import HISTORY_LIMIT, Assumptions
+from lambdaless.analysis.lint import Finding, lint, machine_label
+from lambdaless.analysis.pricing import Prices, load_prices, prices_for
+from lambdaless.synthesized import SynthesizedStateMachine, load
+
+T = TypeVar("T")
+
+
+# -- small terminal helpers -----------------------------------------------------------------------
+def _progress(items: Sequence[T], label: str, stream: TextIO = sys.stderr) -> Iterator[T]:
+    """Yield ``items``, showing ``label i/n`` on a terminal (nothing when piped)."""
+    show = stream.isatty() and len(items) > 1
+    for i, item in enumerate(items, 1):
+        if show:
+            stream.write(f"\r{label} {i}/{len(items)} ...")
+            stream.flush()
+        yield item
+    if show:
+        stream.write("\r" + " " * (len(label) + 20) + "\r")
+        stream.flush()
+
+
+def _count(value: float) -> str:
+    return "unbounded" if math.isinf(value) else f"{value:,.0f}"
+
+
+def _seconds(value: float) -> str:
+    if math.isinf(value):
+        return "unbounded"
+    return f"{value:,.1f} s" if value < 100 else f"{value:,.0f} s"
+
+
+def _usd(value: float) -> str:
+    if math.isinf(value):
+        return "unbounded"
+    return f"${value:,.2f}" if value >= 1 else f"${value:,.4f}"
+
+
+def _table(rows: Iterable[Sequence[str]], indent: str = "  ") -> str:
+    """Left-aligned first column, right-aligned others."""
+    rows = [list(r) for r in rows]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        cells = [row[0].ljust(widths[0])] + [
+            c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)
+        ]
+        lines.append(indent + "   ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+# -- inspect --------------------------------------------------------------------------------------
+def _prices(args: argparse.Namespace) -> Prices:
+    if args.prices:
+        return load_prices(args.prices, args.region)
+    return prices_for(args.region or "us-east-1")
+
+
+def _assumptions(args: argparse.Namespace) -> Assumptions:
+    return Assumptions(
+        model_latency_seconds=args.model_latency,
+        http_latency_seconds=args.http_latency,
+        map_items=args.map_items,
+    )
+
+
+def _states_summary(machine: SynthesizedStateMachine) -> str:
+    from lambdaless.analysis.asl import iter_states
+
+    kinds: dict[str, int] = {}
+    resources: set[str] = set()
+    for _, _, state in iter_states(machine.definition):
+        kind = str(state.get("Type"))
+        kinds[kind] = kinds.get(kind, 0) + 1
+        if kind == "Task":
+            resources.add(str(state.get("Resource", "")).rsplit(":::", 1)[-1])
+    total = sum(kinds.values())
+    parts = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+    calls = f" -> {', '.join(sorted(resources))}" if resources else ""
+    return f"{total} states ({parts}){calls}"
+
+
+def render_inspect(
+    machine: SynthesizedStateMachine, report: CostReport, findings: list[Finding]
+) -> str:
+    """The text block ``lambdaless inspect`` prints for one state machine."""
+    from lambdaless.analysis.annotations import read
+    from lambdaless.analysis.history import profile
+
+    notes = read(machine.resource, machine.definition)
+    prof = profile(machine.definition, assumptions=report.assumptions, bounds=notes.bounds)
+    h, w = report.happy, report.worst
+    express = report.type == "EXPRESS"
+    rows: list[list[str]] = [["", "happy path", "worst case"]]
+    rows.append(["state transitions", _count(h.transitions), _count(w.transitions)])
+    if not express:
+        rows.append(
+            [
+                f"history events (limit {HISTORY_LIMIT:,})",
+                _count(prof.happy["events"]),
+                _count(prof.worst["events"]),
+            ]
+        )
+    rows.append(
+        [
+            "duration" + (" (limit 300 s)" if express else ""),
+            _seconds(h.seconds),
+            _seconds(w.seconds),
+        ]
+    )
+    rows.append(["Bedrock + HTTP calls", _count(h.calls), _count(w.calls)])
+    rows.append(["cost per 1M executions", "", ""])
+    rows.append(["  lambdaless (direct)", _usd(h.direct * MILLION), _usd(w.direct * MILLION)])
+    rows.append(
+        [
+            "  with a Lambda middleman",
+            _usd(h.with_middleman * MILLION),
+            _usd(w.with_middleman * MILLION),
+        ]
+    )
+    rows.append(
+        [
+            "  saving",
+            f"{h.saving:.0%}",
+            f"{w.saving:.0%}" if not math.isinf(w.with_middleman) else "-",
+        ]
+    )
+    lines = [
+        f"{machine_label(machine)}  [{machine.type}]",
+        "  " + _states_summary(machine),
+        _table(rows),
+    ]
+    if prof.assumed_maps:
+        lines.append(
+            f"  * Map {', '.join(prof.assumed_maps)}: {report.assumptions.map_items} items assumed"
+            " (declare a bound with lambdaless:max-items=N)"
+        )
+    if findings:
+        errors = sum(f.blocking for f in findings)
+        lines.append(f"  lint: {len(findings)} finding(s), {errors} blocking")
+        lines.extend("    " + f.describe() for f in findings)
+    else:
+        lines.append("  lint: no findings")
+    return "\n".join(lines)
 
 
 def _inspect(args: argparse.Namespace) -> int:
@@ -15,31 +171,216 @@ def _inspect(args: argparse.Namespace) -> int:
     if not machines:
         print(f"no state machines in {args.cdk_out}", file=sys.stderr)
         return 1
-    for machine in machines:
-        states = list(iter_states(machine.definition))
-        tasks = [s for _, _, s in states if s.get("Type") == "Task"]
-        resources = sorted({str(t.get("Resource", "")).rsplit(":::", 1)[-1] for t in tasks})
-        print(f"{machine.stack}/{machine.name} ({machine.type})")
-        print(f"  states: {len(states)}, tasks: {len(tasks)} -> {', '.join(resources) or '-'}")
-        for budget in retry_budgets(machine.definition):
-            print(f"  retry {budget.state}: {budget.describe()}")
+    prices = _prices(args)
+    assumptions = _assumptions(args)
+    middleman = Middleman(memory_mb=args.lambda_memory)
+    blocking = 0
+    as_json: list[dict[str, Any]] = []
+    blocks: list[str] = []
+    for machine in _progress(machines, "analysing state machine"):
+        report = cost(machine, prices=prices, assumptions=assumptions, middleman=middleman)
+        findings = lint(machine, assumptions=assumptions)
+        blocking += sum(f.blocking for f in findings)
+        if args.json:
+            as_json.append(_inspect_json(machine, report, findings))
+        else:
+            blocks.append(render_inspect(machine, report, findings))
+    if args.json:
+        print(json.dumps(as_json, indent=2, default=str))
+    else:
+        print("\n\n".join(blocks))
+        a = assumptions
+        print(
+            f"\nAssumed: {a.model_latency_seconds:g} s per Bedrock call, {a.http_latency_seconds:g}"
+            f" s per HTTP call, middleman Lambda {middleman.memory_mb} MB (x86) + "
+            f"{middleman.overhead_seconds:g} s per call; worst case = every retry used, Catch "
+            "paths followed, attempts lasting TimeoutSeconds when set.\n"
+            f"Prices: {prices.describe()}."
+        )
+    return 1 if args.strict and blocking else 0
+
+
+def _inspect_json(
+    machine: SynthesizedStateMachine, report: CostReport, findings: list[Finding]
+) -> dict[str, Any]:
+    def line(cost_line: Any) -> dict[str, Any]:
+        return {
+            "transitions": cost_line.transitions,
+            "seconds": cost_line.seconds,
+            "calls": cost_line.calls,
+            "direct_per_million_usd": cost_line.direct * MILLION,
+            "middleman_per_million_usd": cost_line.with_middleman * MILLION,
+            "saving": cost_line.saving,
+        }
+
+    return {
+        "state_machine": machine_label(machine),
+        "type": machine.type,
+        "happy": line(report.happy),
+        "worst": line(report.worst),
+        "findings": [f.__dict__ for f in findings],
+        "prices": report.prices.describe(),
+    }
+
+
+# -- diagram --------------------------------------------------------------------------------------
+def _diagram(args: argparse.Namespace) -> int:
+    from lambdaless.analysis import diagram
+
+    machines = load(args.cdk_out)
+    if args.state_machine:
+        machines = [m for m in machines if args.state_machine in machine_label(m)]
+    if not machines:
+        print(f"no matching state machines in {args.cdk_out}", file=sys.stderr)
+        return 1
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for machine in _progress(machines, f"drawing {args.format}"):
+        stem = machine_label(machine).replace("/", "-")
+        path = out / f"{stem}.{'mmd' if args.format == 'mermaid' else args.format}"
+        if args.format == "mermaid":
+            path.write_text(diagram.mermaid(machine.definition))
+        elif args.format == "svg":
+            path.write_text(diagram.svg(machine.definition, title=machine_label(machine)))
+        else:
+            path.write_bytes(diagram.png(machine.definition, title=machine_label(machine)))
+        print(path)
     return 0
 
 
+# -- run ------------------------------------------------------------------------------------------
+def _mock_files(mocks: Path, machine: SynthesizedStateMachine) -> Path | None:
+    if mocks.is_file():
+        return mocks
+    for candidate in (machine.stack, machine.name, machine.logical_id):
+        path = mocks / f"{candidate}.json"
+        if path.is_file():
+            return path
+    return None
+
+
+def _run(args: argparse.Namespace) -> int:
+    # Imported here: the local runner loads moto, which the other commands never need.
+    from lambdaless.testing import LocalRunner, MissingMockError, MockConfig
+
+    runner = LocalRunner(args.cdk_out)
+    if args.all:
+        machines = list(runner.machines)
+        if args.state_machine:
+            machines = [runner.state_machine(args.state_machine)]
+    else:
+        machines = [runner.state_machine(args.state_machine)]
+    raw = args.input
+    if raw and raw.startswith("@"):
+        raw = Path(raw[1:]).read_text()
+    payload = json.loads(raw) if raw else {}
+    mocks = Path(args.mocks)
+    failures = 0
+    ran = 0
+    for machine in machines:
+        mock_file = _mock_files(mocks, machine)
+        if mock_file is None:
+            print(f"{machine_label(machine)}: no mock file in {mocks}, skipped")
+            continue
+        config = MockConfig.load(mock_file)
+        key = config.machine_key([machine.name, machine.logical_id, machine.path])
+        cases = sorted(config.state_machines[key]) if args.all else [args.test_case]
+        for case in cases:
+            title = f"{machine_label(machine)} :: {case or 'default'}"
+            try:
+                result = runner.run(machine.path, payload, mock_config=config, test_case=case)
+            except MissingMockError as error:
+                failures += 1
+                print(f"{title}\n  missing mock: {error}")
+                continue
+            ran += 1
+            print(f"{title}  -> {result.status}")
+            print(f"  path: {' -> '.join(result.states)}")
+            print(
+                f"  transitions: {result.transitions} states entered + {result.retries} retries"
+                f" = {result.billed_transitions} billed"
+            )
+            if result.status == "SUCCEEDED":
+                print(f"  output: {json.dumps(result.output)[:400]}")
+            else:
+                print(f"  error: {result.error}: {(result.cause or '')[:300]}")
+    print(f"{ran} run(s), {failures} without mocks")
+    return 1 if failures else 0
+
+
+# -- parser ---------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (kept separate so tests can drive it)."""
-    parser = argparse.ArgumentParser(prog="lambdaless", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="lambdaless",
+        description=__doc__.split("\n\n")[0] if __doc__ else None,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    inspect = commands.add_parser("inspect", help="summarize every state machine in a cdk.out")
-    inspect.add_argument("cdk_out", help="a cloud assembly folder, e.g. cdk.out")
+
+    inspect = commands.add_parser(
+        "inspect", help="states, worst cases, cost vs a Lambda middleman, and lint findings"
+    )
+    inspect.add_argument("cdk_out", help="a cloud assembly folder (cdk.out) or a template file")
+    inspect.add_argument("--region", help="price region (default us-east-1)")
+    inspect.add_argument("--prices", help="a JSON file of prices (see lambdaless.analysis.pricing)")
+    inspect.add_argument(
+        "--model-latency", type=float, default=5.0, help="seconds per Bedrock call (default 5)"
+    )
+    inspect.add_argument(
+        "--http-latency", type=float, default=1.0, help="seconds per HTTP call (default 1)"
+    )
+    inspect.add_argument(
+        "--map-items",
+        type=int,
+        default=10,
+        help="items per Map without a declared bound (default 10)",
+    )
+    inspect.add_argument(
+        "--lambda-memory",
+        type=int,
+        default=256,
+        help="memory of the middleman Lambda in MB (default 256)",
+    )
+    inspect.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    inspect.add_argument(
+        "--strict", action="store_true", help="exit 1 when there are unacknowledged errors"
+    )
     inspect.set_defaults(handler=_inspect)
+
+    diagram = commands.add_parser("diagram", help="draw each state machine")
+    diagram.add_argument("cdk_out", help="a cloud assembly folder (cdk.out) or a template file")
+    diagram.add_argument("--format", choices=("mermaid", "svg", "png"), default="svg")
+    diagram.add_argument("--out", default="diagrams", help="output folder (default diagrams/)")
+    diagram.add_argument("--state-machine", help="only state machines whose path contains this")
+    diagram.set_defaults(handler=_diagram)
+
+    run = commands.add_parser("run", help="run state machines offline with mocked tasks")
+    run.add_argument("cdk_out", help="a cloud assembly folder (cdk.out) or a template file")
+    run.add_argument("--state-machine", help="logical id, construct path or name")
+    run.add_argument("--input", help="execution input as JSON, or @file.json (default {})")
+    run.add_argument(
+        "--mocks",
+        required=True,
+        help="a mock-config file, or a folder of <StackName>.json mock files",
+    )
+    run.add_argument("--test-case", help="the test case to run (optional when there is one)")
+    run.add_argument(
+        "--all",
+        action="store_true",
+        help="run every test case of every state machine with a mock file",
+    )
+    run.set_defaults(handler=_run)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``lambdaless`` console script."""
     args = build_parser().parse_args(argv)
-    return int(args.handler(args))
+    try:
+        return int(args.handler(args))
+    except (FileNotFoundError, ValueError) as error:
+        print(f"lambdaless {args.command}: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from constructs import Construct
 from lambdaless._errors import LambdalessError, invalid, require
 from lambdaless._nag import acknowledge, default_policy_resource, finding_text
 from lambdaless.analysis.asl import EXPRESS_MAX_SECONDS, retry_budgets
+from lambdaless.analysis.validation import LimitsValidation
 from lambdaless.synthesized import resolve
 
 DEFAULT_STANDARD_TIMEOUT = cdk.Duration.hours(1)
@@ -126,6 +127,7 @@ class Workflow(Construct):
         self.role: iam.IRole = self.state_machine.role
         self._acknowledge_wildcard_resources(tracing)
         self._check_retry_budgets()
+        self.node.add_validation(LimitsValidation(self.state_machine))
 
     # -- defaults --------------------------------------------------------------------------
     def _default_log_group(

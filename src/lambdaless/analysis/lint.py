@@ -1,0 +1,385 @@
+"""Limits lint: where one execution of a synthesized state machine can break in production.
+
+Rules (each finding names the state and the numbers):
+
+``history-events``   a Standard execution's worst case exceeds 25,000 history events (error),
+                     or 80% of it (warning); a Map without a bound says at how many items.
+``unbounded-loop``   a loop (e.g. Choice -> Wait -> poll) with no declared bound: a Standard
+                     execution can run into the history limit, an Express one into 5 minutes.
+``express-duration`` an Express workflow's worst case exceeds 300 seconds.
+``map-concurrency``  an inline Map without MaxConcurrency runs 40 iterations at once; a
+                     Distributed Map runs up to 10,000 children (more is invalid).
+``payload-size``     a model answer passed along without ``Output.S3Uri`` that can exceed, or
+                     whose Map collects answers that can exceed, 256 KiB.
+``retry-budget``     a state's retries (back-off + attempts x TimeoutSeconds) outlast the
+                     execution's TimeoutSeconds.
+
+Findings can be acknowledged (see :mod:`lambdaless.analysis.annotations`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from lambdaless.analysis.annotations import Annotations, read
+from lambdaless.analysis.asl import EXPRESS_MAX_SECONDS, iter_states, retry_budgets
+from lambdaless.analysis.history import (
+    DISTRIBUTED_MAP_MAX_CONCURRENCY,
+    HISTORY_LIMIT,
+    INLINE_MAP_MAX_CONCURRENCY,
+    Assumptions,
+    Profile,
+    Walker,
+    is_distributed,
+    profile,
+    task_kind,
+)
+from lambdaless.synthesized import SynthesizedStateMachine
+
+Severity = Literal["error", "warning"]
+
+RULES: dict[str, str] = {
+    "history-events": "worst-case history events of one Standard execution vs 25,000",
+    "unbounded-loop": "a loop with no declared bound",
+    "express-duration": "worst-case duration of an Express execution vs 300 s",
+    "map-concurrency": "Map concurrency bounds (inline 40, Distributed 10,000)",
+    "payload-size": "model answers passed along without S3 offloading vs 256 KiB",
+    "retry-budget": "a state's retries vs the execution timeout",
+}
+
+#: State input/output limit (AWS docs, "Step Functions service quotas": 256 KiB, else
+#: States.DataLimitExceeded).
+PAYLOAD_LIMIT_BYTES = 262_144
+#: Bytes per generated token assumed for answer sizes: about four characters of English per
+#: token (Anthropic/Amazon tokenizer guidance), one byte each in UTF-8.
+BYTES_PER_TOKEN = 4
+HISTORY_WARNING_SHARE = 0.8
+
+_MAX_TOKEN_KEYS = (
+    "max_tokens",
+    "maxTokens",
+    "max_gen_len",
+    "max_new_tokens",
+    "maxTokenCount",
+    "MaxTokens",
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One lint finding. ``acknowledged`` holds the user's reason when they accepted it."""
+
+    rule: str
+    severity: Severity
+    state_machine: str
+    state: str | None
+    message: str
+    acknowledged: str | None = None
+
+    @property
+    def blocking(self) -> bool:
+        """An unacknowledged error: fails ``cdk synth``."""
+        return self.severity == "error" and self.acknowledged is None
+
+    def describe(self) -> str:
+        where = f"{self.state_machine}" + (f" / {self.state}" if self.state else "")
+        text = f"[{self.severity}] {self.rule} ({where}): {self.message}"
+        if self.acknowledged is not None:
+            text += f" -- acknowledged: {self.acknowledged}"
+        return text
+
+
+def _n(value: float) -> str:
+    return "unbounded" if math.isinf(value) else f"{value:,.0f}"
+
+
+def max_tokens(state: Mapping[str, Any]) -> int | None:
+    """The answer-length cap a Bedrock Task sends, wherever its model family puts it."""
+    args = state.get("Arguments") or state.get("Parameters") or {}
+    stack: list[Any] = [args]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Mapping):
+            for key, value in node.items():
+                if key in _MAX_TOKEN_KEYS and isinstance(value, int):
+                    return value
+                stack.append(value)
+        elif isinstance(node, list):
+            stack.extend(node)
+    return None
+
+
+def offloads_output(state: Mapping[str, Any]) -> bool:
+    """Whether a Bedrock Task writes its answer to S3 (``Output.S3Uri``)."""
+    args = state.get("Arguments") or state.get("Parameters") or {}
+    output = args.get("Output") if isinstance(args, Mapping) else None
+    return isinstance(output, Mapping) and any(k.startswith("S3Uri") for k in output)
+
+
+class _Linter:
+    def __init__(
+        self,
+        name: str,
+        definition: Mapping[str, Any],
+        kind: str,
+        notes: Annotations,
+        assumptions: Assumptions,
+    ) -> None:
+        self.name = name
+        self.definition = definition
+        self.express = kind.upper() == "EXPRESS"
+        self.notes = notes
+        self.assumptions = assumptions
+        self.profile: Profile = profile(definition, assumptions=assumptions, bounds=notes.bounds)
+        self.findings: list[Finding] = []
+
+    def add(self, rule: str, severity: Severity, state: str | None, message: str) -> None:
+        self.findings.append(
+            Finding(rule, severity, self.name, state, message, self.notes.acknowledged(rule, state))
+        )
+
+    def run(self) -> list[Finding]:
+        self.loops()
+        if not self.express:
+            self.history()
+        else:
+            self.duration()
+        self.maps()
+        self.payloads()
+        self.retry_budgets()
+        return self.findings
+
+    def loops(self) -> None:
+        for loop in self.profile.unbounded_loops:
+            per_pass = self.profile.per_state_worst
+            events = sum(per_pass[s]["events"] for s in loop)
+            seconds = sum(per_pass[s]["seconds"] for s in loop)
+            path = " -> ".join(loop)
+            if self.express:
+                self.add(
+                    "unbounded-loop",
+                    "warning",
+                    loop[0],
+                    f"loop {path} has no bound; it can run until the {EXPRESS_MAX_SECONDS} s "
+                    f"Express limit ({seconds:g} s per pass). Declare one with "
+                    f"lambdaless:max-iterations=N or bound().",
+                )
+            else:
+                passes = math.floor(HISTORY_LIMIT / events) if events else 0
+                self.add(
+                    "unbounded-loop",
+                    "error",
+                    loop[0],
+                    f"loop {path} has no bound: {events:,.0f} history events per pass in the "
+                    f"worst case, so about {passes:,} passes exhaust the {HISTORY_LIMIT:,}-"
+                    "event history. Count iterations and exit, then declare the bound "
+                    "(lambdaless:max-iterations=N in the Comment, or bound()).",
+                )
+
+    def history(self) -> None:
+        worst = self.profile.worst["events"]
+        if not math.isinf(worst):
+            severity: Severity | None = None
+            if worst > HISTORY_LIMIT:
+                severity = "error"
+            elif worst > HISTORY_WARNING_SHARE * HISTORY_LIMIT:
+                severity = "warning"
+            if severity:
+                assumed = (
+                    f" (assuming {self.assumptions.map_items} items for Map "
+                    f"{', '.join(self.profile.assumed_maps)})"
+                    if self.profile.assumed_maps
+                    else ""
+                )
+                self.add(
+                    "history-events",
+                    severity,
+                    None,
+                    f"worst case {worst:,.0f} history events{assumed}, limit "
+                    f"{HISTORY_LIMIT:,}: the execution fails when it reaches the limit.",
+                )
+        for path, name, state in iter_states(self.definition):
+            if state.get("Type") != "Map" or is_distributed(state) or name in self.notes.bounds:
+                continue
+            if any(p in self.profile.assumed_maps for p in path):
+                continue  # the outer Map's finding covers it
+            per_item = self._per_item_events(state)
+            if math.isinf(per_item):
+                continue
+            items = math.floor(HISTORY_LIMIT / per_item) if per_item else 0
+            self.add(
+                "history-events",
+                "warning",
+                name,
+                f"inline Map with no item bound: each item adds up to {per_item:,.0f} "
+                f"history events, so above about {items:,} items one execution exceeds "
+                f"{HISTORY_LIMIT:,}. Declare a bound (lambdaless:max-items=N) or use a "
+                "Distributed Map.",
+            )
+
+    def _per_item_events(self, state: Mapping[str, Any]) -> float:
+        processor = state.get("ItemProcessor") or state.get("Iterator") or {}
+        walker = Walker("worst", self.assumptions, self.notes.bounds)
+        return 2 + walker.scope(processor).totals["events"]
+
+    def duration(self) -> None:
+        worst = self.profile.worst["seconds"]
+        happy = self.profile.happy["seconds"]
+        if math.isinf(worst) or worst <= EXPRESS_MAX_SECONDS:
+            return
+        a = self.assumptions
+        self.add(
+            "express-duration",
+            "error" if happy > EXPRESS_MAX_SECONDS else "warning",
+            None,
+            f"worst case {worst:,.0f} s (happy path {happy:,.0f} s; every retry used, "
+            f"attempts taking TimeoutSeconds or {a.model_latency_seconds:g} s per model call)"
+            f" vs the {EXPRESS_MAX_SECONDS} s Express limit: the execution would time out. "
+            "Shorten retries/timeouts or use a Standard workflow.",
+        )
+
+    def maps(self) -> None:
+        for _, name, state in iter_states(self.definition):
+            if state.get("Type") != "Map":
+                continue
+            concurrency = int(state.get("MaxConcurrency") or 0)
+            processor = state.get("ItemProcessor") or state.get("Iterator") or {}
+            calls = sorted({task_kind(s) for _, _, s in iter_states(processor)} - {"", "other"})
+            what = " and ".join("Bedrock" if c == "model" else "HTTP" for c in calls)
+            if is_distributed(state):
+                if concurrency > DISTRIBUTED_MAP_MAX_CONCURRENCY:
+                    self.add(
+                        "map-concurrency",
+                        "error",
+                        name,
+                        f"MaxConcurrency {concurrency:,} exceeds the Distributed Map limit of "
+                        f"{DISTRIBUTED_MAP_MAX_CONCURRENCY:,} child executions.",
+                    )
+                elif not concurrency and not state.get("MaxConcurrencyPath") and calls:
+                    self.add(
+                        "map-concurrency",
+                        "warning",
+                        name,
+                        f"Distributed Map without MaxConcurrency runs up to "
+                        f"{DISTRIBUTED_MAP_MAX_CONCURRENCY:,} children at once, each calling "
+                        f"{what}: set MaxConcurrency from the quota.",
+                    )
+            elif not concurrency and not state.get("MaxConcurrencyPath") and calls:
+                self.add(
+                    "map-concurrency",
+                    "warning",
+                    name,
+                    f"inline Map with MaxConcurrency 0/absent runs up to "
+                    f"{INLINE_MAP_MAX_CONCURRENCY} iterations at once, each calling {what}: "
+                    "set MaxConcurrency from the quota (e.g. tokens per minute / tokens per "
+                    "call x minutes per call).",
+                )
+
+    def payloads(self) -> None:
+        limit = PAYLOAD_LIMIT_BYTES
+        for path, name, state in iter_states(self.definition):
+            if task_kind(state) != "model" or offloads_output(state):
+                continue
+            tokens = max_tokens(state)
+            if tokens is None:
+                self.add(
+                    "payload-size",
+                    "warning",
+                    name,
+                    "model answer passed along with no max tokens set: its size is bounded "
+                    f"only by the model's output limit, vs {limit:,} bytes per state. Set "
+                    "max tokens or write the answer to S3 (Output.S3Uri).",
+                )
+                continue
+            size = tokens * BYTES_PER_TOKEN
+            if size > limit:
+                self.add(
+                    "payload-size",
+                    "error",
+                    name,
+                    f"answer up to {tokens:,} tokens x {BYTES_PER_TOKEN} bytes = {size:,} "
+                    f"bytes exceeds {limit:,} bytes (States.DataLimitExceeded, not "
+                    "catchable by States.ALL): write it to S3 (Output.S3Uri).",
+                )
+                continue
+            for outer in path:
+                parent = self._state(outer)
+                if parent is None or parent.get("Type") != "Map" or is_distributed(parent):
+                    continue
+                if parent.get("ResultWriter"):
+                    continue
+                fits = limit // size
+                items = self.notes.bounds.get(outer)
+                if items is not None and items <= fits:
+                    continue
+                severity: Severity = "error" if items is not None else "warning"
+                bound = f"its bound of {items:,} items" if items is not None else "no item bound"
+                self.add(
+                    "payload-size",
+                    severity,
+                    name,
+                    f"Map {outer} collects one answer per item (up to {tokens:,} tokens x "
+                    f"{BYTES_PER_TOKEN} = {size:,} bytes each): above {fits:,} items its "
+                    f"output exceeds {limit:,} bytes ({bound}). Write answers to S3 "
+                    "(Output.S3Uri) or keep only what later states need.",
+                )
+
+    def _state(self, name: str) -> Mapping[str, Any] | None:
+        for _, n, state in iter_states(self.definition):
+            if n == name:
+                return state
+        return None
+
+    def retry_budgets(self) -> None:
+        timeout = self.definition.get("TimeoutSeconds")
+        limit = float(timeout) if isinstance(timeout, int | float) else None
+        if self.express:
+            limit = min(limit or EXPRESS_MAX_SECONDS, EXPRESS_MAX_SECONDS)
+        if limit is None:
+            return
+        for budget in retry_budgets(self.definition):
+            if budget.worst_case_seconds > limit:
+                self.add(
+                    "retry-budget",
+                    "error",
+                    budget.state,
+                    f"its retries can take {budget.describe()}, over the execution's "
+                    f"{limit:g} s timeout.",
+                )
+
+
+def lint_definition(
+    definition: Mapping[str, Any],
+    *,
+    name: str = "StateMachine",
+    type: str = "STANDARD",
+    annotations: Annotations | None = None,
+    assumptions: Assumptions | None = None,
+) -> list[Finding]:
+    """Lint one ASL definition (``type``: ``STANDARD`` or ``EXPRESS``)."""
+    linter = _Linter(
+        name, definition, type, annotations or Annotations(), assumptions or Assumptions()
+    )
+    return linter.run()
+
+
+def lint(
+    machine: SynthesizedStateMachine, *, assumptions: Assumptions | None = None
+) -> list[Finding]:
+    """Lint one synthesized state machine, honouring its acknowledgements and bounds."""
+    notes = read(machine.resource, machine.definition)
+    return lint_definition(
+        machine.definition,
+        name=machine_label(machine),
+        type=machine.type,
+        annotations=notes,
+        assumptions=assumptions,
+    )
+
+
+def machine_label(machine: SynthesizedStateMachine) -> str:
+    """``Stack/Construct`` path of a state machine, without the trailing ``/Resource``."""
+    return machine.path.removesuffix("/Resource")

@@ -416,6 +416,10 @@ def _install_task_hooks() -> None:
     logging.getLogger(
         f"{_PARSER}.asl.component.state.exec.state_task.service.state_task_service_unsupported"
     ).addFilter(_QuietUnsupportedIntegration())
+    # moto logs every failure event of the workflow (a Catch route, a throttle to retry) at
+    # ERROR with a dump of the whole component tree: expected outcomes here, reported by the
+    # RunResult instead.
+    logging.getLogger(f"{_PARSER}.asl.component.eval_component").setLevel(logging.CRITICAL)
     factory_module: Any = importlib.import_module(
         f"{_PARSER}.asl.component.state.exec.state_task.state_task_factory"
     )

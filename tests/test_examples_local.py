@@ -1,0 +1,142 @@
+"""Every example runs offline with its own mock file: happy, throttled, and failure paths."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from examples.app import EXAMPLES, build
+
+from lambdaless.synthesized import SynthesizedStateMachine, load
+from lambdaless.testing import LocalRunner, MockConfig
+
+MOCKS = Path(__file__).resolve().parent.parent / "examples" / "mocks"
+
+
+@pytest.fixture(scope="module")
+def example_machines(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Stack name -> (template, its state machines), synthesized once for the module."""
+    app = cdk.App(outdir=str(tmp_path_factory.mktemp("cdk.out")))
+    return {stack.stack_name: (stack, load(stack)) for stack in build(app)}
+
+
+def _cases(name: str) -> Iterator[tuple[str, str]]:
+    config = MockConfig.load(MOCKS / f"{name}.json")
+    for machine, spec in config.state_machines.items():
+        for case in spec:
+            yield machine, case
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_every_example_has_a_mock_file_with_three_paths(
+    name: str, example_machines: dict[str, Any]
+) -> None:
+    """Each example scripts a happy path, a throttled path and a failure path, and every test
+    case in its file runs to the end with no missing mock, on the sample input beside it
+    (``examples/mocks/<Stack>.input.json``)."""
+    stack, machines = example_machines[name]
+    assert (MOCKS / f"{name}.json").is_file(), f"examples/mocks/{name}.json is missing"
+    runner = LocalRunner(stack)
+    sample = json.loads((MOCKS / f"{name}.input.json").read_text())
+    outcomes = []
+    for machine_key, case in _cases(name):
+        result = runner.run(
+            _only(machines).path, sample, mock_config=MOCKS / f"{name}.json", test_case=case
+        )
+        assert result.status in ("SUCCEEDED", "FAILED"), (machine_key, case, result.error)
+        outcomes.append((case, result.status, result.retries, result.states))
+    assert len(outcomes) >= 3, outcomes
+    assert any(status == "SUCCEEDED" and retries == 0 for _, status, retries, _ in outcomes)
+    assert any(retries > 0 for _, _, retries, _ in outcomes), "no throttled path"
+    assert any(
+        status == "FAILED" or (len(states) > 1 and retries == 0)
+        for _, status, retries, states in outcomes
+    ), "no failure path"
+
+
+def _only(machines: list[SynthesizedStateMachine]) -> SynthesizedStateMachine:
+    assert len(machines) == 1
+    return machines[0]
+
+
+DOCUMENT = {"document": "The tide rises and falls twice a day, pulled by the moon."}
+
+
+@pytest.mark.parametrize(
+    ("case", "status", "states", "retries", "error"),
+    [
+        ("HappyPath", "SUCCEEDED", ["Summarize"], 0, None),
+        ("ThrottledThenSucceeds", "SUCCEEDED", ["Summarize"], 2, None),
+        (
+            "FallbackWhenThrottlingPersists",
+            "SUCCEEDED",
+            ["Summarize", "SummarizeWithFallback"],
+            6,
+            None,
+        ),
+        (
+            "PermanentFailure",
+            "FAILED",
+            ["Summarize", "SummaryFailed"],
+            0,
+            "Bedrock.ValidationException",
+        ),
+    ],
+)
+def test_summarizer_paths(
+    case: str,
+    status: str,
+    states: list[str],
+    retries: int,
+    error: str | None,
+    example_machines: dict[str, Any],
+) -> None:
+    stack, _ = example_machines["DocumentSummarizer"]
+    result = LocalRunner(stack).run(
+        input=DOCUMENT, mock_config=MOCKS / "DocumentSummarizer.json", test_case=case
+    )
+    assert (result.status, result.states, result.retries, result.error) == (
+        status,
+        states,
+        retries,
+        error,
+    )
+    if status == "SUCCEEDED":
+        assert set(result.output) == {"text", "stopReason", "usage"}
+        assert result.output["stopReason"] == "end_turn"
+        # one transition per model call on the happy path
+        assert result.transitions == len(states)
+    else:
+        assert result.cause == "Input is too long for requested model."
+
+
+def test_summarizer_backoff_follows_the_retry_preset(example_machines: dict[str, Any]) -> None:
+    """The fallback case exhausts bedrock_transient(): six delays, each within [0, cap]."""
+    stack, _ = example_machines["DocumentSummarizer"]
+    result = LocalRunner(stack).run(
+        input=DOCUMENT,
+        mock_config=MOCKS / "DocumentSummarizer.json",
+        test_case="FallbackWhenThrottlingPersists",
+    )
+    caps = [2, 4, 8, 16, 32, 60]
+    delays = [seconds for state, seconds in result.retry_delays if state == "Summarize"]
+    assert len(delays) == len(caps)
+    assert all(0 <= d <= cap for d, cap in zip(delays, caps, strict=True)), delays
+
+
+def test_summarizer_sends_the_document_to_claude(example_machines: dict[str, Any]) -> None:
+    stack, _ = example_machines["DocumentSummarizer"]
+    result = LocalRunner(stack).run(
+        input=DOCUMENT, mock_config=MOCKS / "DocumentSummarizer.json", test_case="HappyPath"
+    )
+    (call,) = result.calls_to("Summarize")
+    body = call.arguments["Body"]
+    assert body["messages"][0]["content"][0]["text"].endswith(DOCUMENT["document"])
+    assert body["system"].startswith("You summarize documents")
+    assert call.arguments["ModelId"].endswith(
+        ":inference-profile/us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+    )

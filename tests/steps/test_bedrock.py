@@ -609,3 +609,17 @@ def test_body_with_known_family_still_gets_the_uniform_answer(stack: cdk.Stack, 
     state = only_state(stack, asl, step)["States"]["Ask"]
     assert state["Output"].startswith("{% ($b := $states.result.Body; {'text': ")
     assert state["Arguments"]["Body"] == {"x": 1}
+
+
+def test_assign_with_s3_output_holds_the_step_output(stack: cdk.Stack, asl: Asl) -> None:
+    step = InvokeBedrock(
+        stack,
+        "Ask",
+        model=MODELS[ModelFamily.NOVA],
+        prompt="Hi",
+        output_s3_uri="s3://my-bucket/answers/a.json",
+        assign_result_to="answer",
+    )
+    state = only_state(stack, asl, step)["States"]["Ask"]
+    assert state["Output"] == {"outputS3Uri": "s3://my-bucket/answers/a.json"}
+    assert state["Assign"] == {"answer": {"outputS3Uri": "s3://my-bucket/answers/a.json"}}

@@ -69,7 +69,7 @@ def _uniform_options(
     check_variable_name("assign_result_to", assign_result_to)
 
 
-def _assign(assign_result_to: str | None, expression: str) -> dict[str, Any] | None:
+def _assign(assign_result_to: str | None, expression: Any) -> dict[str, Any] | None:
     return {assign_result_to: expression} if assign_result_to else None
 
 
@@ -230,9 +230,8 @@ class InvokeBedrock(DirectTask):
                 else [RetryPolicy.bedrock_transient(), RetryPolicy.bedrock_model_timeout()]
             ),
             timeout=timeout,
-            assign=_assign(
-                assign_result_to, output if isinstance(output, str) else "{% $states.result %}"
-            ),
+            # the variable holds what the step outputs (``{"outputS3Uri"}`` with output_s3_uri)
+            assign=_assign(assign_result_to, output),
             comment=comment,
         )
 

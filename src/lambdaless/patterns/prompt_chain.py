@@ -1,0 +1,169 @@
+"""``PromptChain``: ordered prompts, each able to use the earlier answers by name.
+
+Each prompt is one Task state that stores its uniform answer in a JSONata variable named after
+the prompt (``Assign``), so a later prompt writes ``$outline.text``. There is no Pass state
+between the steps: a chain of *n* prompts costs *n* state transitions (plus retries).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from lambdaless._errors import invalid, require
+from lambdaless.models import BedrockModel, ModelLike
+from lambdaless.prompts import Inference, check_text, is_expression
+from lambdaless.retry import RetryPolicy
+from lambdaless.steps._task import DirectTask, check_variable_name
+from lambdaless.steps.bedrock import Converse, InvokeBedrock
+
+_VARIABLE_REFERENCE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+@dataclass(frozen=True)
+class ChainPrompt:
+    """One prompt of a :class:`PromptChain`.
+
+    Args:
+        name: the answer's variable name (``$<name>.text`` in later prompts) and, capitalized,
+            the Task state's name.
+        prompt: literal text or a JSONata expression ``"{% ... %}"`` over ``$states.input``
+            and the answers of earlier prompts.
+        model: the model of this step; by default the chain's ``model``.
+        system: a system prompt; by default the chain's ``system`` (none if that is unset).
+        inference: inference parameters; by default the chain's ``inference``.
+        converse: call the Converse API instead of InvokeModel (for a model lambdaless has no
+            native body for); by default only when the model's family is unknown.
+    """
+
+    name: str
+    prompt: str
+    model: ModelLike | None = None
+    system: str | None = None
+    inference: Inference | None = None
+    converse: bool | None = None
+
+    def __post_init__(self) -> None:
+        check_variable_name("name", self.name)
+        require(self.name != "states", "name", self.name, "any name but the reserved 'states'")
+        check_text("prompt", self.prompt)
+
+
+class PromptChain(sfn.StateMachineFragment):
+    """Run prompts in order; each answer is kept in a variable for the prompts after it.
+
+    The fragment's output is the last prompt's uniform answer
+    (``{"text", "stopReason", "usage"}``); every answer stays readable as ``$<name>`` in later
+    states of the workflow.
+
+    Attributes:
+        steps: the Task state of each prompt, in order (to add catches).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        prompts: Sequence[ChainPrompt],
+        model: ModelLike | None = None,
+        system: str | None = None,
+        inference: Inference | None = None,
+        retry: Sequence[RetryPolicy] | None = None,
+        timeout: cdk.Duration | None = None,
+    ) -> None:
+        """
+        Args:
+            prompts: the prompts, in order; at least one, with unique names.
+            model: the default model of the steps; required unless every prompt has one.
+            system: the default system prompt; none by default.
+            inference: the default inference parameters; ``Inference()`` by default.
+            retry: retriers of every step; by default each step's own (transient errors and
+                model timeouts of InvokeModel or Converse).
+            timeout: TimeoutSeconds of every step; none by default.
+        """
+        super().__init__(scope, id)
+        prompts = list(prompts)
+        require(
+            len(prompts) > 0 and all(isinstance(p, ChainPrompt) for p in prompts),
+            "prompts",
+            prompts,
+            "at least one ChainPrompt",
+        )
+        names = [p.name for p in prompts]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        require(not duplicates, "prompts", duplicates, "unique prompt names")
+        for index, item in enumerate(prompts):
+            later = set(names[index:])
+            referenced = _references(item.prompt) | _references(item.system or system or "")
+            forward = sorted(referenced & later)
+            if forward:
+                raise invalid(
+                    f"prompts[{index}].prompt",
+                    item.prompt,
+                    f"references to earlier answers only; {', '.join('$' + n for n in forward)} "
+                    f"is not answered before prompt {item.name!r}",
+                )
+            if item.model is None and model is None:
+                raise invalid(
+                    f"prompts[{index}].model", None, "a model, or a default model= for the chain"
+                )
+
+        self.steps: list[DirectTask] = []
+        for item in prompts:
+            step_model = BedrockModel.of(item.model if item.model is not None else model)  # type: ignore[arg-type]
+            use_converse = item.converse if item.converse is not None else step_model.family is None
+            step_id = item.name[:1].upper() + item.name[1:]
+            step_system = item.system if item.system is not None else system
+            step_inference = item.inference or inference
+            step: DirectTask
+            if use_converse:
+                step = Converse(
+                    self,
+                    step_id,
+                    model=step_model,
+                    prompt=item.prompt,
+                    system=step_system,
+                    inference=step_inference,
+                    retry=retry,
+                    timeout=timeout,
+                    assign_result_to=item.name,
+                )
+            else:
+                step = InvokeBedrock(
+                    self,
+                    step_id,
+                    model=step_model,
+                    prompt=item.prompt,
+                    system=step_system,
+                    inference=step_inference,
+                    retry=retry,
+                    timeout=timeout,
+                    assign_result_to=item.name,
+                )
+            if self.steps:
+                self.steps[-1].next(step)
+            self.steps.append(step)
+        self.prompts = prompts
+
+    @property
+    def start_state(self) -> sfn.State:
+        """The first prompt's Task state."""
+        return self.steps[0]
+
+    @property
+    def end_states(self) -> list[sfn.INextable]:
+        """The last prompt's Task state."""
+        return [self.steps[-1]]
+
+
+def _references(text: str) -> set[str]:
+    """Variable names an expression reads (``$name``); literals read none."""
+    if not is_expression(text.strip()):
+        return set()
+    return set(_VARIABLE_REFERENCE.findall(text))

@@ -359,10 +359,12 @@ def lint_definition(
     annotations: Annotations | None = None,
     assumptions: Assumptions | None = None,
 ) -> list[Finding]:
-    """Lint one ASL definition (``type``: ``STANDARD`` or ``EXPRESS``)."""
-    linter = _Linter(
-        name, definition, type, annotations or Annotations(), assumptions or Assumptions()
-    )
+    """Lint one ASL definition (``type``: ``STANDARD`` or ``EXPRESS``). Bounds declared in state
+    Comments always apply; ``annotations`` add acknowledgements and bounds on top."""
+    notes = read({}, definition)
+    if annotations is not None:
+        notes = Annotations(annotations.acknowledgements, {**notes.bounds, **annotations.bounds})
+    linter = _Linter(name, definition, type, notes, assumptions or Assumptions())
     return linter.run()
 
 
@@ -381,5 +383,8 @@ def lint(
 
 
 def machine_label(machine: SynthesizedStateMachine) -> str:
-    """``Stack/Construct`` path of a state machine, without the trailing ``/Resource``."""
+    """``Stack/Construct`` path of a state machine, without the trailing ``/Resource`` (the
+    stack and logical id when the template carries no path metadata)."""
+    if "/" not in machine.path and machine.stack:
+        return f"{machine.stack}/{machine.path}"
     return machine.path.removesuffix("/Resource")

@@ -1,0 +1,118 @@
+"""Mermaid output, and the CLI on a cdk.out synthesized in-process from the examples."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from examples.app import build
+
+from lambdaless.analysis.diagram import mermaid, png, svg
+from lambdaless.cli import main
+
+from .test_lint import poll_loop
+
+RETRYING = {
+    "StartAt": "Ask",
+    "States": {
+        "Ask": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::bedrock:invokeModel",
+            "Retry": [{"ErrorEquals": ["Bedrock.ThrottlingException"], "MaxAttempts": 2}],
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Failed"}],
+            "End": True,
+        },
+        "Failed": {"Type": "Fail"},
+    },
+}
+
+
+def test_mermaid_shows_retries_and_dashed_catches() -> None:
+    text = mermaid(RETRYING)
+    assert text.startswith("flowchart TD\n")
+    assert 's_Ask["Ask<br/>bedrock:invokeModel<br/>retry 2, &lt;= 3 s"]' in text
+    assert 's_Ask -.->|"catch ALL"| s_Failed' in text
+    assert 's_Ask --> s_end(("end"))' in text
+
+
+def test_mermaid_loop_and_svg_png() -> None:
+    loop = poll_loop()
+    assert 's_Done_ -->|"default"| s_Wait' in mermaid(loop)
+    drawing = svg(loop, title="poll")
+    assert drawing.startswith("<svg")
+    assert "stroke-dasharray" not in drawing
+    assert "stroke-dasharray" in svg(RETRYING)
+    assert png(RETRYING)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def cdk_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("examples") / "cdk.out"
+    # The CDK CLI asks for path metadata; an in-process App must be told.
+    app = cdk.App(outdir=str(out), context={"aws:cdk:enable-path-metadata": True})
+    build(app)
+    app.synth()
+    return out
+
+
+def test_cli_inspect_prints_a_table_per_state_machine(
+    cdk_out: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["inspect", str(cdk_out), "--strict"]) == 0
+    text = capsys.readouterr().out
+    assert "DocumentSummarizer/Summarizer" in text
+    assert "history events (limit 25,000)" in text
+    assert "with a Lambda middleman" in text
+    assert "Prices: us-east-1 prices checked" in text
+
+
+def test_cli_diagram_writes_every_format(cdk_out: Path, tmp_path: Path) -> None:
+    for fmt in ("mermaid", "svg", "png"):
+        assert main(["diagram", str(cdk_out), "--format", fmt, "--out", str(tmp_path)]) == 0
+    names = sorted(p.suffix for p in tmp_path.iterdir())
+    assert {".mmd", ".svg", ".png"} <= set(names)
+
+
+def test_cli_inspect_flags_an_unbounded_poll_loop(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    template = {
+        "Resources": {
+            "Poll": {
+                "Type": "AWS::StepFunctions::StateMachine",
+                "Properties": {"DefinitionString": json.dumps(poll_loop())},
+            }
+        }
+    }
+    path = tmp_path / "Poll.template.json"
+    path.write_text(json.dumps(template))
+    assert main(["inspect", str(path), "--strict"]) == 1
+    out = capsys.readouterr().out
+    assert "[error] unbounded-loop (" in out
+    assert "Poll / Wait): loop Wait -> Check -> Done?" in out
+
+
+def test_synth_validation_fails_then_acknowledgement_passes(tmp_path: Path) -> None:
+    from aws_cdk import aws_stepfunctions as sfn
+
+    from lambdaless import Workflow
+    from lambdaless.analysis.annotations import acknowledge
+
+    def poll_app(ack: bool) -> cdk.App:
+        app = cdk.App(outdir=str(tmp_path / f"out{ack}"))
+        stack = cdk.Stack(app, "Poll")
+        wait = sfn.Wait(stack, "Wait", time=sfn.WaitTime.duration(cdk.Duration.seconds(30)))
+        done = sfn.Choice(stack, "Done?").when(
+            sfn.Condition.jsonata("{% $states.input.done %}"), sfn.Succeed(stack, "Ok")
+        )
+        workflow = Workflow(stack, "Poll", definition=wait.next(done.otherwise(wait)))
+        if ack:
+            acknowledge(workflow, "unbounded-loop", state="Wait", reason="ends within minutes")
+        return app
+
+    with pytest.raises(Exception, match="unbounded-loop"):
+        poll_app(False).synth()
+    poll_app(True).synth()

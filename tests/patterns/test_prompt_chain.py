@@ -25,9 +25,7 @@ def _chain(stack: cdk.Stack) -> PromptChain:
         system="You write clearly.",
         prompts=[
             ChainPrompt(name="outline", prompt="{% 'Outline: ' & $states.input.topic %}"),
-            ChainPrompt(
-                name="draft", model=HAIKU, prompt="{% 'Write from:\\n' & $outline.text %}"
-            ),
+            ChainPrompt(name="draft", model=HAIKU, prompt="{% 'Write from:\\n' & $outline.text %}"),
             ChainPrompt(
                 name="title",
                 prompt="{% 'Title for: ' & $draft.text & ' (outline ' & $outline.text & ')' %}",
@@ -82,9 +80,7 @@ def test_unknown_family_uses_converse(stack: cdk.Stack, asl: Asl) -> None:
         ([ChainPrompt(name="a", prompt="{% $a.text %}")], "$a is not answered"),
     ],
 )
-def test_bad_chains_are_refused(
-    stack: cdk.Stack, prompts: list[ChainPrompt], message: str
-) -> None:
+def test_bad_chains_are_refused(stack: cdk.Stack, prompts: list[ChainPrompt], message: str) -> None:
     with pytest.raises(LambdalessError, match=message.replace("$", r"\$")):
         PromptChain(stack, "C", model=NOVA, prompts=prompts)
 

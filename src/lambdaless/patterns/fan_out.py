@@ -1,0 +1,412 @@
+"""``FanOut``: run a prompt (or any step) on every item, at a concurrency the model's quota allows.
+
+Concurrency from the quota (Little's law: items in flight = arrival rate x time in the system)::
+
+    items_per_minute = min(requests_per_minute, tokens_per_minute / tokens_per_item)
+    max_concurrency  = max(1, floor(items_per_minute / 60 x latency_seconds))
+
+For example 500 requests/min, 200,000 tokens/min, 2,000 tokens and 12 s per item: the tokens
+allow 100 items/min (fewer than the 500 requests), 100 / 60 x 12 = 20 items in flight.
+
+No item is lost: each iteration catches ``States.ALL`` and returns
+``{"ok": false, "item", "error", "cause"}``, and the Map state's own ``Output`` splits the
+iterations into ``{"results": [...], "failures": [...]}`` (no extra state).
+
+Limits (AWS docs, "Using Map state in Inline mode" and "Using Map state in Distributed mode"):
+an inline Map runs at most 40 iterations at once and adds every iteration's events to the
+parent's 25,000-event history; a Distributed Map runs each item as a child execution, at most
+10,000 of them in parallel.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from lambdaless._errors import invalid, require
+from lambdaless.models import BedrockModel, ModelLike
+from lambdaless.patterns._common import S3Path
+from lambdaless.prompts import Inference, check_text, is_expression
+from lambdaless.retry import RetryPolicy
+from lambdaless.steps.bedrock import Converse, InvokeBedrock
+
+#: Concurrent iterations of an inline Map (AWS docs, "Using Map state in Inline mode").
+INLINE_MAX_CONCURRENCY = 40
+#: Parallel child executions of a Distributed Map (AWS docs, "Using Map state in Distributed
+#: mode"; the MaxConcurrency of a Distributed Map is at most 10,000).
+DISTRIBUTED_MAX_CONCURRENCY = 10_000
+
+#: What each failed iteration returns: the item, the error and its cause.
+FAILURE_OUTPUT = (
+    "{% {'ok': false, 'item': $states.input, 'error': $states.errorOutput.Error, "
+    "'cause': $states.errorOutput.Cause} %}"
+)
+#: The Map state's Output: iterations split into results and failures, in item order.
+PARTITION_OUTPUT = (
+    "{% ($r := $states.result; {'results': [$r[$not(ok = false)]], "
+    "'failures': [$r[ok = false]]}) %}"
+)
+
+
+def concurrency_for_quota(
+    *,
+    requests_per_minute: float,
+    tokens_per_minute: float,
+    tokens_per_item: float,
+    latency_seconds: float,
+) -> int:
+    """How many items may be in flight at once without exceeding a model's quota.
+
+    Little's law: concurrency = throughput x latency. The throughput the quota allows is the
+    lower of the requests per minute and the tokens per minute divided by the tokens of one
+    item (input plus output)::
+
+        max(1, floor(min(requests_per_minute, tokens_per_minute / tokens_per_item)
+                     / 60 * latency_seconds))
+    """
+    for name, value in (
+        ("requests_per_minute", requests_per_minute),
+        ("tokens_per_minute", tokens_per_minute),
+        ("tokens_per_item", tokens_per_item),
+        ("latency_seconds", latency_seconds),
+    ):
+        require(
+            isinstance(value, int | float) and not isinstance(value, bool) and value > 0,
+            name,
+            value,
+            "a positive number",
+        )
+    items_per_minute = min(requests_per_minute, tokens_per_minute / tokens_per_item)
+    return max(1, math.floor(items_per_minute / 60 * latency_seconds))
+
+
+@dataclass(frozen=True)
+class ModelQuota:
+    """A model's quota and the expected cost of one item, to derive the Map's concurrency.
+
+    Args:
+        requests_per_minute: the account's requests-per-minute quota for the model.
+        tokens_per_minute: the tokens-per-minute quota for the model.
+        tokens_per_item: expected input plus output tokens of one item.
+        latency_seconds: expected duration of one item's call.
+    """
+
+    requests_per_minute: float
+    tokens_per_minute: float
+    tokens_per_item: float
+    latency_seconds: float
+
+    def __post_init__(self) -> None:
+        self.max_concurrency()  # validates every field
+
+    def max_concurrency(self) -> int:
+        """:func:`concurrency_for_quota` of these figures."""
+        return concurrency_for_quota(
+            requests_per_minute=self.requests_per_minute,
+            tokens_per_minute=self.tokens_per_minute,
+            tokens_per_item=self.tokens_per_item,
+            latency_seconds=self.latency_seconds,
+        )
+
+
+@dataclass(frozen=True)
+class S3Items:
+    """Items read from S3 by a Distributed Map's ItemReader. Build one with a classmethod."""
+
+    path: S3Path
+    format: Literal["json", "jsonl", "csv"]
+    csv_headers: tuple[str, ...] | None = None
+    max_items: int | None = None
+
+    @classmethod
+    def json(cls, path: S3Path, *, max_items: int | None = None) -> S3Items:
+        """A JSON array in one object; each element is an item."""
+        return cls(path, "json", max_items=max_items)
+
+    @classmethod
+    def jsonl(cls, path: S3Path, *, max_items: int | None = None) -> S3Items:
+        """JSON Lines: each line is an item."""
+        return cls(path, "jsonl", max_items=max_items)
+
+    @classmethod
+    def csv(
+        cls, path: S3Path, *, headers: Sequence[str] | None = None, max_items: int | None = None
+    ) -> S3Items:
+        """A CSV file: each row is an item keyed by the header names, which are the file's
+        first row unless ``headers`` gives them."""
+        return cls(path, "csv", tuple(headers) if headers is not None else None, max_items)
+
+    def __post_init__(self) -> None:
+        require(isinstance(self.path, S3Path), "path", self.path, "an S3Path")
+        require(
+            self.max_items is None
+            or (isinstance(self.max_items, int) and 1 <= self.max_items <= 100_000_000),
+            "max_items",
+            self.max_items,
+            "None or an integer from 1 to 100000000",
+        )
+
+    def reader(self) -> sfn.IItemReader:
+        """The aws-cdk-lib ItemReader."""
+        bucket, key = self.path.bucket, self.path.key
+        if self.format == "json":
+            return sfn.S3JsonItemReader(bucket=bucket, key=key, max_items=self.max_items)
+        if self.format == "jsonl":
+            return sfn.S3JsonLItemReader(bucket=bucket, key=key, max_items=self.max_items)
+        headers = (
+            sfn.CsvHeaders.use(list(self.csv_headers))
+            if self.csv_headers is not None
+            else sfn.CsvHeaders.use_first_row()
+        )
+        return sfn.S3CsvItemReader(
+            bucket=bucket, key=key, csv_headers=headers, max_items=self.max_items
+        )
+
+
+def _with_item(state: dict[str, Any]) -> dict[str, Any]:
+    """A prompt step's Output with the item beside the uniform answer."""
+    output = state.get("Output")
+    if is_expression(output):
+        assert isinstance(output, str)
+        state["Output"] = "{% $merge([{'item': $states.input}, (" + output[2:-2].strip() + ")]) %}"
+    return state
+
+
+class _ItemInvoke(InvokeBedrock):
+    def to_state_json(self, query_language: sfn.QueryLanguage | None = None) -> Any:
+        return _with_item(dict(super().to_state_json(query_language)))
+
+
+class _ItemConverse(Converse):
+    def to_state_json(self, query_language: sfn.QueryLanguage | None = None) -> Any:
+        return _with_item(dict(super().to_state_json(query_language)))
+
+
+class FanOut(sfn.StateMachineFragment):
+    """A Map over items that runs a prompt (or any one step) on each, losing none.
+
+    Output::
+
+        {"results":  [<each successful item's output>, ...],
+         "failures": [{"ok": false, "item": ..., "error": "...", "cause": "..."}, ...]}
+
+    With ``prompt=``, each result is the uniform answer with the item beside it:
+    ``{"item", "text", "stopReason", "usage"}``. With ``step=``, each result is the step's
+    output (make it an object: the split flattens array outputs).
+
+    Attributes:
+        map: the ``sfn.Map`` or ``sfn.DistributedMap`` state.
+        step: the state run on each item.
+        max_concurrency: the MaxConcurrency set on the Map.
+        distributed: whether the Map runs in Distributed mode.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        prompt: str | None = None,
+        model: ModelLike | None = None,
+        system: str | None = None,
+        inference: Inference | None = None,
+        retry: Sequence[RetryPolicy] | None = None,
+        step: sfn.State | None = None,
+        items: str | None = None,
+        item_reader: S3Items | None = None,
+        distributed: bool | None = None,
+        max_concurrency: int | None = None,
+        quota: ModelQuota | None = None,
+        tolerated_failure_percentage: float | None = None,
+        express_children: bool = False,
+        comment: str | None = None,
+    ) -> None:
+        """
+        Args:
+            prompt: the prompt run on each item (``$states.input`` is the item); give this
+                and ``model``, or ``step``.
+            model: the model of ``prompt``.
+            system: the system prompt of ``prompt``; none by default.
+            inference: inference parameters of ``prompt``; ``Inference()`` by default.
+            retry: retriers of the prompt step; by default InvokeModel's (or Converse's).
+            step: instead of a prompt, any one state with ``add_catch`` (a lambdaless step,
+                an aws-cdk-lib task, a Parallel for several states) run on each item.
+            items: a JSONata expression giving the item array; by default
+                ``{% $states.input.items %}``. Not with ``item_reader``.
+            item_reader: read the items from S3 (JSON, JSON Lines or CSV); implies a
+                Distributed Map.
+            distributed: a Distributed Map (child executions, for large lists) instead of an
+                inline Map; by default only when ``item_reader`` is given.
+            max_concurrency: the Map's MaxConcurrency, given directly; at most 40 inline and
+                10,000 distributed. Give this or ``quota``.
+            quota: derive MaxConcurrency from the model's quota (see
+                :func:`concurrency_for_quota`); an inline Map is capped at its 40.
+            tolerated_failure_percentage: the share of child executions that may fail before
+                the Distributed Map fails (0 to 100); none tolerated by default. Items caught
+                by the step already count as successes; this covers uncatchable failures.
+                Distributed only.
+            express_children: run a Distributed Map's children as Express executions
+                (cheaper, at most five minutes, at-least-once); Standard by default.
+            comment: the Map state's Comment.
+        """
+        super().__init__(scope, id)
+        if (prompt is None) == (step is None):
+            raise invalid("prompt/step", {"prompt": prompt, "step": step}, "exactly one of the two")
+        if prompt is not None:
+            check_text("prompt", prompt)
+            require(model is not None, "model", model, "a model for prompt=")
+        else:
+            require(
+                all(x is None for x in (model, system, inference, retry)),
+                "model/system/inference/retry",
+                [model, system, inference, retry],
+                "None with step= (configure the step itself)",
+            )
+            require(
+                isinstance(step, sfn.State) and hasattr(step, "add_catch"),
+                "step",
+                step,
+                "one state with add_catch (a Task, Parallel or Map state)",
+            )
+        if items is not None and item_reader is not None:
+            raise invalid("items/item_reader", (items, item_reader), "at most one of the two")
+        if items is not None:
+            require(is_expression(items), "items", items, "a JSONata expression '{% ... %}'")
+        require(
+            item_reader is None or isinstance(item_reader, S3Items),
+            "item_reader",
+            item_reader,
+            "an S3Items value",
+        )
+        if distributed is False and item_reader is not None:
+            raise invalid("distributed", distributed, "True or None with item_reader=")
+        self.distributed = bool(distributed) or item_reader is not None
+        if (max_concurrency is None) == (quota is None):
+            raise invalid(
+                "max_concurrency/quota",
+                {"max_concurrency": max_concurrency, "quota": quota},
+                "exactly one: unbounded concurrency runs into the model's quota",
+            )
+        limit = DISTRIBUTED_MAX_CONCURRENCY if self.distributed else INLINE_MAX_CONCURRENCY
+        mode = (
+            "a Distributed Map" if self.distributed else "an inline Map (distributed=True for more)"
+        )
+        if max_concurrency is not None:
+            require(
+                isinstance(max_concurrency, int)
+                and not isinstance(max_concurrency, bool)
+                and 1 <= max_concurrency <= limit,
+                "max_concurrency",
+                max_concurrency,
+                f"an integer from 1 to {limit} for {mode}",
+            )
+            self.max_concurrency = max_concurrency
+        else:
+            require(isinstance(quota, ModelQuota), "quota", quota, "a ModelQuota")
+            assert quota is not None
+            derived = quota.max_concurrency()
+            if derived > limit and self.distributed:
+                raise invalid(
+                    "quota",
+                    quota,
+                    f"figures giving at most {limit} concurrent items; they give {derived}",
+                )
+            self.max_concurrency = min(derived, limit)
+        if tolerated_failure_percentage is not None:
+            require(
+                self.distributed,
+                "tolerated_failure_percentage",
+                tolerated_failure_percentage,
+                "None for an inline Map (a Distributed Map setting)",
+            )
+            require(
+                isinstance(tolerated_failure_percentage, int | float)
+                and not isinstance(tolerated_failure_percentage, bool)
+                and 0 <= tolerated_failure_percentage <= 100,
+                "tolerated_failure_percentage",
+                tolerated_failure_percentage,
+                "a number from 0 to 100",
+            )
+        require(
+            not express_children or self.distributed,
+            "express_children",
+            express_children,
+            "False for an inline Map",
+        )
+
+        if prompt is not None:
+            bedrock_model = BedrockModel.of(model)  # type: ignore[arg-type]
+            if bedrock_model.family is None:
+                self.step: sfn.State = _ItemConverse(
+                    self,
+                    f"{id}Item",
+                    model=bedrock_model,
+                    prompt=prompt,
+                    system=system,
+                    inference=inference,
+                    retry=retry,
+                )
+            else:
+                self.step = _ItemInvoke(
+                    self,
+                    f"{id}Item",
+                    model=bedrock_model,
+                    prompt=prompt,
+                    system=system,
+                    inference=inference,
+                    retry=retry,
+                )
+        else:
+            assert step is not None
+            self.step = step
+        failed = sfn.Succeed(self, f"{id}ItemFailed", comment="The item and its error, kept")
+        catcher: Any = self.step
+        catcher.add_catch(failed, errors=[sfn.Errors.ALL], outputs=FAILURE_OUTPUT)
+
+        provided = (
+            sfn.ProvideItems.jsonata(items or "{% $states.input.items %}")
+            if item_reader is None
+            else None
+        )
+        self.map: sfn.MapBase
+        if self.distributed:
+            self.map = sfn.DistributedMap(
+                self,
+                id,
+                items=provided,
+                item_reader=item_reader.reader() if item_reader is not None else None,
+                max_concurrency=self.max_concurrency,
+                tolerated_failure_percentage=tolerated_failure_percentage,
+                map_execution_type=(
+                    sfn.StateMachineType.EXPRESS
+                    if express_children
+                    else sfn.StateMachineType.STANDARD
+                ),
+                outputs=PARTITION_OUTPUT,
+                comment=comment,
+            )
+        else:
+            self.map = sfn.Map(
+                self,
+                id,
+                items=provided,
+                max_concurrency=self.max_concurrency,
+                outputs=PARTITION_OUTPUT,
+                comment=comment,
+            )
+        self.map.item_processor(self.step)
+
+    @property
+    def start_state(self) -> sfn.State:
+        """The Map state."""
+        return self.map
+
+    @property
+    def end_states(self) -> list[sfn.INextable]:
+        """The Map state."""
+        return [self.map]

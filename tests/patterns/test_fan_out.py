@@ -1,0 +1,274 @@
+"""FanOut: the quota formula against hand-computed numbers, limits, snapshots, IAM, and local
+runs, including the acceptance run of 1,000 items with two failing for good."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_s3 as s3
+from syrupy.assertion import SnapshotAssertion
+
+from lambdaless import FanOut, InvokeBedrock, LambdalessError, ModelQuota, S3Items, S3Path, Workflow
+from lambdaless.patterns.fan_out import concurrency_for_quota
+from lambdaless.testing import LocalRunner, mocks
+
+Asl = Callable[[cdk.Stack], dict[str, Any]]
+NOVA = "amazon.nova-lite-v1:0"
+PROMPT = "{% 'Summarize: ' & $states.input.text %}"
+
+
+# -- the formula ---------------------------------------------------------------------------------
+
+
+def test_concurrency_from_quota_matches_the_hand_computed_number() -> None:
+    # Tokens bind: 200,000 / 2,000 = 100 items/min < 500 requests/min;
+    # 100 / 60 items/s x 12 s in flight = 20.
+    quota = ModelQuota(
+        requests_per_minute=500,
+        tokens_per_minute=200_000,
+        tokens_per_item=2_000,
+        latency_seconds=12,
+    )
+    assert quota.max_concurrency() == 20
+
+
+@pytest.mark.parametrize(
+    ("rpm", "tpm", "tokens", "latency", "expected"),
+    [
+        (60, 1_000_000, 100, 30, 30),  # requests bind: 60/min = 1/s x 30 s
+        (400, 200_000, 1_500, 6, 13),  # 133.3/min -> 2.22/s x 6 s = 13.3 -> 13
+        (10, 10_000, 5_000, 1, 1),  # 2/min x 1 s = 0.03 -> at least 1
+    ],
+)
+def test_concurrency_formula_cases(
+    rpm: float, tpm: float, tokens: float, latency: float, expected: int
+) -> None:
+    assert (
+        concurrency_for_quota(
+            requests_per_minute=rpm,
+            tokens_per_minute=tpm,
+            tokens_per_item=tokens,
+            latency_seconds=latency,
+        )
+        == expected
+    )
+
+
+def test_quota_figures_must_be_positive() -> None:
+    with pytest.raises(LambdalessError, match="tokens_per_item=0"):
+        ModelQuota(requests_per_minute=1, tokens_per_minute=1, tokens_per_item=0, latency_seconds=1)
+
+
+def test_the_map_gets_the_derived_concurrency(stack: cdk.Stack, asl: Asl) -> None:
+    quota = ModelQuota(
+        requests_per_minute=500,
+        tokens_per_minute=200_000,
+        tokens_per_item=2_000,
+        latency_seconds=12,
+    )
+    fan = FanOut(stack, "Summaries", prompt=PROMPT, model=NOVA, quota=quota)
+    Workflow(stack, "W", definition=fan)
+    assert fan.max_concurrency == 20
+    assert asl(stack)["States"]["Summaries"]["MaxConcurrency"] == 20
+
+
+# -- limits -------------------------------------------------------------------------------------
+
+
+def test_inline_concurrency_from_a_quota_is_capped_at_40(stack: cdk.Stack) -> None:
+    big = ModelQuota(
+        requests_per_minute=6_000,
+        tokens_per_minute=10_000_000,
+        tokens_per_item=1_000,
+        latency_seconds=10,
+    )
+    assert big.max_concurrency() == 1_000
+    assert FanOut(stack, "F", prompt=PROMPT, model=NOVA, quota=big).max_concurrency == 40
+    assert (
+        FanOut(stack, "D", prompt=PROMPT, model=NOVA, quota=big, distributed=True).max_concurrency
+        == 1_000
+    )
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"max_concurrency": 41}, "from 1 to 40 for an inline Map"),
+        ({"max_concurrency": 10_001, "distributed": True}, "from 1 to 10000 for a Distributed"),
+        ({"max_concurrency": 0}, "max_concurrency=0"),
+        ({}, "exactly one: unbounded concurrency"),
+        ({"max_concurrency": 5, "tolerated_failure_percentage": 5}, "Distributed Map setting"),
+        (
+            {"max_concurrency": 5, "distributed": True, "tolerated_failure_percentage": 101},
+            "from 0 to 100",
+        ),
+        ({"max_concurrency": 5, "items": "$.items"}, "items="),
+        ({"max_concurrency": 5, "express_children": True}, "express_children"),
+    ],
+)
+def test_bad_options_are_refused(stack: cdk.Stack, options: dict[str, Any], message: str) -> None:
+    with pytest.raises(LambdalessError, match=message):
+        FanOut(stack, "F", prompt=PROMPT, model=NOVA, **options)
+
+
+def test_quota_over_10000_distributed_is_refused(stack: cdk.Stack) -> None:
+    huge = ModelQuota(
+        requests_per_minute=1e6, tokens_per_minute=1e9, tokens_per_item=10, latency_seconds=60
+    )
+    with pytest.raises(LambdalessError, match="at most 10000 concurrent items"):
+        FanOut(stack, "F", prompt=PROMPT, model=NOVA, quota=huge, distributed=True)
+
+
+def test_prompt_or_step(stack: cdk.Stack) -> None:
+    with pytest.raises(LambdalessError, match="exactly one of the two"):
+        FanOut(stack, "F", max_concurrency=1)
+    step = InvokeBedrock(stack, "S", model=NOVA, prompt="x")
+    with pytest.raises(LambdalessError, match="None with step="):
+        FanOut(stack, "G", step=step, model=NOVA, max_concurrency=1)
+
+
+# -- snapshots and IAM --------------------------------------------------------------------------
+
+
+def test_inline_snapshot(stack: cdk.Stack, asl: Asl, snapshot_json: SnapshotAssertion) -> None:
+    fan = FanOut(stack, "Summaries", prompt=PROMPT, model=NOVA, max_concurrency=8)
+    Workflow(stack, "W", definition=fan)
+    assert asl(stack) == snapshot_json
+
+
+def test_distributed_s3_snapshot_and_iam(
+    us_stack: cdk.Stack, asl: Asl, snapshot_json: SnapshotAssertion, sm_statements: Any
+) -> None:
+    bucket = s3.Bucket(us_stack, "Docs")
+    fan = FanOut(
+        us_stack,
+        "Summaries",
+        prompt=PROMPT,
+        model=NOVA,
+        item_reader=S3Items.csv(S3Path(bucket, "in/docs.csv")),
+        max_concurrency=200,
+        tolerated_failure_percentage=2.5,
+        express_children=True,
+    )
+    Workflow(us_stack, "W", definition=fan)
+    definition = asl(us_stack)
+    assert definition == snapshot_json
+    state = definition["States"]["Summaries"]
+    assert state["ItemProcessor"]["ProcessorConfig"] == {
+        "Mode": "DISTRIBUTED",
+        "ExecutionType": "EXPRESS",
+    }
+    actions = [s["Action"] for s in sm_statements(us_stack)]
+    assert "bedrock:InvokeModel" in actions
+    assert "s3:GetObject" in actions
+
+
+@pytest.mark.parametrize("kind", ["json", "jsonl"])
+def test_item_reader_formats(us_stack: cdk.Stack, asl: Asl, kind: str) -> None:
+    bucket = s3.Bucket(us_stack, "Docs")
+    path = S3Path(bucket, f"in/docs.{kind}")
+    reader = S3Items.json(path) if kind == "json" else S3Items.jsonl(path, max_items=500)
+    Workflow(
+        us_stack,
+        "W",
+        definition=FanOut(
+            us_stack, "F", prompt=PROMPT, model=NOVA, item_reader=reader, max_concurrency=10
+        ),
+    )
+    item_reader = asl(us_stack)["States"]["F"]["ItemReader"]
+    assert item_reader["ReaderConfig"]["InputType"] == kind.upper()
+
+
+def test_any_step_can_be_fanned_out(stack: cdk.Stack, asl: Asl) -> None:
+    step = InvokeBedrock(stack, "Classify", model=NOVA, prompt="{% $states.input %}")
+    Workflow(stack, "W", definition=FanOut(stack, "F", step=step, max_concurrency=4))
+    processor = asl(stack)["States"]["F"]["ItemProcessor"]
+    assert processor["StartAt"] == "Classify"
+    assert processor["States"]["Classify"]["Catch"][0]["Next"] == "FItemFailed"
+
+
+# -- local runs ---------------------------------------------------------------------------------
+
+
+def _inline(stack: cdk.Stack) -> None:
+    Workflow(
+        stack,
+        "W",
+        definition=FanOut(stack, "Summaries", prompt=PROMPT, model=NOVA, max_concurrency=1),
+    )
+
+
+def test_local_happy_path_keeps_each_item_with_its_answer(stack: cdk.Stack) -> None:
+    _inline(stack)
+    items = [{"text": f"doc {i}"} for i in range(3)]
+    result = LocalRunner(stack).run(
+        input={"items": items},
+        responses={"SummariesItem": [mocks.bedrock_text("nova", f"sum {i}") for i in range(3)]},
+    )
+    assert result.status == "SUCCEEDED"
+    assert result.output["failures"] == []
+    assert [(r["item"], r["text"]) for r in result.output["results"]] == [
+        (items[i], f"sum {i}") for i in range(3)
+    ]
+
+
+def test_local_throttled_item_retries_then_succeeds(stack: cdk.Stack) -> None:
+    _inline(stack)
+    result = LocalRunner(stack).run(
+        input={"items": [{"text": "a"}]},
+        responses={"SummariesItem": mocks.throttle(2, mocks.bedrock_text("nova", "ok"))},
+    )
+    assert result.status == "SUCCEEDED"
+    assert result.retries == 2
+    assert [r["text"] for r in result.output["results"]] == ["ok"]
+
+
+def test_local_item_throttled_for_good_lands_in_failures(stack: cdk.Stack) -> None:
+    _inline(stack)
+    result = LocalRunner(stack).run(
+        input={"items": [{"text": "a"}]},
+        responses={"SummariesItem": mocks.throttle(99, mocks.bedrock_text("nova", "never"))},
+    )
+    assert result.status == "SUCCEEDED"
+    assert result.retries == 6  # bedrock_transient() gives up after six retries
+    assert result.output == {
+        "results": [],
+        "failures": [
+            {
+                "ok": False,
+                "item": {"text": "a"},
+                "error": "Bedrock.ThrottlingException",
+                "cause": "Too many requests, please wait before trying again.",
+            }
+        ],
+    }
+
+
+def test_acceptance_1000_items_two_failing_for_good(stack: cdk.Stack) -> None:
+    """1,000 items, two refused for good: 998 results and 2 failures with their errors."""
+    fan = FanOut(
+        stack, "Summaries", prompt=PROMPT, model=NOVA, max_concurrency=40, distributed=True
+    )
+    Workflow(stack, "W", definition=fan)
+    items = [{"text": f"doc {i}"} for i in range(1_000)]
+    responses: list[Any] = [mocks.bedrock_text("nova", "summary")] * 1_000
+    responses[100] = mocks.failure("Bedrock.ValidationException", "Input is too long")
+    responses[700] = mocks.failure("Bedrock.AccessDeniedException", "No access to the model")
+    result = LocalRunner(stack).run(
+        input={"items": items}, responses={"SummariesItem": responses}, timeout_seconds=300
+    )
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    output = result.output
+    assert len(output["results"]) == 998
+    assert len(output["failures"]) == 2
+    assert sorted((f["error"], f["cause"]) for f in output["failures"]) == [
+        ("Bedrock.AccessDeniedException", "No access to the model"),
+        ("Bedrock.ValidationException", "Input is too long"),
+    ]
+    seen = [r["item"]["text"] for r in output["results"]] + [
+        f["item"]["text"] for f in output["failures"]
+    ]
+    assert sorted(seen) == sorted(i["text"] for i in items)  # no item lost, none twice

@@ -1,0 +1,385 @@
+"""``KnowledgeBaseSync``: ingest a data source into a knowledge base, wait until it is queryable,
+and optionally ask it a question, all through direct SDK integrations.
+
+States::
+
+    Start (bedrockagent:startIngestionJob)
+      -> Wait (grows: initial x rate^polls, capped) -> Poll (bedrockagent:getIngestionJob)
+      -> Check: COMPLETE -> [Ask (bedrockagentruntime:retrieveAndGenerate)] -> next
+                FAILED / STOPPED -> Fail "IngestionFailed"
+                polls >= max_polls -> Fail "IngestionTimedOut"
+                otherwise -> Wait
+
+The loop is bounded by ``max_polls``, so the execution history cannot grow without limit: see
+:func:`worst_case_history_events`, checked against Standard's 25,000 events at construction.
+
+SDK integration parameters and results are the API's member names in PascalCase
+(``KnowledgeBaseId``, ``IngestionJob.Status``) (AWS docs, "Learning to use AWS service SDK
+integrations in Step Functions"); job statuses are STARTING, IN_PROGRESS, COMPLETE, FAILED,
+STOPPING, STOPPED (Amazon Bedrock API reference, "IngestionJob").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from lambdaless._errors import LambdalessError, require
+from lambdaless.models import BedrockModel, ModelLike
+from lambdaless.patterns._common import partition, region_arn, variable_prefix
+from lambdaless.prompts import check_text
+from lambdaless.retry import RetryPolicy
+from lambdaless.steps._task import DirectTask
+
+#: Events of a Standard execution's history (AWS docs, "Step Functions service quotas").
+HISTORY_LIMIT = 25_000
+_ID = re.compile(r"^[0-9a-zA-Z]{10}$")  # knowledge base and data source ids (API reference)
+
+# Events per state (AWS docs, "HistoryEvent" in the Step Functions API reference): every state
+# logs <Type>StateEntered and <Type>StateExited; each attempt of a Task logs TaskScheduled,
+# TaskStarted and TaskSucceeded or TaskFailed; a Fail state logs FailStateEntered and the
+# execution ExecutionFailed; ExecutionStarted and ExecutionSucceeded frame the run.
+_STATE_EVENTS = 2
+_ATTEMPT_EVENTS = 3
+
+# AWS SDK integrations name errors "<SDK service name>.<Exception>" (AWS docs, "Handling errors
+# in Step Functions workflows"): BedrockAgent and BedrockAgentRuntime.
+AGENT_TRANSIENT_ERRORS: tuple[str, ...] = (
+    "BedrockAgent.ThrottlingException",
+    "BedrockAgent.InternalServerException",
+)
+AGENT_RUNTIME_TRANSIENT_ERRORS: tuple[str, ...] = (
+    "BedrockAgentRuntime.ThrottlingException",
+    "BedrockAgentRuntime.InternalServerException",
+    "BedrockAgentRuntime.BadGatewayException",
+)
+
+
+def agent_transient_retry() -> RetryPolicy:
+    """Throttling and 500s of the bedrock-agent API: four retries from 2 s, capped at 30 s."""
+    return RetryPolicy(
+        errors=AGENT_TRANSIENT_ERRORS,
+        interval_seconds=2,
+        max_attempts=4,
+        backoff_rate=2.0,
+        max_delay_seconds=30,
+        full_jitter=True,
+    )
+
+
+def agent_runtime_transient_retry() -> RetryPolicy:
+    """:func:`agent_transient_retry` for the bedrock-agent-runtime API."""
+    return agent_transient_retry().with_(errors=AGENT_RUNTIME_TRANSIENT_ERRORS)
+
+
+def _task_events(retries: Sequence[RetryPolicy]) -> int:
+    attempts = 1 + sum(r.max_attempts for r in retries)
+    return _STATE_EVENTS + _ATTEMPT_EVENTS * attempts
+
+
+def worst_case_history_events(
+    *,
+    max_polls: int,
+    start_retry: Sequence[RetryPolicy] = (),
+    poll_retry: Sequence[RetryPolicy] = (),
+    ask_retry: Sequence[RetryPolicy] | None = None,
+) -> int:
+    """The most history events one sync can log: every poll used, every retry exhausted but
+    the last attempt, and the longest way out (``ask_retry=None``: no RetrieveAndGenerate).
+
+    ``1 (ExecutionStarted) + start + max_polls x (wait + poll + check) + end``, where a Task
+    logs ``2 + 3 x attempts``, a Wait or Choice 2, the end a Fail (2) or Ask + success.
+    """
+    require(
+        isinstance(max_polls, int) and max_polls >= 1, "max_polls", max_polls, "an integer >= 1"
+    )
+    per_poll = _STATE_EVENTS + _task_events(poll_retry) + _STATE_EVENTS
+    end = 2 if ask_retry is None else max(2, _task_events(ask_retry) + 1)
+    return 1 + _task_events(start_retry) + max_polls * per_poll + end
+
+
+def wait_schedule(
+    *, max_polls: int, initial_seconds: int, backoff_rate: float, max_wait_seconds: int
+) -> list[int]:
+    """The Wait before each poll: ``min(max_wait, round(initial x rate^n))`` for poll n."""
+    return [
+        min(max_wait_seconds, round(initial_seconds * backoff_rate**n)) for n in range(max_polls)
+    ]
+
+
+class KnowledgeBaseSync(sfn.StateMachineFragment):
+    """Start an ingestion job and poll it, with growing waits and a bounded number of polls.
+
+    Output: the final ``IngestionJob`` (``Status``, ``Statistics``...) or, with ``question``,
+    ``{"text", "citations", "sessionId"}`` from RetrieveAndGenerate.
+
+    On COMPLETE the fragment continues with whatever follows it (``sync.next(...)``); as the
+    last state of a workflow, follow it with an ``sfn.Succeed``.
+
+    Attributes:
+        start, poll, ask: the Task states (``ask`` is ``None`` without ``question``).
+        wait, check: the Wait and Choice states of the loop.
+        worst_case_history_events: :func:`worst_case_history_events` of this configuration.
+        worst_case_wait_seconds: the sum of every wait when all polls are used.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        knowledge_base_id: str,
+        data_source_id: str,
+        initial_wait: cdk.Duration | None = None,
+        max_wait: cdk.Duration | None = None,
+        backoff_rate: float = 2.0,
+        max_polls: int = 60,
+        question: str | None = None,
+        model: ModelLike | None = None,
+        retry: Sequence[RetryPolicy] | None = None,
+        variable_prefix_: str | None = None,
+    ) -> None:
+        """
+        Args:
+            knowledge_base_id: the knowledge base id (10 letters and digits, or a token such
+                as ``CfnKnowledgeBase.attr_knowledge_base_id``).
+            data_source_id: the data source to ingest (same format).
+            initial_wait: the first wait before polling; 10 seconds by default.
+            max_wait: the cap of any wait; 5 minutes by default.
+            backoff_rate: factor applied to the wait after each poll (>= 1); 2.0 by default.
+            max_polls: polls before failing with ``IngestionTimedOut``; 60 by default (with
+                the default waits, about 4.6 hours).
+            question: ask the knowledge base this (literal or ``{% ... %}``) once ingested,
+                with RetrieveAndGenerate; not asked by default.
+            model: the model generating the answer to ``question``.
+            retry: retriers of the bedrock-agent calls; by default
+                :func:`agent_transient_retry` (the Ask step uses
+                :func:`agent_runtime_transient_retry`).
+            variable_prefix_: prefix of the JSONata variables the loop keeps (``<prefix>Job``,
+                ``<prefix>Polls``); by default derived from ``id``.
+        """
+        super().__init__(scope, id)
+        for name, value in (
+            ("knowledge_base_id", knowledge_base_id),
+            ("data_source_id", data_source_id),
+        ):
+            require(
+                isinstance(value, str)
+                and (cdk.Token.is_unresolved(value) or bool(_ID.match(value))),
+                name,
+                value,
+                "an id of 10 letters and digits, or a CloudFormation token",
+            )
+        initial = _seconds("initial_wait", initial_wait or cdk.Duration.seconds(10))
+        cap = _seconds("max_wait", max_wait or cdk.Duration.minutes(5))
+        require(cap >= initial, "max_wait", f"{cap} s", f"at least initial_wait ({initial} s)")
+        require(
+            isinstance(backoff_rate, int | float)
+            and not isinstance(backoff_rate, bool)
+            and 1.0 <= backoff_rate <= 10.0,
+            "backoff_rate",
+            backoff_rate,
+            "a number from 1.0 to 10.0",
+        )
+        require(
+            isinstance(max_polls, int) and not isinstance(max_polls, bool) and max_polls >= 1,
+            "max_polls",
+            max_polls,
+            "an integer >= 1",
+        )
+        if question is not None:
+            check_text("question", question)
+            require(model is not None, "model", model, "a model to answer question=")
+        else:
+            require(model is None, "model", model, "None unless question= is given")
+        retries = list(retry) if retry is not None else [agent_transient_retry()]
+        ask_retries = [agent_runtime_transient_retry()]
+        self.worst_case_history_events = worst_case_history_events(
+            max_polls=max_polls,
+            start_retry=retries,
+            poll_retry=retries,
+            ask_retry=ask_retries if question is not None else None,
+        )
+        if self.worst_case_history_events >= HISTORY_LIMIT:
+            raise LambdalessError(
+                f"max_polls={max_polls} is not allowed: in the worst case the sync logs "
+                f"{self.worst_case_history_events} history events, over the "
+                f"{HISTORY_LIMIT:,} of a Standard execution; lower max_polls or the retries, "
+                "or raise initial_wait / max_wait to poll less often"
+            )
+        schedule = wait_schedule(
+            max_polls=max_polls,
+            initial_seconds=initial,
+            backoff_rate=backoff_rate,
+            max_wait_seconds=cap,
+        )
+        self.worst_case_wait_seconds = sum(schedule)
+
+        prefix = variable_prefix_ or variable_prefix(id)
+        job_var, polls_var = f"{prefix}Job", f"{prefix}Polls"
+        kb_arn = region_arn(self, "bedrock", f"knowledge-base/{knowledge_base_id}")
+        ids = {"KnowledgeBaseId": knowledge_base_id, "DataSourceId": data_source_id}
+        sdk = f"arn:{partition(self)}:states:::aws-sdk"
+
+        # IAM: the IngestionJob actions are authorized on the knowledge base (Bedrock user
+        # guide, "Set up permissions for a user or role to create and manage knowledge bases").
+        self.start = DirectTask(
+            self,
+            f"{id}Start",
+            resource=f"{sdk}:bedrockagent:startIngestionJob",
+            arguments={
+                **ids,
+                # Same token for every retry of this state entry, so a retried call that had in
+                # fact succeeded does not start a second job (ClientToken: 33-256 characters).
+                "ClientToken": (
+                    "{% $hash($states.context.Execution.Id & $states.context.State.Name"
+                    " & $states.context.State.EnteredTime, 'SHA-256') %}"
+                ),
+            },
+            output="{% $states.result.IngestionJob %}",
+            assign={
+                job_var: "{% $states.result.IngestionJob.IngestionJobId %}",
+                polls_var: 0,
+            },
+            policy_statements=[
+                iam.PolicyStatement(actions=["bedrock:StartIngestionJob"], resources=[kb_arn])
+            ],
+            retries=retries,
+            timeout=None,
+            comment="Start ingesting the data source",
+        )
+        wait_seconds = (
+            f"{{% $min([{cap}, $round({initial} * $power({backoff_rate:g}, ${polls_var}))]) %}}"
+        )
+        self.wait = sfn.Wait(
+            self,
+            f"{id}Wait",
+            time=sfn.WaitTime.seconds(wait_seconds),
+            # The loop's bound, declared for lambdaless.analysis (history and cost worst cases).
+            comment=(
+                f"{initial} s growing x{backoff_rate:g} per poll, at most {cap} s; "
+                f"lambdaless:max-iterations={max_polls}"
+            ),
+        )
+        self.poll = DirectTask(
+            self,
+            f"{id}Poll",
+            resource=f"{sdk}:bedrockagent:getIngestionJob",
+            arguments={**ids, "IngestionJobId": f"{{% ${job_var} %}}"},
+            output="{% $states.result.IngestionJob %}",
+            assign={polls_var: f"{{% ${polls_var} + 1 %}}"},
+            policy_statements=[
+                iam.PolicyStatement(actions=["bedrock:GetIngestionJob"], resources=[kb_arn])
+            ],
+            retries=retries,
+            timeout=None,
+            comment="Read the ingestion job's status",
+        )
+        failed = sfn.Fail(
+            self,
+            f"{id}Failed",
+            error="IngestionFailed",
+            cause=(
+                "{% $count($states.input.FailureReasons) > 0 ? "
+                "$join($states.input.FailureReasons, '; ') : "
+                "'ingestion job ' & $states.input.IngestionJobId & ' ' & $states.input.Status %}"
+            ),
+        )
+        timed_out = sfn.Fail(
+            self,
+            f"{id}TimedOut",
+            error="IngestionTimedOut",
+            cause=(
+                f"{{% 'ingestion job ' & ${job_var} & ' still ' & $states.input.Status & "
+                f"' after {max_polls} polls' %}}"
+            ),
+        )
+        self.check = sfn.Choice(self, f"{id}Check", comment="Done, failed, out of polls, or wait")
+        self.check.when(
+            sfn.Condition.jsonata("{% $states.input.Status in ['FAILED', 'STOPPED'] %}"),
+            failed,
+        )
+        self.check.when(
+            sfn.Condition.jsonata(
+                f"{{% $states.input.Status != 'COMPLETE' and ${polls_var} >= {max_polls} %}}"
+            ),
+            timed_out,
+        )
+        self.check.when(
+            sfn.Condition.jsonata("{% $states.input.Status != 'COMPLETE' %}"), self.wait
+        )
+        self.start.next(self.wait)
+        self.wait.next(self.poll)
+        self.poll.next(self.check)
+
+        self.ask: DirectTask | None = None
+        self._end: list[sfn.INextable]
+        if question is not None:
+            answer_model = BedrockModel.of(model)  # type: ignore[arg-type]
+            # RetrieveAndGenerate needs bedrock:RetrieveAndGenerate and bedrock:Retrieve on the
+            # knowledge base and bedrock:InvokeModel on the generating model (Bedrock user
+            # guide, "Set up permissions for a user or role to create and manage knowledge
+            # bases", querying section).
+            self.ask = DirectTask(
+                self,
+                f"{id}Ask",
+                resource=f"{sdk}:bedrockagentruntime:retrieveAndGenerate",
+                arguments={
+                    "Input": {"Text": question},
+                    "RetrieveAndGenerateConfiguration": {
+                        "Type": "KNOWLEDGE_BASE",
+                        "KnowledgeBaseConfiguration": {
+                            "KnowledgeBaseId": knowledge_base_id,
+                            "ModelArn": answer_model.invoke_arn(self),
+                        },
+                    },
+                },
+                output=(
+                    "{% {'text': $states.result.Output.Text, 'citations': "
+                    "$states.result.Citations, 'sessionId': $states.result.SessionId} %}"
+                ),
+                policy_statements=[
+                    iam.PolicyStatement(
+                        actions=["bedrock:RetrieveAndGenerate", "bedrock:Retrieve"],
+                        resources=[kb_arn],
+                    ),
+                    *answer_model.policy_statements(self),
+                ],
+                retries=ask_retries,
+                timeout=None,
+                assign=None,
+                comment="Ask the freshly synced knowledge base",
+            )
+            self.check.otherwise(self.ask)
+            self._end = [self.ask]
+        else:
+            self._end = list(self.check.afterwards(include_otherwise=True).end_states)
+        self.max_polls = max_polls
+        self.wait_schedule = schedule
+
+    @property
+    def start_state(self) -> sfn.State:
+        """The StartIngestionJob Task state."""
+        return self.start
+
+    @property
+    def end_states(self) -> list[sfn.INextable]:
+        """The Ask Task, or the Choice's COMPLETE branch."""
+        return self._end
+
+
+def _seconds(argument: str, value: cdk.Duration) -> int:
+    require(isinstance(value, cdk.Duration), argument, value, "an aws_cdk.Duration")
+    seconds = value.to_seconds()
+    require(
+        seconds == int(seconds) and 1 <= seconds <= 86_400,
+        argument,
+        f"{seconds:g} s",
+        "whole seconds from 1 to 86400",
+    )
+    return int(seconds)

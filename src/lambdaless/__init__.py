@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from lambdaless._errors import LambdalessError
     from lambdaless.models import BedrockModel, ModelFamily, ModelKind
+    from lambdaless.monitoring import WorkflowMonitoring
     from lambdaless.prompts import Inference
+    from lambdaless.redrive import Redrive
     from lambdaless.retry import RetryPolicy
     from lambdaless.steps.bedrock import Converse, InvokeBedrock
     from lambdaless.steps.http import CallHttpApi, HttpAuth
@@ -30,8 +32,10 @@ _EXPORTS: dict[str, str] = {
     "LambdalessError": "lambdaless._errors",
     "ModelFamily": "lambdaless.models",
     "ModelKind": "lambdaless.models",
+    "Redrive": "lambdaless.redrive",
     "RetryPolicy": "lambdaless.retry",
     "Workflow": "lambdaless.workflow",
+    "WorkflowMonitoring": "lambdaless.monitoring",
 }
 
 __all__ = [
@@ -44,8 +48,10 @@ __all__ = [
     "LambdalessError",
     "ModelFamily",
     "ModelKind",
+    "Redrive",
     "RetryPolicy",
     "Workflow",
+    "WorkflowMonitoring",
 ]
 
 

@@ -10,6 +10,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
@@ -17,6 +18,7 @@ from lambdaless._errors import LambdalessError, invalid, require
 from lambdaless._nag import acknowledge, default_policy_resource, finding_text
 from lambdaless.analysis.asl import EXPRESS_MAX_SECONDS, retry_budgets
 from lambdaless.analysis.validation import LimitsValidation
+from lambdaless.monitoring import WorkflowMonitoring
 from lambdaless.synthesized import resolve
 
 DEFAULT_STANDARD_TIMEOUT = cdk.Duration.hours(1)
@@ -34,12 +36,15 @@ class Workflow(Construct):
     * an optional customer-managed KMS key for the state machine and its logs;
     * a timeout (one hour for Standard, five minutes for Express, by default);
     * a retry budget check: a state whose retries cannot finish within the workflow's timeout
-      fails synth with the state's name and the numbers.
+      fails synth with the state's name and the numbers;
+    * alarms (failed, timed-out, throttled, aborted executions; Bedrock throttles per model) and
+      a dashboard, unless ``alarms=False``.
 
     Attributes:
         state_machine: the ``sfn.StateMachine``.
         role: its IAM role, holding the least-privilege statements of every lambdaless step.
         log_group: the log group executions are logged to.
+        monitoring: the alarms and dashboard, or ``None`` with ``alarms=False``.
     """
 
     def __init__(
@@ -59,6 +64,8 @@ class Workflow(Construct):
         tracing: bool = True,
         encryption_key: kms.IKey | None = None,
         comment: str | None = None,
+        alarms: bool = True,
+        alarm_topic: sns.ITopic | None = None,
     ) -> None:
         """
         Args:
@@ -78,6 +85,10 @@ class Workflow(Construct):
             encryption_key: a customer-managed KMS key for the execution data and the default
                 log group; AWS-owned keys by default.
             comment: the definition's Comment.
+            alarms: a :class:`~lambdaless.monitoring.WorkflowMonitoring` (alarms on failed,
+                timed-out, throttled and aborted executions and on Bedrock throttles of each
+                model called, plus a dashboard); on by default, ``False`` for none.
+            alarm_topic: an SNS topic the alarms notify; none by default.
         """
         super().__init__(scope, id)
         require(
@@ -127,6 +138,12 @@ class Workflow(Construct):
         self.role: iam.IRole = self.state_machine.role
         self._acknowledge_wildcard_resources(tracing)
         self._check_retry_budgets()
+        require(alarms or alarm_topic is None, "alarm_topic", alarm_topic, "None when alarms=False")
+        self.monitoring: WorkflowMonitoring | None = (
+            WorkflowMonitoring(self, "Monitoring", workflow=self, topic=alarm_topic)
+            if alarms
+            else None
+        )
         self.node.add_validation(LimitsValidation(self.state_machine))
 
     # -- defaults --------------------------------------------------------------------------

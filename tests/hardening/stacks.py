@@ -6,10 +6,11 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from lambdaless import BedrockModel, Converse, InvokeBedrock, RetryPolicy, Workflow
+from lambdaless import BedrockModel, Converse, InvokeBedrock, Redrive, RetryPolicy, Workflow
 
 
 class EncryptedExpressStack(cdk.Stack):
@@ -43,7 +44,35 @@ class EncryptedExpressStack(cdk.Stack):
         )
 
 
+class RedrivenStack(cdk.Stack):
+    """A Standard workflow with alarms notifying an encrypted topic, and redrive."""
+
+    def __init__(self, scope: Construct, id: str, **kwargs: Any) -> None:
+        super().__init__(scope, id, **kwargs)
+        topic = sns.Topic(
+            self,
+            "Alarms",
+            master_key=kms.Alias.from_alias_name(self, "SnsKey", "alias/aws/sns"),
+            enforce_ssl=True,
+        )
+        ask = InvokeBedrock(
+            self,
+            "Ask",
+            model=BedrockModel.cross_region_profile("eu.amazon.nova-pro-v1:0"),
+            prompt="{% $states.input.question %}",
+        )
+        check = Converse(
+            self,
+            "Check",
+            model="mistral.mistral-large-2407-v1:0",
+            prompt="{% 'Check this answer: ' & $states.input.text %}",
+        )
+        self.workflow = Workflow(self, "Answer", definition=ask.next(check), alarm_topic=topic)
+        self.redrive = Redrive(self, "Redrive", workflow=self.workflow, max_redrives=2)
+
+
 #: Stack name -> class, synthesized beside ``examples.app.EXAMPLES``.
 FIXTURES: dict[str, type[cdk.Stack]] = {
     "HardeningEncryptedExpress": EncryptedExpressStack,
+    "HardeningRedriven": RedrivenStack,
 }

@@ -375,7 +375,7 @@ class KnowledgeBaseSync(sfn.StateMachineFragment):
 
 def _seconds(argument: str, value: cdk.Duration) -> int:
     require(isinstance(value, cdk.Duration), argument, value, "an aws_cdk.Duration")
-    seconds = value.to_seconds()
+    seconds = value.to_milliseconds() / 1000
     require(
         seconds == int(seconds) and 1 <= seconds <= 86_400,
         argument,

@@ -1,0 +1,334 @@
+"""``HumanApproval``: pause for a person's decision through a task token sent by SNS, SQS or
+EventBridge, with a timeout, a heartbeat, and routes for approve, reject and timeout.
+
+The approver's tool answers with ``SendTaskSuccess(taskToken, output={"approved": true|false,
+...})``; anything but ``"approved": true`` is a rejection. ``SendTaskFailure`` also rejects
+(routed like a timeout's sibling: the error reaches ``on_rejected``).
+
+The message carries ``$states.context.Task.Token`` (AWS docs, "Wait for a Callback with Task
+Token"). SNS ``Publish``, SQS ``SendMessage`` and EventBridge ``PutEvents`` all support the
+``.waitForTaskToken`` pattern (AWS docs, "Integrating optimized services with Step Functions").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import aws_cdk as cdk
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from lambdaless._errors import invalid, require
+from lambdaless.patterns._common import partition, variable_prefix
+from lambdaless.prompts import is_expression
+from lambdaless.steps._task import DirectTask
+
+#: Errors that end the wait without a decision (AWS docs, "Handling errors in Step Functions
+#: workflows": TimeoutSeconds -> States.Timeout, HeartbeatSeconds -> States.HeartbeatTimeout).
+TIMEOUT_ERRORS = ("States.Timeout", "States.HeartbeatTimeout")
+#: What the approval request carries by default: the token, the execution and its input.
+DEFAULT_MESSAGE = {
+    "taskToken": "{% $states.context.Task.Token %}",
+    "execution": "{% $states.context.Execution.Id %}",
+    "input": "{% $states.input %}",
+}
+
+
+@dataclass(frozen=True)
+class ApprovalChannel:
+    """Where the approval request goes. Build one with a classmethod."""
+
+    kind: Literal["sns", "sqs", "events"]
+    topic: sns.ITopic | None = None
+    queue: sqs.IQueue | None = None
+    event_bus: events.IEventBus | None = None
+    source: str = "lambdaless.approval"
+    detail_type: str = "ApprovalRequested"
+
+    @classmethod
+    def sns_topic(cls, topic: sns.ITopic) -> ApprovalChannel:
+        """Publish the request to an SNS topic (e-mail, chat, a ticketing hook...)."""
+        require(hasattr(topic, "topic_arn"), "topic", topic, "an aws_sns.ITopic")
+        return cls("sns", topic=topic)
+
+    @classmethod
+    def sqs_queue(cls, queue: sqs.IQueue) -> ApprovalChannel:
+        """Send the request to an SQS queue that a review tool consumes."""
+        require(hasattr(queue, "queue_url"), "queue", queue, "an aws_sqs.IQueue")
+        return cls("sqs", queue=queue)
+
+    @classmethod
+    def event_bridge(
+        cls,
+        event_bus: events.IEventBus,
+        *,
+        source: str = "lambdaless.approval",
+        detail_type: str = "ApprovalRequested",
+    ) -> ApprovalChannel:
+        """Put the request on an EventBridge bus as an event (``source``, ``detail_type``)."""
+        require(
+            hasattr(event_bus, "event_bus_arn"), "event_bus", event_bus, "an aws_events.IEventBus"
+        )
+        require(
+            isinstance(source, str) and 0 < len(source) <= 256 and not source.startswith("aws."),
+            "source",
+            source,
+            "1 to 256 characters, not starting with 'aws.' (reserved for AWS services)",
+        )
+        require(
+            isinstance(detail_type, str) and 0 < len(detail_type) <= 128,
+            "detail_type",
+            detail_type,
+            "1 to 128 characters",
+        )
+        return cls("events", event_bus=event_bus, source=source, detail_type=detail_type)
+
+    def render(
+        self, scope: Construct, message: Any
+    ) -> tuple[str, dict[str, Any], list[iam.PolicyStatement]]:
+        """Resource ARN, Arguments and least-privilege statements of the request task."""
+        arn = f"arn:{partition(scope)}:states:::"
+        if self.kind == "sns":
+            assert self.topic is not None
+            statements = [
+                iam.PolicyStatement(actions=["sns:Publish"], resources=[self.topic.topic_arn])
+            ]
+            key = self.topic.master_key
+            if key is not None:
+                # An encrypted topic needs the publisher to use its key (SNS docs, "Enabling
+                # compatibility between encrypted topics and event sources").
+                statements.append(
+                    iam.PolicyStatement(
+                        actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[key.key_arn]
+                    )
+                )
+            return (
+                arn + "sns:publish.waitForTaskToken",
+                {"TopicArn": self.topic.topic_arn, "Message": _as_string(message)},
+                statements,
+            )
+        if self.kind == "sqs":
+            assert self.queue is not None
+            statements = [
+                iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[self.queue.queue_arn])
+            ]
+            queue_key = self.queue.encryption_master_key
+            if queue_key is not None:
+                # SQS SSE-KMS: senders need GenerateDataKey and Decrypt (SQS docs, "Key
+                # management").
+                statements.append(
+                    iam.PolicyStatement(
+                        actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                        resources=[queue_key.key_arn],
+                    )
+                )
+            return (
+                arn + "sqs:sendMessage.waitForTaskToken",
+                {"QueueUrl": self.queue.queue_url, "MessageBody": _as_string(message)},
+                statements,
+            )
+        assert self.event_bus is not None
+        return (
+            arn + "events:putEvents.waitForTaskToken",
+            {
+                "Entries": [
+                    {
+                        "EventBusName": self.event_bus.event_bus_arn,
+                        "Source": self.source,
+                        "DetailType": self.detail_type,
+                        "Detail": message,
+                    }
+                ]
+            },
+            [
+                iam.PolicyStatement(
+                    actions=["events:PutEvents"], resources=[self.event_bus.event_bus_arn]
+                )
+            ],
+        )
+
+
+def _as_string(message: Any) -> Any:
+    """SNS messages and SQS bodies are strings: serialize an object with ``$string``."""
+    if isinstance(message, str):
+        return message
+    return "{% $string(" + _jsonata_object(message) + ") %}"
+
+
+def _jsonata_object(value: Any) -> str:
+    """A JSON-like value whose strings may be ``{% %}`` expressions, as one JSONata expression."""
+    import json
+
+    if isinstance(value, Mapping):
+        return (
+            "{"
+            + ", ".join(f"{json.dumps(str(k))}: {_jsonata_object(v)}" for k, v in value.items())
+            + "}"
+        )
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_jsonata_object(v) for v in value) + "]"
+    if is_expression(value):
+        return "(" + str(value)[2:-2].strip() + ")"
+    return json.dumps(value)
+
+
+class _TokenTask(DirectTask):
+    """A DirectTask with HeartbeatSeconds."""
+
+    def __init__(
+        self, scope: Construct, id: str, *, heartbeat_seconds: int | None, **kwargs: Any
+    ) -> None:
+        super().__init__(scope, id, **kwargs)
+        self._heartbeat_seconds = heartbeat_seconds
+
+    def to_state_json(self, query_language: sfn.QueryLanguage | None = None) -> Any:
+        state = dict(super().to_state_json(query_language))
+        if self._heartbeat_seconds is not None:
+            state["HeartbeatSeconds"] = self._heartbeat_seconds
+        return state
+
+
+class HumanApproval(sfn.StateMachineFragment):
+    """Ask a person, wait for the answer (or the timeout), and route on it.
+
+    Approved: the fragment continues with whatever follows it (``approval.next(...)``), with
+    the input it received. Rejected: ``on_rejected`` (by default a Fail ``ApprovalRejected``).
+    Timed out (``States.Timeout`` / ``States.HeartbeatTimeout``): ``on_timed_out`` (by default
+    a Fail ``ApprovalTimedOut``). The decision is kept in the variable ``$<prefix>Decision``
+    (``{"approved": ..., ...}`` as sent, or ``{"approved": false, "error", "cause"}``).
+
+    Attributes:
+        request: the ``.waitForTaskToken`` Task state.
+        decide: the Choice state on the decision.
+        decision_variable: the variable name holding the decision.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        channel: ApprovalChannel,
+        timeout: cdk.Duration,
+        heartbeat: cdk.Duration | None = None,
+        message: Any = None,
+        on_rejected: sfn.IChainable | None = None,
+        on_timed_out: sfn.IChainable | None = None,
+        comment: str | None = None,
+    ) -> None:
+        """
+        Args:
+            channel: SNS topic, SQS queue or EventBridge bus of the request.
+            timeout: how long to wait for a decision (TimeoutSeconds); required, so no
+                execution waits for a year.
+            heartbeat: fail with ``States.HeartbeatTimeout`` when the approver's tool sends no
+                ``SendTaskHeartbeat`` for this long; no heartbeat by default. Shorter than
+                ``timeout``.
+            message: what to send: a dict (strings may be ``{% %}`` expressions) or one
+                expression; it must carry ``$states.context.Task.Token``. By default
+                ``{"taskToken", "execution", "input"}``.
+            on_rejected: where a rejection goes; by default Fail ``ApprovalRejected``.
+            on_timed_out: where a timeout goes; by default Fail ``ApprovalTimedOut``.
+            comment: the request Task's Comment.
+        """
+        super().__init__(scope, id)
+        require(isinstance(channel, ApprovalChannel), "channel", channel, "an ApprovalChannel")
+        timeout_seconds = _seconds("timeout", timeout)
+        heartbeat_seconds = _seconds("heartbeat", heartbeat) if heartbeat is not None else None
+        if heartbeat_seconds is not None and heartbeat_seconds >= timeout_seconds:
+            raise invalid(
+                "heartbeat", f"{heartbeat_seconds} s", f"less than timeout ({timeout_seconds} s)"
+            )
+        body = DEFAULT_MESSAGE if message is None else message
+        require(
+            isinstance(body, Mapping) or is_expression(body),
+            "message",
+            body,
+            "a dict or a JSONata expression '{% ... %}'",
+        )
+        require(
+            "$states.context.Task.Token" in str(body),
+            "message",
+            body,
+            "a message carrying $states.context.Task.Token, or none for the default",
+        )
+        decision = f"{variable_prefix(id)}Decision"
+        self.decision_variable = decision
+        resource, arguments, statements = channel.render(
+            self, dict(body) if isinstance(body, Mapping) else body
+        )
+        self.request = _TokenTask(
+            self,
+            f"{id}Request",
+            heartbeat_seconds=heartbeat_seconds,
+            resource=resource,
+            arguments=arguments,
+            output="{% $states.input %}",
+            policy_statements=statements,
+            retries=[],
+            timeout=cdk.Duration.seconds(timeout_seconds),
+            assign={decision: "{% $states.result %}"},
+            comment=comment or "Wait for a person's decision",
+        )
+        rejected = on_rejected or sfn.Fail(
+            self,
+            f"{id}Rejected",
+            error="ApprovalRejected",
+            cause=(
+                f"{{% $exists(${decision}.comment) ? $string(${decision}.comment) : "
+                f"$exists(${decision}.cause) ? $string(${decision}.cause) : 'rejected' %}}"
+            ),
+        )
+        timed_out = on_timed_out or sfn.Fail(
+            self,
+            f"{id}TimedOut",
+            error="ApprovalTimedOut",
+            cause=f"no decision within {timeout_seconds} s",
+        )
+        failure = {
+            decision: (
+                "{% {'approved': false, 'error': $states.errorOutput.Error, "
+                "'cause': $states.errorOutput.Cause} %}"
+            )
+        }
+        self.request.add_catch(
+            timed_out, errors=list(TIMEOUT_ERRORS), outputs="{% $states.input %}", assign=failure
+        )
+        # SendTaskFailure from the approver's tool: a rejection with its error.
+        self.request.add_catch(
+            rejected, errors=[sfn.Errors.ALL], outputs="{% $states.input %}", assign=failure
+        )
+        self.decide = sfn.Choice(self, f"{id}Decide", comment="Approved, or rejected")
+        self.decide.when(
+            sfn.Condition.jsonata(f"{{% $not(${decision}.approved = true) %}}"), rejected
+        )
+        self.request.next(self.decide)
+        self._end = list(self.decide.afterwards(include_otherwise=True).end_states)
+
+    @property
+    def start_state(self) -> sfn.State:
+        """The request Task."""
+        return self.request
+
+    @property
+    def end_states(self) -> list[sfn.INextable]:
+        """The approved branch (and any open end of ``on_rejected``)."""
+        return self._end
+
+
+def _seconds(argument: str, value: cdk.Duration) -> int:
+    require(isinstance(value, cdk.Duration), argument, value, "an aws_cdk.Duration")
+    seconds = value.to_milliseconds() / 1000
+    require(
+        seconds == int(seconds) and 1 <= seconds <= 31_536_000,
+        argument,
+        f"{seconds:g} s",
+        "whole seconds from 1 to 31536000 (one year)",
+    )
+    return int(seconds)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 
+from examples.article_chain import ArticleChainStack
 from examples.enrich_summarize import EnrichAndSummarizeStack
 from examples.http_auth_flow import HttpAuthFlowStack
+from examples.knowledge_base_refresh import KnowledgeBaseRefreshStack
+from examples.publish_approval import PublishApprovalStack
+from examples.review_fan_out import ReviewFanOutStack
 from examples.summarizer import DocumentSummarizerStack
 
 #: Stack name -> stack class. Each example has a mock file ``examples/mocks/<name>.json``.
@@ -13,6 +17,10 @@ EXAMPLES: dict[str, type[cdk.Stack]] = {
     "DocumentSummarizer": DocumentSummarizerStack,
     "EnrichAndSummarize": EnrichAndSummarizeStack,
     "HttpAuthFlow": HttpAuthFlowStack,
+    "ArticleChain": ArticleChainStack,
+    "ReviewFanOut": ReviewFanOutStack,
+    "PublishApproval": PublishApprovalStack,
+    "KnowledgeBaseRefresh": KnowledgeBaseRefreshStack,
 }
 
 

@@ -14,6 +14,12 @@ if TYPE_CHECKING:
     from lambdaless._errors import LambdalessError
     from lambdaless.models import BedrockModel, ModelFamily, ModelKind
     from lambdaless.monitoring import WorkflowMonitoring
+    from lambdaless.patterns._common import S3Path
+    from lambdaless.patterns.approval import ApprovalChannel, HumanApproval
+    from lambdaless.patterns.customization import ModelCustomization
+    from lambdaless.patterns.fan_out import FanOut, ModelQuota, S3Items
+    from lambdaless.patterns.knowledge_base import KnowledgeBaseSync
+    from lambdaless.patterns.prompt_chain import ChainPrompt, PromptChain
     from lambdaless.prompts import Inference
     from lambdaless.redrive import Redrive
     from lambdaless.retry import RetryPolicy
@@ -23,33 +29,53 @@ if TYPE_CHECKING:
 
 #: public name -> defining module
 _EXPORTS: dict[str, str] = {
+    "ApprovalChannel": "lambdaless.patterns.approval",
     "BedrockModel": "lambdaless.models",
     "CallHttpApi": "lambdaless.steps.http",
+    "ChainPrompt": "lambdaless.patterns.prompt_chain",
     "Converse": "lambdaless.steps.bedrock",
+    "FanOut": "lambdaless.patterns.fan_out",
     "HttpAuth": "lambdaless.steps.http",
+    "HumanApproval": "lambdaless.patterns.approval",
     "Inference": "lambdaless.prompts",
     "InvokeBedrock": "lambdaless.steps.bedrock",
+    "KnowledgeBaseSync": "lambdaless.patterns.knowledge_base",
     "LambdalessError": "lambdaless._errors",
+    "ModelCustomization": "lambdaless.patterns.customization",
     "ModelFamily": "lambdaless.models",
     "ModelKind": "lambdaless.models",
+    "ModelQuota": "lambdaless.patterns.fan_out",
+    "PromptChain": "lambdaless.patterns.prompt_chain",
     "Redrive": "lambdaless.redrive",
     "RetryPolicy": "lambdaless.retry",
+    "S3Items": "lambdaless.patterns.fan_out",
+    "S3Path": "lambdaless.patterns._common",
     "Workflow": "lambdaless.workflow",
     "WorkflowMonitoring": "lambdaless.monitoring",
 }
 
 __all__ = [
+    "ApprovalChannel",
     "BedrockModel",
     "CallHttpApi",
+    "ChainPrompt",
     "Converse",
+    "FanOut",
     "HttpAuth",
+    "HumanApproval",
     "Inference",
     "InvokeBedrock",
+    "KnowledgeBaseSync",
     "LambdalessError",
+    "ModelCustomization",
     "ModelFamily",
     "ModelKind",
+    "ModelQuota",
+    "PromptChain",
     "Redrive",
     "RetryPolicy",
+    "S3Items",
+    "S3Path",
     "Workflow",
     "WorkflowMonitoring",
 ]

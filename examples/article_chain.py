@@ -1,0 +1,51 @@
+"""A three-step article writer: outline, draft, then a headline, each reading earlier answers.
+
+``PromptChain`` keeps each answer in a variable (``$outline``, ``$draft``), so the draft prompt
+quotes the outline and the headline prompt quotes the draft, with no Pass state in between. The
+outline comes from a small, fast model; the draft from a stronger one.
+
+Input: ``{"topic": "..."}``. Output: the headline's uniform answer ``{"text", "stopReason",
+"usage"}``; the outline and the draft stay in ``$outline`` and ``$draft``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from lambdaless import BedrockModel, ChainPrompt, Inference, PromptChain, Workflow
+
+FAST = BedrockModel.cross_region_profile("us.amazon.nova-lite-v1:0")
+STRONG = BedrockModel.cross_region_profile("us.anthropic.claude-sonnet-4-5-20250929-v1:0")
+
+
+class ArticleChainStack(cdk.Stack):
+    """Outline -> draft -> headline, each prompt using the answers before it."""
+
+    def __init__(self, scope: Construct, id: str, **kwargs: Any) -> None:
+        super().__init__(scope, id, **kwargs)
+        chain = PromptChain(
+            self,
+            "Article",
+            model=FAST,
+            inference=Inference(max_tokens=600, temperature=0.3),
+            prompts=[
+                ChainPrompt(
+                    name="outline",
+                    prompt="{% 'Outline a short article about: ' & $states.input.topic %}",
+                ),
+                ChainPrompt(
+                    name="draft",
+                    model=STRONG,
+                    inference=Inference(max_tokens=2000),
+                    prompt="{% 'Write the article from this outline:\\n\\n' & $outline.text %}",
+                ),
+                ChainPrompt(
+                    name="headline",
+                    prompt="{% 'One headline for this article:\\n\\n' & $draft.text %}",
+                ),
+            ],
+        )
+        self.workflow = Workflow(self, "Writer", definition=chain)

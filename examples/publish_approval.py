@@ -1,0 +1,51 @@
+"""Draft a press release, then publish it only after an editor approves it.
+
+The draft goes to the editors' SNS topic with the task token; the workflow waits up to two
+days (an editor's tool sends a heartbeat at least every 12 hours) for ``SendTaskSuccess`` with
+``{"approved": true}``. A rejection or silence ends in a Fail state that says which.
+
+Input: ``{"topic": "..."}``. Output: the approved draft's uniform answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from lambdaless import ApprovalChannel, HumanApproval, InvokeBedrock, Workflow
+
+
+class PublishApprovalStack(cdk.Stack):
+    """Draft, ask an editor, then publish or stop."""
+
+    def __init__(self, scope: Construct, id: str, **kwargs: Any) -> None:
+        super().__init__(scope, id, **kwargs)
+        editors = sns.Topic(self, "Editors", enforce_ssl=True)
+        draft = InvokeBedrock(
+            self,
+            "Draft",
+            model="us.amazon.nova-pro-v1:0",
+            prompt="{% 'Write a three-sentence press release about: ' & $states.input.topic %}",
+        )
+        approval = HumanApproval(
+            self,
+            "EditorReview",
+            channel=ApprovalChannel.sns_topic(editors),
+            timeout=cdk.Duration.days(2),
+            heartbeat=cdk.Duration.hours(12),
+            message={
+                "taskToken": "{% $states.context.Task.Token %}",
+                "draft": "{% $states.input.text %}",
+            },
+        )
+        published = sfn.Succeed(self, "Published", comment="Hand the approved draft on")
+        self.workflow = Workflow(
+            self,
+            "Release",
+            definition=draft.next(approval).next(published),
+            timeout=cdk.Duration.days(3),
+        )

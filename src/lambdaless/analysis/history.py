@@ -41,6 +41,7 @@ METRICS = (
     "http_calls",
     "model_seconds",
     "http_seconds",
+    "task_calls",
 )
 
 #: Step Functions execution history quota of a Standard workflow (AWS docs, "Step Functions
@@ -219,6 +220,7 @@ class Walker:
             t["events"] = 5 + 3 * retries
             busy = attempts * self.attempt_seconds(state)
             t["seconds"] = busy + wait
+            t["task_calls"] = attempts  # every service call, Bedrock/HTTP or not
             call = task_kind(state)
             if call in ("model", "http"):
                 t[f"{call}_calls"] = attempts

@@ -1,0 +1,196 @@
+"""Synth time: an app of 50 workflows built with lambdaless against the same ASL built with plain
+aws-cdk-lib, measured side by side in one process, interleaved.
+
+* lambdaless: ``InvokeBedrock`` (retries, catch, IAM for a cross-region profile) in a ``Workflow``
+  (logs, tracing, retry-budget check and the limits lint as a synth validation);
+* plain aws-cdk-lib: ``sfn.CustomState`` holding the very state JSON lambdaless rendered, in an
+  ``sfn.StateMachine`` with the same log group, tracing, timeout and IAM statements.
+
+The target ratio compares like for like (``Workflow(alarms=False)``: no alarms or dashboard,
+which the plain variant does not build either); the ratio with Workflow's defaults is reported
+beside it.
+
+Each round builds a fresh ``App`` with 50 stacks' worth of workflows (in one stack) per variant
+and times construction + ``app.synth()``; variants alternate order every round. The ratio is
+the median of per-round ratios. Peak memory: Python heap peak (tracemalloc, a separate
+untimed round per variant) and the jsii Node process's high-water mark (shared by both).
+
+Rerun: ``.venv/bin/python benchmarks/synth_time.py``
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import statistics
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from _results import write
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+WORKFLOWS = 50
+ROUNDS = int(os.environ.get("SYNTH_BENCH_ROUNDS", "5"))
+
+
+def _node_high_water_mb() -> float | None:
+    """VmHWM of the jsii Node child process (Linux only)."""
+    me = os.getpid()
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+        if fields.get("PPid", "").strip() == str(me) and "node" in fields.get("Name", ""):
+            return int(fields.get("VmHWM", "0 kB").split()[0]) / 1024
+    return None
+
+
+def main() -> None:
+    import aws_cdk as cdk
+    from aws_cdk import aws_iam as iam
+    from aws_cdk import aws_logs as logs
+    from aws_cdk import aws_stepfunctions as sfn
+
+    from lambdaless import BedrockModel, InvokeBedrock, Workflow
+
+    model = BedrockModel.cross_region_profile("us.anthropic.claude-sonnet-4-5-20250929-v1:0")
+    prompt = "{% 'Summarize:\\n\\n' & $states.input.document %}"
+
+    def lambdaless_app(outdir: str, alarms: bool = True) -> cdk.App:
+        app = cdk.App(outdir=outdir)
+        stack = cdk.Stack(
+            app, "Bench", env=cdk.Environment(account="111122223333", region="us-east-1")
+        )
+        for i in range(WORKFLOWS):
+            ask = InvokeBedrock(stack, f"Ask{i}", model=model, prompt=prompt)
+            failed = sfn.Fail(stack, f"Failed{i}")
+            ask.add_catch(failed, errors=InvokeBedrock.PERMANENT_ERRORS)
+            Workflow(stack, f"Flow{i}", definition=ask, alarms=alarms)
+        return app
+
+    # The reference ASL and IAM, rendered once by lambdaless.
+    probe = cdk.App(outdir=tempfile.mkdtemp())
+    probe_stack = cdk.Stack(
+        probe, "Probe", env=cdk.Environment(account="111122223333", region="us-east-1")
+    )
+    probe_ask = InvokeBedrock(probe_stack, "Ask", model=model, prompt=prompt)
+    probe_ask.add_catch(sfn.Fail(probe_stack, "Failed"), errors=InvokeBedrock.PERMANENT_ERRORS)
+    probe_flow = Workflow(probe_stack, "Flow", definition=probe_ask)
+    # The state JSON with its tokens (partition, region, account) left for each stack to resolve.
+    state_json = dict(probe_ask.to_state_json())
+    statements = [s.to_json() for s in model.policy_statements(probe_stack)]
+    del probe_flow
+
+    def plain_app(outdir: str) -> cdk.App:
+        app = cdk.App(outdir=outdir)
+        stack = cdk.Stack(
+            app, "Bench", env=cdk.Environment(account="111122223333", region="us-east-1")
+        )
+        for i in range(WORKFLOWS):
+            body = {k: v for k, v in state_json.items() if k not in ("Catch", "Next", "End")}
+            ask = sfn.CustomState(stack, f"Ask{i}", state_json=body)
+            ask.add_catch(sfn.Fail(stack, f"Failed{i}"), errors=InvokeBedrock.PERMANENT_ERRORS)
+            log_group = logs.LogGroup(
+                stack,
+                f"Logs{i}",
+                retention=logs.RetentionDays.ONE_YEAR,
+                removal_policy=cdk.RemovalPolicy.RETAIN,
+            )
+            machine = sfn.StateMachine(
+                stack,
+                f"Flow{i}",
+                definition_body=sfn.DefinitionBody.from_chainable(ask),
+                timeout=cdk.Duration.hours(1),
+                query_language=sfn.QueryLanguage.JSONATA,
+                tracing_enabled=True,
+                logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL),
+            )
+            for statement in statements:
+                machine.add_to_role_policy(iam.PolicyStatement.from_json(statement))
+        return app
+
+    variants: dict[str, Callable[[str], cdk.App]] = {
+        "lambdaless": lambdaless_app,
+        "lambdaless alarms=False": lambda out: lambdaless_app(out, alarms=False),
+        "aws-cdk-lib": plain_app,
+    }
+    if os.environ.get("SYNTH_BENCH_NO_LINT"):  # diagnosis: lambdaless without the synth lint
+        from lambdaless.analysis import validation
+
+        validation.LimitsValidation.validate = lambda self: []  # type: ignore[method-assign]
+
+    def timed(build: Callable[[str], cdk.App]) -> float:
+        with tempfile.TemporaryDirectory() as out:
+            gc.collect()
+            start = time.perf_counter()
+            build(out).synth()
+            return time.perf_counter() - start
+
+    for build in variants.values():  # warm-up: jsii loads modules on first use
+        timed(build)
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    ratios: list[float] = []  # like for like: lambdaless without alarms / aws-cdk-lib
+    default_ratios: list[float] = []  # lambdaless defaults (alarms + dashboard) / aws-cdk-lib
+    names = list(variants)
+    for round_no in range(ROUNDS):
+        order = names if round_no % 2 == 0 else names[::-1]
+        this_round = {name: timed(variants[name]) for name in order}
+        for name, seconds in this_round.items():
+            times[name].append(seconds)
+        ratios.append(this_round["lambdaless alarms=False"] / this_round["aws-cdk-lib"])
+        default_ratios.append(this_round["lambdaless"] / this_round["aws-cdk-lib"])
+        print(
+            f"round {round_no + 1}: " + ", ".join(f"{n} {s:.2f} s" for n, s in this_round.items())
+        )
+    peaks: dict[str, float] = {}
+    for name, build in variants.items():
+        with tempfile.TemporaryDirectory() as out:
+            tracemalloc.start()
+            build(out).synth()
+            peaks[name] = tracemalloc.get_traced_memory()[1] / 2**20
+            tracemalloc.stop()
+    ratio = statistics.median(ratios)
+    node_mb = _node_high_water_mb()
+    results: dict[str, Any] = {
+        "workflows": WORKFLOWS,
+        "rounds": ROUNDS,
+        "seconds": times,
+        "median_seconds": {n: statistics.median(t) for n, t in times.items()},
+        "ratios": ratios,
+        "median_ratio": ratio,
+        "ratio_definition": "lambdaless alarms=False / aws-cdk-lib (same ASL, IAM, logs, tracing)",
+        "default_ratios": default_ratios,
+        "median_default_ratio": statistics.median(default_ratios),
+        "target_ratio_max": 1.05,
+        "target_met": ratio <= 1.05,
+        "python_heap_peak_mib": peaks,
+        "jsii_node_high_water_mib": node_mb,
+    }
+    med = results["median_seconds"]
+    lines = [
+        f"{WORKFLOWS} workflows in one app, {ROUNDS} interleaved rounds after a warm-up.",
+        "",
+        "| variant | median synth time | Python heap peak |",
+        "|---|---|---|",
+        *(f"| {n} | {med[n]:.2f} s | {peaks[n]:.1f} MiB |" for n in variants),
+        "",
+        "Like for like (same ASL, IAM, log group, tracing; `alarms=False`), median of per-round "
+        f"ratios: **{ratio:.2f}x** aws-cdk-lib (target <= 1.05: "
+        f"{'met' if ratio <= 1.05 else 'MISSED'}).",
+        "With Workflow's defaults (alarms + a dashboard per workflow, which the plain variant "
+        f"does not build): {statistics.median(default_ratios):.2f}x.",
+        "jsii Node process high-water mark (both variants): "
+        + (f"{node_mb:.0f} MiB." if node_mb else "not available."),
+    ]
+    write("synth_time", results, lines)
+
+
+if __name__ == "__main__":
+    main()

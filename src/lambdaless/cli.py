@@ -259,9 +259,23 @@ def _mock_files(mocks: Path, machine: SynthesizedStateMachine) -> Path | None:
     return None
 
 
+def _path(states: Sequence[str], keep: int = 12) -> str:
+    """``A -> B -> ... (40 more) ... -> Y -> Z`` for long paths (loops)."""
+    if len(states) <= keep:
+        return " -> ".join(states)
+    head, tail = states[: keep // 2], states[-keep // 2 :]
+    hidden = len(states) - len(head) - len(tail)
+    return " -> ".join(head) + f" -> ... ({hidden} more) ... -> " + " -> ".join(tail)
+
+
 def _run(args: argparse.Namespace) -> int:
     # Imported here: the local runner loads moto, which the other commands never need.
+    import logging
+
     from lambdaless.testing import LocalRunner, MissingMockError, MockConfig
+
+    # moto's interpreter logs every failed state as an exception; the result says it already.
+    logging.getLogger("moto").setLevel(logging.CRITICAL)
 
     runner = LocalRunner(args.cdk_out)
     if args.all:
@@ -295,7 +309,7 @@ def _run(args: argparse.Namespace) -> int:
                 continue
             ran += 1
             print(f"{title}  -> {result.status}")
-            print(f"  path: {' -> '.join(result.states)}")
+            print(f"  path: {_path(result.states)}")
             print(
                 f"  transitions: {result.transitions} states entered + {result.retries} retries"
                 f" = {result.billed_transitions} billed"

@@ -297,12 +297,15 @@ def _run(args: argparse.Namespace) -> int:
             print(f"{machine_label(machine)}: no mock file in {mocks}, skipped")
             continue
         config = MockConfig.load(mock_file)
+        # Without --input, a sample input beside the mock file: <Name>.input.json.
+        sample = mock_file.with_name(mock_file.stem + ".input.json")
+        machine_input = payload if raw or not sample.is_file() else json.loads(sample.read_text())
         key = config.machine_key([machine.name, machine.logical_id, machine.path])
         cases = sorted(config.state_machines[key]) if args.all else [args.test_case]
         for case in cases:
             title = f"{machine_label(machine)} :: {case or 'default'}"
             try:
-                result = runner.run(machine.path, payload, mock_config=config, test_case=case)
+                result = runner.run(machine.path, machine_input, mock_config=config, test_case=case)
             except MissingMockError as error:
                 failures += 1
                 print(f"{title}\n  missing mock: {error}")
@@ -371,7 +374,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run state machines offline with mocked tasks")
     run.add_argument("cdk_out", help="a cloud assembly folder (cdk.out) or a template file")
     run.add_argument("--state-machine", help="logical id, construct path or name")
-    run.add_argument("--input", help="execution input as JSON, or @file.json (default {})")
+    run.add_argument(
+        "--input",
+        help="execution input as JSON, or @file.json (default: <mock file stem>.input.json "
+        "beside the mock file, else {})",
+    )
     run.add_argument(
         "--mocks",
         required=True,

@@ -159,11 +159,6 @@ def test_local_throttled_publish_goes_to_rejection_route(stack: cdk.Stack) -> No
     )
 
 
-@pytest.mark.skip(
-    reason="LocalRunner cannot raise States.Timeout / States.HeartbeatTimeout: moto refuses "
-    "mocked errors named 'States.*' and never times out a waiting task token; the route is "
-    "checked in test_snapshot (Catch on both errors -> ReviewTimedOut)"
-)
 def test_local_timeout_route(stack: cdk.Stack) -> None:
     _sns(stack)
     result = LocalRunner(stack).run(

@@ -1,5 +1,5 @@
 """ModelCustomization: snapshot, the exact IAM of CreateModelCustomizationJob.sync and of the
-Bedrock service role, validation; the local run waits for LocalRunner support of .sync."""
+Bedrock service role, validation, and local runs of the .sync task (mocked final result)."""
 
 from __future__ import annotations
 
@@ -150,11 +150,6 @@ def test_bad_options_are_refused(stack: cdk.Stack, options: dict[str, Any], mess
         ModelCustomization(stack, "T", **arguments)
 
 
-@pytest.mark.skip(
-    reason="LocalRunner cannot run .sync tasks of the bedrock integration yet: moto treats "
-    "'bedrock' as an unsupported service that only allows .waitForTaskToken, and refuses "
-    "arn:aws:states:::bedrock:createModelCustomizationJob.sync before any mock is consulted"
-)
 @pytest.mark.parametrize(
     ("response", "status"),
     [

@@ -26,6 +26,18 @@ Hooks, all installed by :func:`install` (idempotent) and all verified by
    parses (moto raises "Unknown service 'http'"), and ``CustomErrorName.__init__`` accepts the
    ``States.Http.*`` error names of HTTP Tasks (moto refuses any custom name starting with
    ``States.``, so ``ErrorEquals: ["States.Http.StatusCode.429"]`` failed to parse).
+   ``.sync``/``.sync:2`` tasks: ``StateTaskServiceCallback._eval_body`` refuses every pattern
+   but ``.waitForTaskToken`` for services it has no poller for (``bedrock``, ``sagemaker``,
+   ``codebuild``...) before any mock is consulted; in a local execution a *mocked* ``.sync``
+   task skips that check (``StateTaskService._eval_body`` runs instead) and, as in Step
+   Functions Local, the mocked response is the task's final (describe) result, a Throw its
+   failure. Unmocked, moto's own behaviour is kept.
+   Mocked ``States.*`` errors: ``mock_eval_utils._eval_mocked_response_throw`` builds a
+   ``CustomErrorName``, which refuses ``States.*``; for local executions a Throw naming one of
+   moto's ``StatesErrorNameType`` names (``States.Timeout``, ``States.HeartbeatTimeout``,
+   ``States.TaskFailed``...) raises a ``StatesErrorName`` instead, so ``ErrorEquals`` matches it
+   as it would the real error (``States.Timeout``/``States.HeartbeatTimeout`` are recorded as a
+   ``TaskTimedOut`` event, like moto's own timeouts; ``States.TaskFailed`` does not catch them).
 3. Virtual time: ``WaitFunction._wait_interval`` and the ``time.sleep`` inside
    ``RetrierDecl._eval_body`` record the requested seconds instead of sleeping, but only for
    executions running in a :class:`LocalEnvironment`; other moto users keep real time.
@@ -89,6 +101,36 @@ _INTERNALS: tuple[tuple[str, str], ...] = (
         f"{_PARSER}.asl.component.state.exec.state_task.service.state_task_service",
         "StateTaskService._validate_service_integration_is_supported",
     ),
+    (
+        f"{_PARSER}.asl.component.state.exec.state_task.service.state_task_service",
+        "StateTaskService._eval_body",
+    ),
+    (
+        f"{_PARSER}.asl.component.state.exec.state_task.service.state_task_service_callback",
+        "StateTaskServiceCallback._eval_body",
+    ),
+    (f"{_PARSER}.asl.component.state.exec.state_task.service.resource", "ResourceCondition.Sync"),
+    (
+        f"{_PARSER}.asl.component.state.exec.state_task.service.resource",
+        "ResourceCondition.Sync2",
+    ),
+    (
+        f"{_PARSER}.asl.component.state.exec.state_task.mock_eval_utils",
+        "_eval_mocked_response_throw",
+    ),
+    (f"{_PARSER}.asl.component.common.error_name.states_error_name", "StatesErrorName.from_name"),
+    (f"{_PARSER}.asl.component.common.error_name.states_error_name_type", "StatesErrorNameType"),
+    (
+        f"{_PARSER}.asl.component.common.error_name.states_error_name_type",
+        "StatesErrorNameType.to_name",
+    ),
+    (f"{_PARSER}.asl.component.common.error_name.failure_event", "FailureEvent"),
+    (f"{_PARSER}.asl.component.common.error_name.failure_event", "FailureEventException"),
+    (f"{_PARSER}.asl.eval.event.event_detail", "EventDetails"),
+    (f"{_PARSER}.api", "HistoryEventType.TaskFailed"),
+    (f"{_PARSER}.api", "HistoryEventType.TaskTimedOut"),
+    (f"{_PARSER}.api", "TaskFailedEventDetails"),
+    (f"{_PARSER}.api", "TaskTimedOutEventDetails"),
     (f"{_PARSER}.asl.component.state.wait.wait_function.wait_function", "WaitFunction"),
     (
         f"{_PARSER}.asl.component.state.wait.wait_function.wait_function",
@@ -461,6 +503,88 @@ def _install_task_hooks() -> None:
         return parameters
 
     state_task._eval_parameters = _eval_parameters
+
+    _install_sync_hook()
+    _install_states_error_throw()
+
+
+def _install_sync_hook() -> None:
+    callback: Any = _resolve(
+        f"{_PARSER}.asl.component.state.exec.state_task.service.state_task_service_callback",
+        "StateTaskServiceCallback",
+    )
+    condition: Any = _resolve(
+        f"{_PARSER}.asl.component.state.exec.state_task.service.resource", "ResourceCondition"
+    )
+    sync_conditions = (condition.Sync, condition.Sync2)
+    original_eval_body = callback._eval_body
+
+    def _eval_body(self: Any, env: Any) -> None:
+        if self.resource.condition in sync_conditions and _is_local(env) and env.is_mocked_mode():
+            # Skip moto's integration-pattern check (and its task token, which AWS gives only
+            # to .waitForTaskToken tasks): the mocked response is the final result, as in Step
+            # Functions Local, and moto's callback never polls in mocked mode.
+            super(callback, self)._eval_body(env)
+            return
+        original_eval_body(self, env)
+
+    callback._eval_body = _eval_body
+
+
+def states_error_names() -> frozenset[str]:
+    """The ``States.*`` error names a mocked Throw may use (moto's ``StatesErrorNameType``)."""
+    names: Any = _resolve(
+        f"{_PARSER}.asl.component.common.error_name.states_error_name_type", "StatesErrorNameType"
+    )
+    return frozenset(member.to_name() for member in names)
+
+
+#: Errors that end a Task by timing out (AWS docs, "Handling errors in Step Functions
+#: workflows"): their history event is TaskTimedOut, not TaskFailed.
+_TIMEOUT_ERRORS = ("States.Timeout", "States.HeartbeatTimeout")
+
+
+def _install_states_error_throw() -> None:
+    mock_eval: Any = importlib.import_module(
+        f"{_PARSER}.asl.component.state.exec.state_task.mock_eval_utils"
+    )
+    states_error_name: Any = _resolve(
+        f"{_PARSER}.asl.component.common.error_name.states_error_name", "StatesErrorName"
+    )
+    failure: Any = importlib.import_module(
+        f"{_PARSER}.asl.component.common.error_name.failure_event"
+    )
+    event_detail: Any = importlib.import_module(f"{_PARSER}.asl.eval.event.event_detail")
+    api: Any = importlib.import_module(f"{_PARSER}.api")
+    known = states_error_names()
+    original_throw = mock_eval._eval_mocked_response_throw
+
+    def _eval_mocked_response_throw(env: Any, mocked_response: Any) -> None:
+        error: str = mocked_response.error
+        if not _is_local(env) or error not in known:
+            original_throw(env, mocked_response)
+            return
+        details = {"error": error, "cause": mocked_response.cause}
+        if error in _TIMEOUT_ERRORS:
+            event_type = api.HistoryEventType.TaskTimedOut
+            event_details = event_detail.EventDetails(
+                taskTimedOutEventDetails=api.TaskTimedOutEventDetails(**details)
+            )
+        else:
+            event_type = api.HistoryEventType.TaskFailed
+            event_details = event_detail.EventDetails(
+                taskFailedEventDetails=api.TaskFailedEventDetails(**details)
+            )
+        raise failure.FailureEventException(
+            failure_event=failure.FailureEvent(
+                env=env,
+                error_name=states_error_name.from_name(error),
+                event_type=event_type,
+                event_details=event_details,
+            )
+        )
+
+    mock_eval._eval_mocked_response_throw = _eval_mocked_response_throw
 
 
 # --------------------------------------------------------------------------------------------

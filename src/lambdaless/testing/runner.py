@@ -5,6 +5,18 @@ The runner feeds the definition exactly as CloudFormation would receive it (via
 :mod:`lambdaless.testing._moto_hooks`: JSONata is evaluated, every Task is answered from scripted
 responses, Wait states and Retry back-offs take no wall time (their delays are recorded), and
 ``run`` returns once the execution has finished.
+
+``.sync`` and ``.sync:2`` tasks (e.g. ``bedrock:createModelCustomizationJob.sync``) run mocked
+like any Task: as in Step Functions Local, the mocked response is the task's *final* result (what
+the job's describe call returns once it has finished), and a ``Throw`` fails the task with that
+error.
+
+Timeouts need no waiting: a ``Throw`` whose error is a ``States.*`` name
+(``Throw("States.Timeout")``, ``Throw("States.HeartbeatTimeout")``, ``Throw("States.TaskFailed")``)
+fails the task with that very error, so ``Catch``/``Retry`` on it match as on AWS
+(``States.TaskFailed`` does not match ``States.Timeout``). A ``.waitForTaskToken`` task can be
+answered the same way, or with ``task_tokens={"WaitForApproval": ("timeout",)}`` (the task times
+out: ``States.Timeout``) or ``("heartbeat_timeout",)`` (``States.HeartbeatTimeout``), at once.
 """
 
 from __future__ import annotations
@@ -61,8 +73,9 @@ class TaskTokenRequest:
 
 
 #: How a test answers a task token: ``("success", output)``, ``("failure", error, cause)``,
-#: or a :data:`~lambdaless.testing.mocks.MockedResponse`.
-TaskTokenAnswer = tuple[str, Any] | tuple[str, str, str] | MockedResponse
+#: ``("timeout",)`` (``States.Timeout``), ``("heartbeat_timeout",)``
+#: (``States.HeartbeatTimeout``), or a :data:`~lambdaless.testing.mocks.MockedResponse`.
+TaskTokenAnswer = tuple[str] | tuple[str, Any] | tuple[str, str, str] | MockedResponse
 TaskTokenHandler = Callable[[TaskTokenRequest], TaskTokenAnswer | None]
 
 
@@ -207,17 +220,45 @@ class _Session:
             self.wait_delays.append(seconds)
 
 
+#: Timeout answers to a task token -> the error the task fails with (AWS docs, "Handling errors
+#: in Step Functions workflows": TimeoutSeconds -> States.Timeout, HeartbeatSeconds ->
+#: States.HeartbeatTimeout).
+_TOKEN_TIMEOUTS = {"timeout": "States.Timeout", "heartbeat_timeout": "States.HeartbeatTimeout"}
+
+
 def _token_answer(state: str, answer: Any) -> MockedResponse:
     if isinstance(answer, Return | Throw):
         return answer
+    if isinstance(answer, tuple) and len(answer) == 1 and answer[0] in _TOKEN_TIMEOUTS:
+        return Throw(_TOKEN_TIMEOUTS[answer[0]])
     if isinstance(answer, tuple) and answer and answer[0] == "success" and len(answer) == 2:
         return Return(answer[1])
     if isinstance(answer, tuple) and answer and answer[0] == "failure" and 2 <= len(answer) <= 3:
         return Throw(str(answer[1]), str(answer[2]) if len(answer) == 3 else "")
     raise ValueError(
         f"task token answer for {state!r} is {answer!r}; expected ('success', output), "
-        "('failure', error, cause), Return(...) or Throw(...)"
+        "('failure', error, cause), ('timeout',), ('heartbeat_timeout',), Return(...) or Throw(...)"
     )
+
+
+def _check_states_errors(scripted: Mapping[str, list[MockedResponse]]) -> None:
+    """A Throw may name a ``States.*`` error only if Step Functions has it (``States.Http.*``
+    are the errors of HTTP Tasks)."""
+    from lambdaless.testing._moto_hooks import states_error_names
+
+    known = states_error_names()
+    for state, responses in scripted.items():
+        for response in responses:
+            error = response.error if isinstance(response, Throw) else ""
+            if (
+                error.startswith("States.")
+                and not error.startswith("States.Http.")
+                and error not in known
+            ):
+                raise ValueError(
+                    f"the mock of {state!r} throws {error!r}, which is not a Step Functions "
+                    f"error; the States.* errors are {', '.join(sorted(known))}"
+                )
 
 
 def _plain_json(value: Any) -> Any:
@@ -311,7 +352,8 @@ class LocalRunner:
         ``task_tokens``: answers for ``.waitForTaskToken`` tasks without a scripted response,
         either a callable receiving a :class:`TaskTokenRequest` or a mapping of state name to an
         answer or such a callable; an answer is ``("success", output)``,
-        ``("failure", error, cause)``, ``Return`` or ``Throw``.
+        ``("failure", error, cause)``, ``("timeout",)``, ``("heartbeat_timeout",)``, ``Return``
+        or ``Throw`` (see the module docstring for timeouts).
         ``timeout_seconds``: wall-clock limit; past it the result is ``TIMED_OUT``.
 
         Raises :class:`MissingMockError` if any Task ran without a mock.
@@ -342,6 +384,7 @@ class LocalRunner:
                 f"mocks name {unknown}, which are not Task states of {machine.path}; "
                 f"its Task states are {sorted(tasks)}"
             )
+        _check_states_errors(scripted)
         session = _Session(tasks, scripted, task_tokens, self.passthrough)
         execution_name = f"local-{next(_run_numbers)}-{uuid.uuid4().hex[:8]}"
         execution = _moto_hooks.Execution(

@@ -206,7 +206,7 @@ class BedrockModel:
         cls._check_arn(arn, "arn", ModelKind.PROVISIONED)
         if foundation_model_id is not None:
             require(
-                bool(_MODEL_ID.match(foundation_model_id)),
+                isinstance(foundation_model_id, str) and bool(_MODEL_ID.match(foundation_model_id)),
                 "foundation_model_id",
                 foundation_model_id,
                 "a Bedrock model id like 'amazon.nova-pro-v1:0'",

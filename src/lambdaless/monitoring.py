@@ -101,10 +101,9 @@ class WorkflowMonitoring(Construct):
             dashboard_name: the dashboard's name; CloudFormation generates one by default.
         """
         super().__init__(scope, id)
+        seconds = period.to_seconds(integral=False) if isinstance(period, cdk.Duration) else 0
         require(
-            isinstance(period, cdk.Duration)
-            and period.to_milliseconds() % 60_000 == 0
-            and 60_000 <= period.to_milliseconds() <= 86_400_000,
+            seconds % 60 == 0 and 60 <= seconds <= 86_400,
             "period",
             period,
             "an aws_cdk.Duration of whole minutes, from 1 minute to 1 day",
@@ -122,6 +121,18 @@ class WorkflowMonitoring(Construct):
             "topic",
             topic,
             "None or an aws_sns.ITopic",
+        )
+        require(
+            model_ids is None or isinstance(model_ids, list | tuple),
+            "model_ids",
+            model_ids,
+            "None or a list of Bedrock model ids",
+        )
+        require(
+            dashboard_name is None or isinstance(dashboard_name, str),
+            "dashboard_name",
+            dashboard_name,
+            "None or a dashboard name",
         )
         ids = list(model_ids) if model_ids is not None else bedrock_model_ids(workflow.definition())
         require(

@@ -55,6 +55,12 @@ class Inference:
     stop_sequences: tuple[str, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
+        require(
+            isinstance(self.stop_sequences, list | tuple),
+            "stop_sequences",
+            self.stop_sequences,
+            "a list or tuple of texts",
+        )
         object.__setattr__(self, "stop_sequences", tuple(self.stop_sequences))
         require(
             isinstance(self.max_tokens, int)
@@ -300,7 +306,8 @@ def check_text(argument: str, value: object) -> str:
     require(
         isinstance(value, str)
         and value.strip() != ""
-        and value.lstrip().startswith("{%") == value.rstrip().endswith("%}"),
+        # exactly as ASL reads it: " {% x %}" or "{% x %} " is neither literal nor expression
+        and value.startswith("{%") == value.endswith("%}"),
         argument,
         value,
         "non-empty text, or a JSONata expression written as '{% ... %}'",

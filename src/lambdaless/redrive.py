@@ -139,17 +139,22 @@ class Redrive(Construct):
             f"an integer from 1 to {MAX_REDRIVES}",
         )
         delay = delay if delay is not None else cdk.Duration.minutes(1)
+        delay_seconds = delay.to_seconds(integral=False) if isinstance(delay, cdk.Duration) else 0
         require(
-            isinstance(delay, cdk.Duration)
-            and delay.to_milliseconds() % 1000 == 0
-            and 1 <= delay.to_milliseconds() // 1000 <= 86_400,
+            delay_seconds == int(delay_seconds) and 1 <= delay_seconds <= 86_400,
             "delay",
             delay,
             "an aws_cdk.Duration of whole seconds, from 1 second to 1 day",
         )
-        errors = tuple(transient_errors) if transient_errors is not None else None
-        if errors is None:
-            errors = DEFAULT_TRANSIENT_ERRORS
+        require(
+            transient_errors is None or isinstance(transient_errors, list | tuple),
+            "transient_errors",
+            transient_errors,
+            "None or a list of error names",
+        )
+        errors = (
+            tuple(transient_errors) if transient_errors is not None else DEFAULT_TRANSIENT_ERRORS
+        )
         require(
             len(errors) > 0 and all(isinstance(e, str) and e for e in errors),
             "transient_errors",
@@ -229,7 +234,7 @@ class Redrive(Construct):
             self,
             "Redriver",
             definition=pause.next(describe).next(decide),
-            timeout=cdk.Duration.seconds(delay.to_seconds() + 600),
+            timeout=cdk.Duration.seconds(int(delay_seconds) + 600),
             alarms=False,
             comment=f"Redrive {workflow.node.path} executions that failed on transient errors",
         )

@@ -84,6 +84,12 @@ class RetryPolicy:
     full_jitter: bool = False
 
     def __post_init__(self) -> None:
+        require(
+            isinstance(self.errors, list | tuple),
+            "errors",
+            self.errors,
+            "a list or tuple of error names",
+        )
         errors = tuple(self.errors)
         object.__setattr__(self, "errors", errors)
         require(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import aws_cdk as cdk
@@ -23,6 +24,7 @@ from lambdaless.synthesized import resolve
 
 DEFAULT_STANDARD_TIMEOUT = cdk.Duration.hours(1)
 DEFAULT_EXPRESS_TIMEOUT = cdk.Duration.minutes(5)
+_NAME = re.compile(r"^[a-zA-Z0-9+!@.()\-=_']{1,80}$")
 STANDARD_MAX_SECONDS = 365 * 24 * 3600  # one year (AWS docs, "Step Functions service quotas")
 
 
@@ -96,6 +98,22 @@ class Workflow(Construct):
             "definition",
             definition,
             "a state, chain or fragment",
+        )
+        for flag, value in (
+            ("express", express),
+            ("include_execution_data", include_execution_data),
+            ("tracing", tracing),
+            ("alarms", alarms),
+        ):
+            require(isinstance(value, bool), flag, value, "True or False")
+        require(comment is None or isinstance(comment, str), "comment", comment, "None or text")
+        require(
+            state_machine_name is None
+            or cdk.Token.is_unresolved(state_machine_name)
+            or (isinstance(state_machine_name, str) and bool(_NAME.match(state_machine_name))),
+            "state_machine_name",
+            state_machine_name,
+            "None or 1 to 80 letters, digits and +!@.()-=_' (the characters aws-cdk-lib allows)",
         )
         limit = EXPRESS_MAX_SECONDS if express else STANDARD_MAX_SECONDS
         kind = "an Express" if express else "a Standard"

@@ -18,3 +18,22 @@ def require(condition: bool, argument: str, value: Any, allowed: str) -> None:
     """Raise :func:`invalid` unless ``condition`` holds."""
     if not condition:
         raise invalid(argument, value, allowed)
+
+
+def whole_seconds(argument: str, value: Any, maximum: int, *, where: str = "") -> int:
+    """An ``aws_cdk.Duration`` of whole seconds from 1 to ``maximum``, as an int.
+
+    ``Duration.to_seconds()`` raises a jsii error on fractions, so the check reads the exact
+    value first (``integral=False``) and names the argument instead.
+    """
+    to_seconds = getattr(value, "to_seconds", None)
+    require(callable(to_seconds), argument, value, "an aws_cdk.Duration")
+    assert to_seconds is not None
+    seconds = float(to_seconds(integral=False))
+    require(
+        seconds == int(seconds) and 1 <= seconds <= maximum,
+        argument,
+        f"{seconds:g} s",
+        f"a whole number of seconds from 1 to {maximum}{where}",
+    )
+    return int(seconds)

@@ -15,7 +15,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from lambdaless._errors import LambdalessError, invalid, require
+from lambdaless._errors import LambdalessError, require, whole_seconds
 from lambdaless._nag import acknowledge, default_policy_resource, finding_text
 from lambdaless.analysis.asl import EXPRESS_MAX_SECONDS, retry_budgets
 from lambdaless.analysis.validation import LimitsValidation
@@ -118,15 +118,7 @@ class Workflow(Construct):
         limit = EXPRESS_MAX_SECONDS if express else STANDARD_MAX_SECONDS
         kind = "an Express" if express else "a Standard"
         timeout = timeout or (DEFAULT_EXPRESS_TIMEOUT if express else DEFAULT_STANDARD_TIMEOUT)
-        require(isinstance(timeout, cdk.Duration), "timeout", timeout, "an aws_cdk.Duration")
-        # integral=False: Duration.to_seconds() throws a jsii RuntimeError on fractions
-        seconds = timeout.to_seconds(integral=False)
-        if not (seconds == int(seconds) and 1 <= seconds <= limit):
-            raise invalid(
-                "timeout",
-                f"{seconds:g} s",
-                f"a whole number of seconds from 1 to {limit} for {kind} workflow",
-            )
+        whole_seconds("timeout", timeout, limit, where=f" for {kind} workflow")
         self.express = express
         self.timeout = timeout
         self.log_group = log_group or self._default_log_group(log_retention, encryption_key)

@@ -24,7 +24,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from lambdaless._errors import invalid, require
+from lambdaless._errors import invalid, require, whole_seconds
 from lambdaless.patterns._common import partition, variable_prefix
 from lambdaless.prompts import is_expression
 from lambdaless.steps._task import DirectTask
@@ -323,12 +323,4 @@ class HumanApproval(sfn.StateMachineFragment):
 
 
 def _seconds(argument: str, value: cdk.Duration) -> int:
-    require(isinstance(value, cdk.Duration), argument, value, "an aws_cdk.Duration")
-    seconds = value.to_milliseconds() / 1000
-    require(
-        seconds == int(seconds) and 1 <= seconds <= 31_536_000,
-        argument,
-        f"{seconds:g} s",
-        "whole seconds from 1 to 31536000 (one year)",
-    )
-    return int(seconds)
+    return whole_seconds(argument, value, 31_536_000, where=" (one year)")

@@ -49,6 +49,7 @@ class ChainPrompt:
     converse: bool | None = None
 
     def __post_init__(self) -> None:
+        require(isinstance(self.name, str), "name", self.name, "a variable name")
         check_variable_name("name", self.name)
         require(self.name != "states", "name", self.name, "any name but the reserved 'states'")
         check_text("prompt", self.prompt)
@@ -88,6 +89,8 @@ class PromptChain(sfn.StateMachineFragment):
             timeout: TimeoutSeconds of every step; none by default.
         """
         super().__init__(scope, id)
+        if system is not None:
+            check_text("system", system)
         prompts = list(prompts)
         require(
             len(prompts) > 0 and all(isinstance(p, ChainPrompt) for p in prompts),

@@ -10,7 +10,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from lambdaless._errors import require
+from lambdaless._errors import require, whole_seconds
 from lambdaless.retry import RetryPolicy
 
 #: Largest TimeoutSeconds ASL accepts.
@@ -50,27 +50,14 @@ class DirectTask(sfn.CustomState):
         assign: Mapping[str, Any] | None,
         comment: str | None,
     ) -> None:
-        timeout_seconds = None
-        if timeout is not None:
-            require(
-                isinstance(timeout, cdk.Duration),
-                "timeout",
-                timeout,
-                "an aws_cdk.Duration",
-            )
-            # integral=False: Duration.to_seconds() throws a jsii RuntimeError on fractions
-            seconds = timeout.to_seconds(integral=False)
-            require(
-                seconds == int(seconds) and 1 <= seconds <= MAX_TIMEOUT_SECONDS,
-                "timeout",
-                f"{seconds:g} s",
-                f"a whole number of seconds from 1 to {MAX_TIMEOUT_SECONDS}",
-            )
-            timeout_seconds = int(seconds)
+        timeout_seconds = (
+            whole_seconds("timeout", timeout, MAX_TIMEOUT_SECONDS) if timeout is not None else None
+        )
+        require(comment is None or isinstance(comment, str), "comment", comment, "text or None")
         require(
-            all(isinstance(r, RetryPolicy) for r in retries),
+            isinstance(retries, list | tuple) and all(isinstance(r, RetryPolicy) for r in retries),
             "retry",
-            list(retries),
+            retries,
             "RetryPolicy values, e.g. RetryPolicy.bedrock_transient()",
         )
         state: dict[str, Any] = {

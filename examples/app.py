@@ -6,6 +6,7 @@ import aws_cdk as cdk
 
 from examples.article_chain import ArticleChainStack
 from examples.enrich_summarize import EnrichAndSummarizeStack
+from examples.fine_tune import FineTuneStack
 from examples.http_auth_flow import HttpAuthFlowStack
 from examples.knowledge_base_refresh import KnowledgeBaseRefreshStack
 from examples.publish_approval import PublishApprovalStack
@@ -21,6 +22,7 @@ EXAMPLES: dict[str, type[cdk.Stack]] = {
     "ReviewFanOut": ReviewFanOutStack,
     "PublishApproval": PublishApprovalStack,
     "KnowledgeBaseRefresh": KnowledgeBaseRefreshStack,
+    "FineTune": FineTuneStack,
 }
 
 

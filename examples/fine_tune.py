@@ -26,9 +26,18 @@ class FineTuneStack(cdk.Stack):
     def __init__(self, scope: Construct, id: str, **kwargs: Any) -> None:
         super().__init__(scope, id, **kwargs)
         key = kms.Key(self, "ModelKey", enable_key_rotation=True)
+        access_logs = s3.Bucket(
+            self,
+            "AccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        )
         data = s3.Bucket(
             self,
             "TrainingData",
+            server_access_logs_bucket=access_logs,
+            server_access_logs_prefix="training-data/",
             encryption=s3.BucketEncryption.S3_MANAGED,
             enforce_ssl=True,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,

@@ -8,6 +8,9 @@ resource, so nothing else on that resource, and nothing on its neighbours, is hi
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import aws_cdk as cdk
@@ -16,6 +19,58 @@ from constructs import IConstruct
 
 #: cdk-nag 3 reports plugin findings as ``<pack>::<rule>[<finding>]``.
 AWS_SOLUTIONS = "AwsSolutions::"
+
+
+@dataclass(frozen=True)
+class UnavoidableWildcard:
+    """A resource wildcard AWS imposes on ``actions``, and the reason (cdk-nag IAM5)."""
+
+    suffix: str
+    actions: frozenset[str]
+    reason: str
+    condition_key: str | None = None
+
+    def covers(self, statement: Mapping[str, Any], resource: str) -> bool:
+        """Whether ``resource`` in ``statement`` is this wildcard, on these actions only."""
+        action = statement.get("Action")
+        actions = set(action if isinstance(action, list) else [action])
+        conditions = json.dumps(statement.get("Condition") or {})
+        return (
+            resource.endswith(self.suffix)
+            and actions <= self.actions
+            and (self.condition_key is None or self.condition_key in conditions)
+        )
+
+
+#: Wildcard resources lambdaless steps grant because the ARN cannot be known at deploy time.
+UNAVOIDABLE_WILDCARDS: tuple[UnavoidableWildcard, ...] = (
+    UnavoidableWildcard(
+        ":stateMachine:*",
+        frozenset({"states:InvokeHTTPEndpoint"}),
+        "states:InvokeHTTPEndpoint is authorized on the calling state machine, whose ARN "
+        "cannot appear in its own role (circular reference); each statement is narrowed to one "
+        "endpoint by its states:HTTPEndpoint condition.",
+        condition_key="states:HTTPEndpoint",
+    ),
+    UnavoidableWildcard(
+        ":model-customization-job/*",
+        frozenset(
+            {
+                "bedrock:CreateModelCustomizationJob",
+                "bedrock:GetModelCustomizationJob",
+                "bedrock:StopModelCustomizationJob",
+            }
+        ),
+        "Bedrock gives a customization job an ARN with an id it generates when the job starts "
+        "(model-customization-job/<id>), so the workflow can only name the job ARN pattern.",
+    ),
+    UnavoidableWildcard(
+        ":custom-model/*",
+        frozenset({"bedrock:CreateModelCustomizationJob"}),
+        "The custom model a customization job creates gets an ARN with an id Bedrock "
+        "generates (custom-model/<id>); CreateModelCustomizationJob is authorized on it.",
+    ),
+)
 
 
 def acknowledge(resource: IConstruct, finding: str, reason: str) -> None:

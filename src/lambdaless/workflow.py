@@ -16,7 +16,12 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from lambdaless._errors import LambdalessError, require, whole_seconds
-from lambdaless._nag import acknowledge, default_policy_resource, finding_text
+from lambdaless._nag import (
+    UNAVOIDABLE_WILDCARDS,
+    acknowledge,
+    default_policy_resource,
+    finding_text,
+)
 from lambdaless.analysis.asl import EXPRESS_MAX_SECONDS, retry_budgets
 from lambdaless.analysis.validation import LimitsValidation
 from lambdaless.monitoring import WorkflowMonitoring
@@ -214,31 +219,19 @@ class Workflow(Construct):
                 "GetSamplingTargets; docs: step-functions/latest/dg/xray-iam.html)"
             )
         acknowledge(policy, "AwsSolutions-IAM5[Resource::*]", reason + ".")
-        # states:InvokeHTTPEndpoint is authorized on the calling state machine, whose ARN
-        # cannot appear in its own role's policy (a circular reference): HTTP steps grant it on
-        # stateMachine:* and narrow it with states:HTTPEndpoint (checked by the IAM audit).
+        # Wildcards a step grants because AWS generates the ARN at run time (see
+        # lambdaless._nag.UNAVOIDABLE_WILDCARDS), each acknowledged with its own reason.
         document = cdk.Stack.of(self).resolve(policy.policy_document)
-        machine_wildcards = set()
+        reasons: dict[str, str] = {}
         for statement in document.get("Statement", []):
-            conditions = json.dumps(statement.get("Condition") or {})
-            if (
-                statement.get("Action") != "states:InvokeHTTPEndpoint"
-                or "states:HTTPEndpoint" not in conditions
-            ):
-                continue
             resources = statement.get("Resource")
             for resource in resources if isinstance(resources, list) else [resources]:
                 text = finding_text(resource)
-                if text.endswith(":stateMachine:*"):
-                    machine_wildcards.add(text)
-        for text in sorted(machine_wildcards):
-            acknowledge(
-                policy,
-                f"AwsSolutions-IAM5[Resource::{text}]",
-                "states:InvokeHTTPEndpoint is authorized on the calling state machine, whose "
-                "ARN cannot appear in its own role (circular reference); each statement is "
-                "narrowed to one endpoint by its states:HTTPEndpoint condition.",
-            )
+                for rule in UNAVOIDABLE_WILDCARDS:
+                    if rule.covers(statement, text):
+                        reasons[text] = rule.reason
+        for text, why in sorted(reasons.items()):
+            acknowledge(policy, f"AwsSolutions-IAM5[Resource::{text}]", why)
 
     # -- checks ----------------------------------------------------------------------------
     def definition(self) -> dict[str, Any]:

@@ -17,6 +17,11 @@ REVIEWED_FINDINGS = (
     # states:InvokeHTTPEndpoint on the calling state machine, which its own role cannot name.
     r"AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>"
     r":stateMachine:\*\]",
+    # Bedrock generates customization job and custom model ids when the job runs.
+    r"AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>"
+    r":(model-customization-job|custom-model)/\*\]",
+    # Bedrock writes a customization job's outputs under the output prefix, names its own.
+    r"AwsSolutions-IAM5\[Resource::<\w+\.Arn>/[\w/-]*\*\]",
     # Redrive: describe/redrive the executions (ids chosen at run time) of one state machine.
     r"AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>"
     r":execution:<\w+\.Name>:\*\]",

@@ -77,7 +77,7 @@ def test_iam_per_channel(stack: cdk.Stack, asl: Asl, sm_statements: Any, kind: s
     ("options", "message"),
     [
         ({"heartbeat": cdk.Duration.hours(24)}, "less than timeout"),
-        ({"timeout": cdk.Duration.millis(1500)}, "whole seconds"),
+        ({"timeout": cdk.Duration.millis(1500)}, "whole number of seconds"),
         ({"message": {"text": "please approve"}}, "carrying"),
     ],
 )

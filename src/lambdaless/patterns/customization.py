@@ -26,6 +26,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from lambdaless._errors import invalid, require
+from lambdaless._nag import acknowledge, default_policy_resource, finding_text
 from lambdaless.models import BedrockModel, ModelKind, ModelLike
 from lambdaless.patterns._common import S3Path, partition, region_arn
 from lambdaless.prompts import is_expression
@@ -260,6 +261,14 @@ class ModelCustomization(sfn.StateMachineFragment):
         )
         if key is not None:
             role.add_to_policy(_key_statement(key, stack))
+        policy = default_policy_resource(role)
+        if policy is not None:
+            acknowledge(
+                policy,
+                f"AwsSolutions-IAM5[Resource::{finding_text(stack.resolve(output.prefix_arn))}]",
+                "Bedrock writes the job's metrics and artifacts under the output prefix with "
+                "object names it chooses, so the grant is the prefix, not single objects.",
+            )
         return role
 
 

@@ -84,11 +84,12 @@ def _mul(a: float, b: float) -> float:
 
 
 def task_kind(state: Mapping[str, Any]) -> str:
-    """``model`` (Bedrock), ``http`` or ``other`` for a Task; ``""`` for other states."""
+    """``model`` (a Bedrock model call: InvokeModel or the bedrock-runtime SDK, e.g. Converse),
+    ``http`` or ``other`` (customization jobs, agents, ...) for a Task; ``""`` otherwise."""
     if state.get("Type") != "Task":
         return ""
     resource = str(state.get("Resource", ""))
-    if ":::bedrock:" in resource or ":::aws-sdk:bedrockruntime:" in resource:
+    if ":::bedrock:invokeModel" in resource or ":::aws-sdk:bedrockruntime:" in resource:
         return "model"
     if ":::http:" in resource:
         return "http"

@@ -259,16 +259,7 @@ class BedrockModel:
 
     def invoke_arn(self, scope: IConstruct) -> str:
         """The ARN to pass as ``ModelId``; partition, region and account follow the stack."""
-        stack = cdk.Stack.of(scope)
-        if self.kind is ModelKind.FOUNDATION_MODEL:
-            return _foundation_model_arn(stack.partition, stack.region, self.identifier)
-        if self.kind is ModelKind.CROSS_REGION_PROFILE:
-            self._check_stack_region(stack)
-            return (
-                f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}"
-                f":inference-profile/{self.identifier}"
-            )
-        return self.identifier
+        return self._invoke_arn(_Env.of(scope))
 
     def policy_statements(
         self, scope: IConstruct, actions: Sequence[str] = (INVOKE_MODEL,)
@@ -278,10 +269,10 @@ class BedrockModel:
         A profile's foundation-model grants are conditioned on ``bedrock:InferenceProfileArn``
         (AWS docs, "Geographic cross-Region inference"), so they only work through the profile.
         """
-        stack = cdk.Stack.of(scope)
-        entry = self.invoke_arn(scope)
+        env = _Env.of(scope)
+        entry = self._invoke_arn(env)
         statements = [iam.PolicyStatement(actions=list(actions), resources=[entry])]
-        routed = self._routed_model_arns(stack)
+        routed = self._routed_model_arns(env)
         if routed:
             statements.append(
                 iam.PolicyStatement(
@@ -292,7 +283,18 @@ class BedrockModel:
             )
         return statements
 
-    def _routed_model_arns(self, stack: cdk.Stack) -> list[str]:
+    def _invoke_arn(self, env: _Env) -> str:
+        if self.kind is ModelKind.FOUNDATION_MODEL:
+            return env.foundation_model_arn(env.region, self.identifier)
+        if self.kind is ModelKind.CROSS_REGION_PROFILE:
+            self._check_stack_region(env.region)
+            return (
+                f"arn:{env.partition}:bedrock:{env.region}:{env.account}"
+                f":inference-profile/{self.identifier}"
+            )
+        return self.identifier
+
+    def _routed_model_arns(self, env: _Env) -> list[str]:
         """Foundation-model ARNs a profile routes to (none for models and provisioned)."""
         if self.kind is ModelKind.CROSS_REGION_PROFILE:
             profile: BedrockModel | None = self
@@ -304,22 +306,19 @@ class BedrockModel:
             return []
         if profile.kind is ModelKind.FOUNDATION_MODEL:
             # An application profile copied from a model in its own region.
-            return [_foundation_model_arn(stack.partition, stack.region, self.foundation_model_id)]
+            return [env.foundation_model_arn(env.region, self.foundation_model_id)]
         if profile.kind is not ModelKind.CROSS_REGION_PROFILE:
             return []
         # AWS requires the model in the source region and in every destination region; a
         # global profile's destinations are granted by the region-less ARN (AWS docs, "Global
         # cross-Region inference").
-        regions = [stack.region, *profile.destination_regions]
+        regions = [env.region, *profile.destination_regions]
         if profile.geography in REGIONLESS_PREFIXES:
             regions.append("")
-        arns = [
-            _foundation_model_arn(stack.partition, r, self.foundation_model_id) for r in regions
-        ]
+        arns = [env.foundation_model_arn(r, self.foundation_model_id) for r in regions]
         return list(dict.fromkeys(arns))
 
-    def _check_stack_region(self, stack: cdk.Stack) -> None:
-        region = stack.region
+    def _check_stack_region(self, region: str) -> None:
         if cdk.Token.is_unresolved(region) or self.geography in REGIONLESS_PREFIXES:
             return
         allowed = DESTINATION_REGIONS.get(self.geography or "", ())
@@ -332,8 +331,21 @@ class BedrockModel:
         )
 
 
-def _foundation_model_arn(partition: str, region: str, model_id: str) -> str:
-    return f"arn:{partition}:bedrock:{region}::foundation-model/{model_id}"
+@dataclass(frozen=True)
+class _Env:
+    """A stack's partition, region and account, read once (each read is a jsii call)."""
+
+    partition: str
+    region: str
+    account: str
+
+    @classmethod
+    def of(cls, scope: IConstruct) -> _Env:
+        stack = cdk.Stack.of(scope)
+        return cls(stack.partition, stack.region, stack.account)
+
+    def foundation_model_arn(self, region: str, model_id: str) -> str:
+        return f"arn:{self.partition}:bedrock:{region}::foundation-model/{model_id}"
 
 
 ModelLike = str | BedrockModel

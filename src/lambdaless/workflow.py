@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import aws_cdk as cdk
@@ -24,7 +25,7 @@ from lambdaless._nag import (
 )
 from lambdaless.analysis.asl import EXPRESS_MAX_SECONDS, retry_budgets
 from lambdaless.analysis.validation import LimitsValidation
-from lambdaless.monitoring import WorkflowMonitoring
+from lambdaless.monitoring import WorkflowMonitoring, bedrock_model_ids
 from lambdaless.synthesized import resolve
 
 DEFAULT_STANDARD_TIMEOUT = cdk.Duration.hours(1)
@@ -152,10 +153,17 @@ class Workflow(Construct):
         )
         self.role: iam.IRole = self.state_machine.role
         self._acknowledge_wildcard_resources(tracing)
-        self._check_retry_budgets()
+        asl = self.definition()  # rendered once here for the checks and the alarms
+        self._check_retry_budgets(asl)
         require(alarms or alarm_topic is None, "alarm_topic", alarm_topic, "None when alarms=False")
         self.monitoring: WorkflowMonitoring | None = (
-            WorkflowMonitoring(self, "Monitoring", workflow=self, topic=alarm_topic)
+            WorkflowMonitoring(
+                self,
+                "Monitoring",
+                workflow=self,
+                topic=alarm_topic,
+                model_ids=bedrock_model_ids(asl),
+            )
             if alarms
             else None
         )
@@ -241,10 +249,10 @@ class Workflow(Construct):
         rendered = resolve(cdk.Stack.of(self).resolve(cfn.definition_string))
         return dict(json.loads(rendered))
 
-    def _check_retry_budgets(self) -> None:
+    def _check_retry_budgets(self, asl: Mapping[str, Any]) -> None:
         limit = self.timeout.to_seconds()
         kind = "Express" if self.express else "Standard"
-        for budget in retry_budgets(self.definition()):
+        for budget in retry_budgets(asl):
             if budget.worst_case_seconds > limit:
                 raise LambdalessError(
                     f"step {budget.state!r}: its retries can take {budget.describe()}, over the "

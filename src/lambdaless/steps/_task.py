@@ -72,8 +72,9 @@ class DirectTask(sfn.CustomState):
         super().__init__(scope, id, state_json={k: v for k, v in state.items() if v is not None})
         self._policy_statements = list(policy_statements)
         self._catch_fields: list[tuple[str, list[str], dict[str, Any]]] = []
-        for retry in retries:
-            retry.apply_to(self)
+        # Rendered in to_state_json rather than through add_retry: the same ASL without a
+        # dozen jsii calls per step. Retriers added later with add_retry() come after these.
+        self._retriers = [retry.to_asl() for retry in retries]
 
     @property
     def policy_statements(self) -> list[iam.PolicyStatement]:
@@ -113,6 +114,8 @@ class DirectTask(sfn.CustomState):
         state = dict(super().to_state_json(query_language))
         if query_language != sfn.QueryLanguage.JSONATA:
             state["QueryLanguage"] = "JSONata"
+        if self._retriers:
+            state["Retry"] = [*self._retriers, *state.get("Retry", [])]
         catches = []
         for catch in state.get("Catch", []):
             rendered = {k: v for k, v in catch.items() if v is not None and k != "ResultPath"}

@@ -341,26 +341,18 @@ class FanOut(sfn.StateMachineFragment):
 
         if prompt is not None:
             bedrock_model = BedrockModel.of(model)  # type: ignore[arg-type]
-            if bedrock_model.family is None:
-                self.step: sfn.State = _ItemConverse(
-                    self,
-                    f"{id}Item",
-                    model=bedrock_model,
-                    prompt=prompt,
-                    system=system,
-                    inference=inference,
-                    retry=retry,
-                )
-            else:
-                self.step = _ItemInvoke(
-                    self,
-                    f"{id}Item",
-                    model=bedrock_model,
-                    prompt=prompt,
-                    system=system,
-                    inference=inference,
-                    retry=retry,
-                )
+            item_class: type[_ItemInvoke | _ItemConverse] = (
+                _ItemConverse if bedrock_model.family is None else _ItemInvoke
+            )
+            self.step: sfn.State = item_class(
+                self,
+                f"{id}Item",
+                model=bedrock_model,
+                prompt=prompt,
+                system=system,
+                inference=inference,
+                retry=retry,
+            )
         else:
             assert step is not None
             self.step = step

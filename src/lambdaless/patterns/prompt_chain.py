@@ -124,31 +124,18 @@ class PromptChain(sfn.StateMachineFragment):
             step_id = item.name[:1].upper() + item.name[1:]
             step_system = item.system if item.system is not None else system
             step_inference = item.inference or inference
-            step: DirectTask
-            if use_converse:
-                step = Converse(
-                    self,
-                    step_id,
-                    model=step_model,
-                    prompt=item.prompt,
-                    system=step_system,
-                    inference=step_inference,
-                    retry=retry,
-                    timeout=timeout,
-                    assign_result_to=item.name,
-                )
-            else:
-                step = InvokeBedrock(
-                    self,
-                    step_id,
-                    model=step_model,
-                    prompt=item.prompt,
-                    system=step_system,
-                    inference=step_inference,
-                    retry=retry,
-                    timeout=timeout,
-                    assign_result_to=item.name,
-                )
+            step_class: type[InvokeBedrock | Converse] = Converse if use_converse else InvokeBedrock
+            step: DirectTask = step_class(
+                self,
+                step_id,
+                model=step_model,
+                prompt=item.prompt,
+                system=step_system,
+                inference=step_inference,
+                retry=retry,
+                timeout=timeout,
+                assign_result_to=item.name,
+            )
             if self.steps:
                 self.steps[-1].next(step)
             self.steps.append(step)

@@ -1,8 +1,10 @@
 """Draft a press release, then publish it only after an editor approves it.
 
-The draft goes to the editors' SNS topic with the task token; the workflow waits up to two
-days (an editor's tool sends a heartbeat at least every 12 hours) for ``SendTaskSuccess`` with
-``{"approved": true}``. A rejection or silence ends in a Fail state that says which.
+The draft goes to the editors' SNS topic with the task token and how to answer; the workflow
+waits up to two days (an editor's tool sends a heartbeat at least every 12 hours). The editor
+approves with ``SendTaskSuccess`` (the workflow goes straight on to publish: one transition for
+the one call) or rejects with ``SendTaskFailure`` and the error ``Approval.Rejected``, the reason
+as its cause. A rejection or silence ends in a Fail state that says which.
 
 Input: ``{"topic": "..."}``. Output: the approved draft's uniform answer.
 """
@@ -17,6 +19,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from lambdaless import ApprovalChannel, HumanApproval, InvokeBedrock, Workflow
+from lambdaless.patterns.approval import HOW_TO_ANSWER
 
 
 class PublishApprovalStack(cdk.Stack):
@@ -39,6 +42,10 @@ class PublishApprovalStack(cdk.Stack):
             heartbeat=cdk.Duration.hours(12),
             message={
                 "taskToken": "{% $states.context.Task.Token %}",
+                "answer": {
+                    **HOW_TO_ANSWER,
+                    "heartbeat": "SendTaskHeartbeat with this taskToken at least every 12 hours",
+                },
                 "draft": "{% $states.input.text %}",
             },
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from syrupy.assertion import SnapshotAssertion
 
 from lambdaless import ApprovalChannel, HumanApproval, LambdalessError, Workflow
+from lambdaless.patterns.approval import REJECTED_ERROR
 from lambdaless.testing import LocalRunner, mocks
 
 Asl = Callable[[cdk.Stack], dict[str, Any]]
@@ -98,40 +100,38 @@ def test_event_source_cannot_be_aws(stack: cdk.Stack) -> None:
 
 
 def test_local_approved_continues_with_the_input(stack: cdk.Stack) -> None:
+    """SendTaskSuccess goes straight on: one transition for the one call, no Choice."""
     _sns(stack)
     result = LocalRunner(stack).run(
-        input={"doc": "x"}, task_tokens={"ReviewRequest": ("success", {"approved": True})}
+        input={"doc": "x"}, task_tokens={"ReviewRequest": ("success", {"reviewer": "ana"})}
     )
     assert result.status == "SUCCEEDED"
     assert result.output == {"doc": "x"}
-    assert result.states == ["ReviewRequest", "ReviewDecide", "Publish"]
+    assert result.states == ["ReviewRequest", "Publish"]
     call = result.calls_to("ReviewRequest")[0]
     assert call.task_token is not None
-    assert call.task_token in call.arguments["Message"]
+    message = json.loads(call.arguments["Message"])
+    assert message["taskToken"] == call.task_token
+    assert message["answer"]["reject"].startswith("SendTaskFailure")
+    assert REJECTED_ERROR in message["answer"]["reject"]
+    assert "every 3600 s" in message["answer"]["heartbeat"]
 
 
-def test_local_rejected_decision(stack: cdk.Stack) -> None:
+def test_local_rejected_by_send_task_failure(stack: cdk.Stack) -> None:
     _sns(stack)
     result = LocalRunner(stack).run(
         input={"doc": "x"},
-        task_tokens={"ReviewRequest": ("success", {"approved": False, "comment": "Too vague"})},
+        task_tokens={"ReviewRequest": ("failure", REJECTED_ERROR, "Too vague")},
     )
-    assert (result.status, result.error, result.cause) == (
+    assert (result.status, result.states, result.error, result.cause) == (
         "FAILED",
+        ["ReviewRequest", "ReviewRejected"],
         "ApprovalRejected",
         "Too vague",
     )
 
 
-def test_local_missing_decision_is_a_rejection(stack: cdk.Stack) -> None:
-    _sns(stack)
-    result = LocalRunner(stack).run(
-        input={"doc": "x"}, task_tokens={"ReviewRequest": ("success", {"ok": "sure"})}
-    )
-    assert (result.status, result.error) == ("FAILED", "ApprovalRejected")
-
-
-def test_local_send_task_failure_is_a_rejection(stack: cdk.Stack) -> None:
+def test_local_any_send_task_failure_is_a_rejection(stack: cdk.Stack) -> None:
     _sns(stack)
     result = LocalRunner(stack).run(
         input={"doc": "x"},
@@ -142,6 +142,30 @@ def test_local_send_task_failure_is_a_rejection(stack: cdk.Stack) -> None:
         "ApprovalRejected",
         "Off-brand",
     )
+
+
+def test_local_failure_without_cause_says_rejected(stack: cdk.Stack) -> None:
+    _sns(stack)
+    result = LocalRunner(stack).run(
+        input={"doc": "x"}, task_tokens={"ReviewRequest": ("failure", REJECTED_ERROR, "")}
+    )
+    assert (result.status, result.error, result.cause) == ("FAILED", "ApprovalRejected", "rejected")
+
+
+def test_local_old_decision_shape_approved_false_never_publishes(stack: cdk.Stack) -> None:
+    """A success saying ``"approved": false`` fails the request's Output with ``$error()``.
+    On AWS that is ``States.QueryEvaluationError``, caught by the ``States.ALL`` Catch into
+    ``ReviewRejected``; moto 5.2.5 reports a JSONata error as the uncatchable
+    ``States.Runtime`` instead (see lambdaless.testing._moto_hooks), so locally the execution
+    fails in the request. Either way it never reaches ``Publish``."""
+    _sns(stack)
+    result = LocalRunner(stack).run(
+        input={"doc": "x"},
+        task_tokens={"ReviewRequest": ("success", {"approved": False, "comment": "Too vague"})},
+    )
+    assert result.status == "FAILED"
+    assert "Publish" not in result.states
+    assert "the approver answered approved: false, Too vague" in str(result.cause)
 
 
 def test_local_throttled_publish_goes_to_rejection_route(stack: cdk.Stack) -> None:

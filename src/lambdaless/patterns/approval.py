@@ -1,9 +1,26 @@
 """``HumanApproval``: pause for a person's decision through a task token sent by SNS, SQS or
 EventBridge, with a timeout, a heartbeat, and routes for approve, reject and timeout.
 
-The approver's tool answers with ``SendTaskSuccess(taskToken, output={"approved": true|false,
-...})``; anything but ``"approved": true`` is a rejection. ``SendTaskFailure`` also rejects
-(routed like a timeout's sibling: the error reaches ``on_rejected``).
+How the approver answers (the default message says so in its ``answer`` field,
+:data:`HOW_TO_ANSWER`):
+
+* approve: ``SendTaskSuccess(taskToken, output)`` with any JSON ``output`` (who approved, a
+  note...). The wait task succeeds and the workflow continues straight on: no Choice state, so
+  the approved path costs one state transition for its one service call.
+* reject: ``SendTaskFailure(taskToken, error="Approval.Rejected", cause=<the reason>)``. The wait
+  task fails with that error and its Catch routes to ``on_rejected``. Any other error name a
+  ``SendTaskFailure`` carries, and a request that could not be sent, also end there: only a
+  success approves.
+* a ``SendTaskSuccess`` whose output says ``"approved": false`` (the shape of a decision field)
+  is refused too: the task's ``Output`` raises ``$error()`` (``States.QueryEvaluationError``,
+  caught by the same ``States.ALL`` Catch), so such an answer rejects instead of approving.
+
+``SendTaskSuccess``/``SendTaskFailure``/``SendTaskHeartbeat`` and the ``error``/``cause`` a
+failure reports to the waiting task: AWS docs, "Wait for a Callback with Task Token" and the
+Step Functions API reference (``SendTaskFailure``). A ``.waitForTaskToken`` task fails with
+``States.Timeout`` after ``TimeoutSeconds`` and ``States.HeartbeatTimeout`` after
+``HeartbeatSeconds`` without a heartbeat (AWS docs, "Handling errors in Step Functions
+workflows"); both route to ``on_timed_out``.
 
 The message carries ``$states.context.Task.Token`` (AWS docs, "Wait for a Callback with Task
 Token"). SNS ``Publish``, SQS ``SendMessage`` and EventBridge ``PutEvents`` all support the
@@ -32,9 +49,18 @@ from lambdaless.steps._task import DirectTask
 #: Errors that end the wait without a decision (AWS docs, "Handling errors in Step Functions
 #: workflows": TimeoutSeconds -> States.Timeout, HeartbeatSeconds -> States.HeartbeatTimeout).
 TIMEOUT_ERRORS = ("States.Timeout", "States.HeartbeatTimeout")
-#: What the approval request carries by default: the token, the execution and its input.
+#: The error name an approver's ``SendTaskFailure`` gives to reject (the ``cause`` is the reason).
+REJECTED_ERROR = "Approval.Rejected"
+#: How to answer, as the default message tells the approver (add it to a custom ``message``).
+HOW_TO_ANSWER = {
+    "approve": "SendTaskSuccess with this taskToken; output: any JSON object (e.g. the reviewer)",
+    "reject": (f"SendTaskFailure with this taskToken, error '{REJECTED_ERROR}', cause: the reason"),
+}
+#: What the approval request carries by default: the token, how to answer, the execution and
+#: its input.
 DEFAULT_MESSAGE = {
     "taskToken": "{% $states.context.Task.Token %}",
+    "answer": HOW_TO_ANSWER,
     "execution": "{% $states.context.Execution.Id %}",
     "input": "{% $states.input %}",
 }
@@ -197,15 +223,17 @@ class _TokenTask(DirectTask):
 class HumanApproval(sfn.StateMachineFragment):
     """Ask a person, wait for the answer (or the timeout), and route on it.
 
-    Approved: the fragment continues with whatever follows it (``approval.next(...)``), with
-    the input it received. Rejected: ``on_rejected`` (by default a Fail ``ApprovalRejected``).
-    Timed out (``States.Timeout`` / ``States.HeartbeatTimeout``): ``on_timed_out`` (by default
-    a Fail ``ApprovalTimedOut``). The decision is kept in the variable ``$<prefix>Decision``
-    (``{"approved": ..., ...}`` as sent, or ``{"approved": false, "error", "cause"}``).
+    Approved (``SendTaskSuccess``): the fragment continues with whatever follows it
+    (``approval.next(...)``), with the input it received; no state decides in between.
+    Rejected (``SendTaskFailure`` with :data:`REJECTED_ERROR`, any other failure but a timeout,
+    or a success whose output says ``"approved": false``): ``on_rejected`` (by default a Fail
+    ``ApprovalRejected`` whose cause is the approver's). Timed out (``States.Timeout`` /
+    ``States.HeartbeatTimeout``): ``on_timed_out`` (by default a Fail ``ApprovalTimedOut``).
+    The answer is kept in the variable ``$<prefix>Decision``: the approver's output on success,
+    ``{"approved": false, "error", "cause"}`` otherwise.
 
     Attributes:
-        request: the ``.waitForTaskToken`` Task state.
-        decide: the Choice state on the decision.
+        request: the ``.waitForTaskToken`` Task state (the fragment's only state on approval).
         decision_variable: the variable name holding the decision.
     """
 
@@ -231,8 +259,10 @@ class HumanApproval(sfn.StateMachineFragment):
                 ``SendTaskHeartbeat`` for this long; no heartbeat by default. Shorter than
                 ``timeout``.
             message: what to send: a dict (strings may be ``{% %}`` expressions) or one
-                expression; it must carry ``$states.context.Task.Token``. By default
-                ``{"taskToken", "execution", "input"}``.
+                expression; it must carry ``$states.context.Task.Token``, and should tell the
+                approver how to answer (:data:`HOW_TO_ANSWER`). By default
+                ``{"taskToken", "answer", "execution", "input"}``, where ``answer`` is
+                :data:`HOW_TO_ANSWER` (plus the heartbeat interval when ``heartbeat`` is set).
             on_rejected: where a rejection goes; by default Fail ``ApprovalRejected``.
             on_timed_out: where a timeout goes; by default Fail ``ApprovalTimedOut``.
             comment: the request Task's Comment.
@@ -245,7 +275,7 @@ class HumanApproval(sfn.StateMachineFragment):
             raise invalid(
                 "heartbeat", f"{heartbeat_seconds} s", f"less than timeout ({timeout_seconds} s)"
             )
-        body = DEFAULT_MESSAGE if message is None else message
+        body = _default_message(heartbeat_seconds) if message is None else message
         require(
             isinstance(body, Mapping) or is_expression(body),
             "message",
@@ -269,7 +299,13 @@ class HumanApproval(sfn.StateMachineFragment):
             heartbeat_seconds=heartbeat_seconds,
             resource=resource,
             arguments=arguments,
-            output="{% $states.input %}",
+            # An answer in the old decision shape, {"approved": false}, must not approve: it
+            # fails the state (States.QueryEvaluationError) into the States.ALL Catch below.
+            output=(
+                "{% $states.result.approved = false ? $error('the approver answered approved: "
+                "false' & ($exists($states.result.comment) ? ', ' & "
+                "$string($states.result.comment) : '')) : $states.input %}"
+            ),
             policy_statements=statements,
             retries=[],
             timeout=cdk.Duration.seconds(timeout_seconds),
@@ -281,8 +317,8 @@ class HumanApproval(sfn.StateMachineFragment):
             f"{id}Rejected",
             error="ApprovalRejected",
             cause=(
-                f"{{% $exists(${decision}.comment) ? $string(${decision}.comment) : "
-                f"$exists(${decision}.cause) ? $string(${decision}.cause) : 'rejected' %}}"
+                f"{{% $exists(${decision}.cause) and ${decision}.cause != '' ? "
+                f"$string(${decision}.cause) : 'rejected' %}}"
             ),
         )
         timed_out = on_timed_out or sfn.Fail(
@@ -300,16 +336,14 @@ class HumanApproval(sfn.StateMachineFragment):
         self.request.add_catch(
             timed_out, errors=list(TIMEOUT_ERRORS), outputs="{% $states.input %}", assign=failure
         )
-        # SendTaskFailure from the approver's tool: a rejection with its error.
+        # SendTaskFailure (Approval.Rejected or any other error), a request that could not be
+        # sent, or an answer refused by Output above: all reject; only a success approves.
         self.request.add_catch(
             rejected, errors=[sfn.Errors.ALL], outputs="{% $states.input %}", assign=failure
         )
-        self.decide = sfn.Choice(self, f"{id}Decide", comment="Approved, or rejected")
-        self.decide.when(
-            sfn.Condition.jsonata(f"{{% $not(${decision}.approved = true) %}}"), rejected
-        )
-        self.request.next(self.decide)
-        self._end = list(self.decide.afterwards(include_otherwise=True).end_states)
+        self._end: list[sfn.INextable] = [self.request]
+        if on_rejected is not None:
+            self._end.extend(on_rejected.end_states)
 
     @property
     def start_state(self) -> sfn.State:
@@ -318,8 +352,17 @@ class HumanApproval(sfn.StateMachineFragment):
 
     @property
     def end_states(self) -> list[sfn.INextable]:
-        """The approved branch (and any open end of ``on_rejected``)."""
+        """The request Task (approved), and any open end of ``on_rejected``."""
         return self._end
+
+
+def _default_message(heartbeat_seconds: int | None) -> dict[str, Any]:
+    answer = dict(HOW_TO_ANSWER)
+    if heartbeat_seconds is not None:
+        answer["heartbeat"] = (
+            f"SendTaskHeartbeat with this taskToken at least every {heartbeat_seconds} s"
+        )
+    return {**DEFAULT_MESSAGE, "answer": answer}
 
 
 def _seconds(argument: str, value: cdk.Duration) -> int:

@@ -153,7 +153,7 @@ def test_local_failure_without_cause_says_rejected(stack: cdk.Stack) -> None:
 
 
 def test_local_old_decision_shape_approved_false_never_publishes(stack: cdk.Stack) -> None:
-    """A success saying ``"approved": false`` fails the request's Output with ``$error()``.
+    """A success saying ``"approved": false`` fails the request's Assign with ``$error()``.
     On AWS that is ``States.QueryEvaluationError``, caught by the ``States.ALL`` Catch into
     ``ReviewRejected``; moto 5.2.5 reports a JSONata error as the uncatchable
     ``States.Runtime`` instead (see lambdaless.testing._moto_hooks), so locally the execution

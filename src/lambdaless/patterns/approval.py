@@ -12,7 +12,7 @@ How the approver answers (the default message says so in its ``answer`` field,
   ``SendTaskFailure`` carries, and a request that could not be sent, also end there: only a
   success approves.
 * a ``SendTaskSuccess`` whose output says ``"approved": false`` (the shape of a decision field)
-  is refused too: the task's ``Output`` raises ``$error()`` (``States.QueryEvaluationError``,
+  is refused too: the task's ``Assign`` raises ``$error()`` (``States.QueryEvaluationError``,
   caught by the same ``States.ALL`` Catch), so such an answer rejects instead of approving.
 
 ``SendTaskSuccess``/``SendTaskFailure``/``SendTaskHeartbeat`` and the ``error``/``cause`` a
@@ -299,17 +299,21 @@ class HumanApproval(sfn.StateMachineFragment):
             heartbeat_seconds=heartbeat_seconds,
             resource=resource,
             arguments=arguments,
-            # An answer in the old decision shape, {"approved": false}, must not approve: it
-            # fails the state (States.QueryEvaluationError) into the States.ALL Catch below.
-            output=(
-                "{% $states.result.approved = false ? $error('the approver answered approved: "
-                "false' & ($exists($states.result.comment) ? ', ' & "
-                "$string($states.result.comment) : '')) : $states.input %}"
-            ),
+            output="{% $states.input %}",
             policy_statements=statements,
             retries=[],
             timeout=cdk.Duration.seconds(timeout_seconds),
-            assign={decision: "{% $states.result %}"},
+            # An answer in the old decision shape, {"approved": false}, must not approve: keeping
+            # it fails the state (States.QueryEvaluationError) into the States.ALL Catch below.
+            # In Assign rather than Output: moto's interpreter (the local runner) evaluates a
+            # Task's Assign inside its Retry/Catch handling and its Output after it.
+            assign={
+                decision: (
+                    "{% $states.result.approved = false ? $error('the approver answered "
+                    "approved: false' & ($exists($states.result.comment) ? ', ' & "
+                    "$string($states.result.comment) : '')) : $states.result %}"
+                )
+            },
             comment=comment or "Wait for a person's decision",
         )
         rejected = on_rejected or sfn.Fail(

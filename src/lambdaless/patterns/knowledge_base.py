@@ -112,6 +112,22 @@ def wait_schedule(
     ]
 
 
+# Why the poll is a Wait + Task + Choice loop (3 transitions a poll) and not the Poll Task's own
+# Retry (1 transition a poll: a JSONata $error() in its Assign while STARTING/IN_PROGRESS, retried
+# on States.QueryEvaluationError with a growing interval). Checked for issue 6:
+# * AWS: every JSONata failure, $error() included, fails the state as States.QueryEvaluationError
+#   (ASL spec, Appendix A; Step Functions API reference, EvaluationFailedEventDetails), which a
+#   Catch matches. That a Retry matches it too is only implied (AWS's agent-toolkit-for-aws Step
+#   Functions skill, references/error-handling.md, pairs it with a `MaxAttempts: 0` retrier so a
+#   States.ALL retrier does not back off on it); the Developer Guide says nothing either way.
+# * FAILED/STOPPED cannot fail promptly from the Poll itself: JSONata raises no error name but
+#   States.QueryEvaluationError, so "still running" and "failed" would share one retrier. The
+#   check has to move downstream (the Ask's Arguments, or a Choice when there is no question).
+# * moto 5.2.5 (the local runner) reports a JSONata error as the uncatchable States.Runtime, and
+#   evaluates a Task's Output after its Retry/Catch handling (Assign inside it): the loop could
+#   not run offline without a change to lambdaless.testing._moto_hooks.
+
+
 class KnowledgeBaseSync(sfn.StateMachineFragment):
     """Start an ingestion job and poll it, with growing waits and a bounded number of polls.
 

@@ -10,7 +10,7 @@ import pytest
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_stepfunctions as sfn
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Annotations, Match, Template
 from syrupy.assertion import SnapshotAssertion
 
 from lambdaless import (
@@ -378,3 +378,52 @@ def test_inside_a_fragment_and_nested_workflows(stack: cdk.Stack, asl: Asl) -> N
     Workflow(stack, "Workflow", definition=Twice(stack, "Twice"))
     assert list(asl(stack)["States"]) == ["First", "Second"]
     assert bedrock_actions(stack) == ["bedrock:InvokeModel"]  # the same grant, once
+
+
+def test_add_retry_comes_before_the_step_defaults_without_a_warning(
+    stack: cdk.Stack, asl: Asl
+) -> None:
+    step = ask(stack, "Ask")
+    step.add_retry(errors=["Bedrock.ThrottlingException"], max_attempts=10)
+    Workflow(stack, "Workflow", definition=step, alarms=False)
+    retry = asl(stack)["States"]["Ask"]["Retry"]
+    assert retry[0]["ErrorEquals"] == ["Bedrock.ThrottlingException"]
+    assert retry[0]["MaxAttempts"] == 10
+    assert [r["ErrorEquals"] for r in retry[1:]] == [list(r.errors) for r in step.retries], (
+        "the step's own retriers follow"
+    )
+    Annotations.from_stack(stack).has_no_warning("*", Match.any_value())
+
+
+def test_add_retry_of_states_all_is_refused_by_name(stack: cdk.Stack) -> None:
+    with pytest.raises(LambdalessError, match=r"^errors=\['States.ALL'\].*last retrier"):
+        ask(stack, "Ask").add_retry()
+
+
+def test_catch_output_renders_in_a_jsonpath_state_machine(stack: cdk.Stack, asl: Asl) -> None:
+    step = ask(stack, "Ask")
+    step.add_catch(sfn.Pass(stack, "Handle"), outputs="{% $states.errorOutput.Cause %}")
+    Workflow(
+        stack,
+        "Workflow",
+        definition=step,
+        query_language=sfn.QueryLanguage.JSON_PATH,
+        alarms=False,
+    )
+    state = asl(stack)["States"]["Ask"]
+    assert state["QueryLanguage"] == "JSONata"
+    assert state["Catch"] == [
+        {
+            "ErrorEquals": ["States.ALL"],
+            "Next": "Handle",
+            "Output": "{% $states.errorOutput.Cause %}",
+        }
+    ]
+
+
+def test_workflow_knows_its_steps_inside_map_and_parallel(stack: cdk.Stack) -> None:
+    inner, outer = ask(stack, "Inner"), ask(stack, "Outer")
+    each = sfn.Map(stack, "Each", items=sfn.ProvideItems.jsonata("{% $states.input.items %}"))
+    each.item_processor(sfn.Parallel(stack, "Both").branch(inner))
+    workflow = Workflow(stack, "Workflow", definition=outer.next(each), alarms=False)
+    assert {s.step_name for s in workflow.steps} == {"Inner", "Outer"}

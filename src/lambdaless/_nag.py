@@ -75,9 +75,20 @@ UNAVOIDABLE_WILDCARDS: tuple[UnavoidableWildcard, ...] = (
 
 def acknowledge(resource: IConstruct, finding: str, reason: str) -> None:
     """Acknowledge the AwsSolutions ``finding`` (e.g. ``AwsSolutions-IAM5[Resource::*]``)."""
-    cdk.Validations.of(resource).acknowledge(
-        cdk.Acknowledgment(id=AWS_SOLUTIONS + finding, reason=reason)
+    acknowledge_all(resource, {finding: reason})
+
+
+def acknowledge_all(scope: IConstruct, reasons: Mapping[str, str]) -> None:
+    """Acknowledge AwsSolutions findings (finding id -> reason) on ``scope`` and below, in one
+    call (each call into aws-cdk-lib costs a round trip to its Node process)."""
+    cdk.Validations.of(scope).acknowledge(
+        *(cdk.Acknowledgment(id=AWS_SOLUTIONS + f, reason=r) for f, r in sorted(reasons.items()))
     )
+
+
+def wildcard_reason(text: str) -> str:
+    """The reason for an :data:`UNAVOIDABLE_WILDCARDS` resource, by its finding text."""
+    return next(rule.reason for rule in UNAVOIDABLE_WILDCARDS if text.endswith(rule.suffix))
 
 
 def default_policy_resource(role: IConstruct) -> iam.CfnPolicy | None:

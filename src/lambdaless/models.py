@@ -22,6 +22,7 @@ from constructs import IConstruct
 
 from lambdaless._errors import invalid, require
 from lambdaless._geographies import DESTINATION_REGIONS, REGIONLESS_PREFIXES
+from lambdaless._stack_env import StackEnv
 
 
 class ModelFamily(enum.Enum):
@@ -259,7 +260,7 @@ class BedrockModel:
 
     def invoke_arn(self, scope: IConstruct) -> str:
         """The ARN to pass as ``ModelId``; partition, region and account follow the stack."""
-        return self._invoke_arn(_Env.of(scope))
+        return self._invoke_arn(StackEnv.of(scope))
 
     def policy_statements(
         self, scope: IConstruct, actions: Sequence[str] = (INVOKE_MODEL,)
@@ -269,7 +270,7 @@ class BedrockModel:
         A profile's foundation-model grants are conditioned on ``bedrock:InferenceProfileArn``
         (AWS docs, "Geographic cross-Region inference"), so they only work through the profile.
         """
-        env = _Env.of(scope)
+        env = StackEnv.of(scope)
         entry = self._invoke_arn(env)
         statements = [iam.PolicyStatement(actions=list(actions), resources=[entry])]
         routed = self._routed_model_arns(env)
@@ -283,18 +284,18 @@ class BedrockModel:
             )
         return statements
 
-    def _invoke_arn(self, env: _Env) -> str:
+    def _invoke_arn(self, env: StackEnv) -> str:
         if self.kind is ModelKind.FOUNDATION_MODEL:
             return env.foundation_model_arn(env.region, self.identifier)
         if self.kind is ModelKind.CROSS_REGION_PROFILE:
-            self._check_stack_region(env.region)
+            self._check_stack_region(env)
             return (
                 f"arn:{env.partition}:bedrock:{env.region}:{env.account}"
                 f":inference-profile/{self.identifier}"
             )
         return self.identifier
 
-    def _routed_model_arns(self, env: _Env) -> list[str]:
+    def _routed_model_arns(self, env: StackEnv) -> list[str]:
         """Foundation-model ARNs a profile routes to (none for models and provisioned)."""
         if self.kind is ModelKind.CROSS_REGION_PROFILE:
             profile: BedrockModel | None = self
@@ -318,8 +319,9 @@ class BedrockModel:
         arns = [env.foundation_model_arn(r, self.foundation_model_id) for r in regions]
         return list(dict.fromkeys(arns))
 
-    def _check_stack_region(self, region: str) -> None:
-        if cdk.Token.is_unresolved(region) or self.geography in REGIONLESS_PREFIXES:
+    def _check_stack_region(self, env: StackEnv) -> None:
+        region = env.region
+        if not env.region_known or self.geography in REGIONLESS_PREFIXES:
             return
         allowed = DESTINATION_REGIONS.get(self.geography or "", ())
         require(
@@ -329,23 +331,6 @@ class BedrockModel:
             f"a profile of the stack's geography: {self.geography}. profiles are called from "
             f"{', '.join(allowed)}, but the stack deploys to {region}",
         )
-
-
-@dataclass(frozen=True)
-class _Env:
-    """A stack's partition, region and account, read once (each read is a jsii call)."""
-
-    partition: str
-    region: str
-    account: str
-
-    @classmethod
-    def of(cls, scope: IConstruct) -> _Env:
-        stack = cdk.Stack.of(scope)
-        return cls(stack.partition, stack.region, stack.account)
-
-    def foundation_model_arn(self, region: str, model_id: str) -> str:
-        return f"arn:{self.partition}:bedrock:{region}::foundation-model/{model_id}"
 
 
 ModelLike = str | BedrockModel

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
 from typing import Any
 
 import aws_cdk as cdk
@@ -17,19 +16,16 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from lambdaless._errors import LambdalessError, require, whole_seconds
-from lambdaless._nag import (
-    UNAVOIDABLE_WILDCARDS,
-    acknowledge,
-    default_policy_resource,
-    finding_text,
-)
+from lambdaless._nag import acknowledge_all, wildcard_reason
 from lambdaless.analysis.asl import EXPRESS_MAX_SECONDS, retry_budgets
-from lambdaless.analysis.validation import LimitsValidation
+from lambdaless.analysis.validation import lint_at_synth
 from lambdaless.monitoring import WorkflowMonitoring, bedrock_model_ids
+from lambdaless.steps._task import DirectTask, steps_in
 from lambdaless.synthesized import resolve
 
 DEFAULT_STANDARD_TIMEOUT = cdk.Duration.hours(1)
 DEFAULT_EXPRESS_TIMEOUT = cdk.Duration.minutes(5)
+_DEFAULT_TIMEOUT_SECONDS = {False: 3600, True: 300}  # the two defaults above, by ``express``
 _NAME = re.compile(r"^[a-zA-Z0-9+!@.()\-=_']{1,80}$")
 STANDARD_MAX_SECONDS = 365 * 24 * 3600  # one year (AWS docs, "Step Functions service quotas")
 
@@ -100,7 +96,7 @@ class Workflow(Construct):
         """
         super().__init__(scope, id)
         require(
-            hasattr(definition, "start_state"),
+            hasattr(type(definition), "start_state"),  # the class: no jsii call
             "definition",
             definition,
             "a state, chain or fragment",
@@ -123,10 +119,14 @@ class Workflow(Construct):
         )
         limit = EXPRESS_MAX_SECONDS if express else STANDARD_MAX_SECONDS
         kind = "an Express" if express else "a Standard"
-        timeout = timeout or (DEFAULT_EXPRESS_TIMEOUT if express else DEFAULT_STANDARD_TIMEOUT)
-        whole_seconds("timeout", timeout, limit, where=f" for {kind} workflow")
+        if timeout is None:
+            timeout = DEFAULT_EXPRESS_TIMEOUT if express else DEFAULT_STANDARD_TIMEOUT
+            seconds = _DEFAULT_TIMEOUT_SECONDS[express]
+        else:
+            seconds = whole_seconds("timeout", timeout, limit, where=f" for {kind} workflow")
         self.express = express
         self.timeout = timeout
+        self.timeout_seconds = seconds
         self.log_group = log_group or self._default_log_group(log_retention, encryption_key)
         self.state_machine = sfn.StateMachine(
             self,
@@ -151,10 +151,10 @@ class Workflow(Construct):
                 else None
             ),
         )
-        self.role: iam.IRole = self.state_machine.role
+        #: the lambdaless steps of the definition, inside Map and Parallel too
+        self.steps: list[DirectTask] = steps_in(definition)
+        self._check_retry_budgets()
         self._acknowledge_wildcard_resources(tracing)
-        asl = self.definition()  # rendered once here for the checks and the alarms
-        self._check_retry_budgets(asl)
         require(alarms or alarm_topic is None, "alarm_topic", alarm_topic, "None when alarms=False")
         self.monitoring: WorkflowMonitoring | None = (
             WorkflowMonitoring(
@@ -162,12 +162,17 @@ class Workflow(Construct):
                 "Monitoring",
                 workflow=self,
                 topic=alarm_topic,
-                model_ids=bedrock_model_ids(asl),
+                model_ids=bedrock_model_ids(self.definition()),
             )
             if alarms
             else None
         )
-        self.node.add_validation(LimitsValidation(self.state_machine))
+        lint_at_synth(scope, id)
+
+    @property
+    def role(self) -> iam.IRole:
+        """The state machine's role, holding the statements of every lambdaless step."""
+        return self.state_machine.role
 
     # -- defaults --------------------------------------------------------------------------
     def _default_log_group(
@@ -211,10 +216,7 @@ class Workflow(Construct):
 
     def _acknowledge_wildcard_resources(self, tracing: bool) -> None:
         """The role's only wildcard resources are those AWS imposes (cdk-nag IAM5), each
-        acknowledged on the policy resource with its reason."""
-        policy = default_policy_resource(self.role)
-        if policy is None:
-            return
+        acknowledged with its reason on this Workflow, which holds the role and its policy."""
         reason = (
             "Resource '*' only for actions without resource-level permissions, as the Step "
             "Functions docs prescribe: CloudWatch Logs vended-log delivery "
@@ -226,20 +228,13 @@ class Workflow(Construct):
                 " and X-Ray (xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules, "
                 "GetSamplingTargets; docs: step-functions/latest/dg/xray-iam.html)"
             )
-        acknowledge(policy, "AwsSolutions-IAM5[Resource::*]", reason + ".")
+        reasons = {"AwsSolutions-IAM5[Resource::*]": reason + "."}
         # Wildcards a step grants because AWS generates the ARN at run time (see
-        # lambdaless._nag.UNAVOIDABLE_WILDCARDS), each acknowledged with its own reason.
-        document = cdk.Stack.of(self).resolve(policy.policy_document)
-        reasons: dict[str, str] = {}
-        for statement in document.get("Statement", []):
-            resources = statement.get("Resource")
-            for resource in resources if isinstance(resources, list) else [resources]:
-                text = finding_text(resource)
-                for rule in UNAVOIDABLE_WILDCARDS:
-                    if rule.covers(statement, text):
-                        reasons[text] = rule.reason
-        for text, why in sorted(reasons.items()):
-            acknowledge(policy, f"AwsSolutions-IAM5[Resource::{text}]", why)
+        # lambdaless._nag.UNAVOIDABLE_WILDCARDS), each with its own reason.
+        for step in self.steps:
+            for text in step.nag_wildcards:
+                reasons[f"AwsSolutions-IAM5[Resource::{text}]"] = wildcard_reason(text)
+        acknowledge_all(self, reasons)
 
     # -- checks ----------------------------------------------------------------------------
     def definition(self) -> dict[str, Any]:
@@ -249,10 +244,13 @@ class Workflow(Construct):
         rendered = resolve(cdk.Stack.of(self).resolve(cfn.definition_string))
         return dict(json.loads(rendered))
 
-    def _check_retry_budgets(self, asl: Mapping[str, Any]) -> None:
-        limit = self.timeout.to_seconds()
+    def _check_retry_budgets(self) -> None:
+        """Each lambdaless step's retries against the timeout, at construction, from the
+        steps' own state JSON; the synth-time lint checks every state of the definition."""
+        limit = self.timeout_seconds
         kind = "Express" if self.express else "Standard"
-        for budget in retry_budgets(asl):
+        states = {step.step_name: step.state_json for step in self.steps}
+        for budget in retry_budgets({"States": states}):
             if budget.worst_case_seconds > limit:
                 raise LambdalessError(
                     f"step {budget.state!r}: its retries can take {budget.describe()}, over the "

@@ -116,3 +116,31 @@ def test_synth_validation_fails_then_acknowledgement_passes(tmp_path: Path) -> N
     with pytest.raises(Exception, match="unbounded-loop"):
         poll_app(False).synth()
     poll_app(True).synth()
+
+
+def test_synth_lint_takes_cdk_acknowledgements_and_skips_plain_state_machines(
+    tmp_path: Path,
+) -> None:
+    """The lint runs as an aws-cdk-lib validation plugin: its findings can be acknowledged the
+    aws-cdk-lib way too, and a plain StateMachine beside a Workflow is not linted."""
+    from aws_cdk import aws_stepfunctions as sfn
+
+    from lambdaless import Workflow
+
+    def poll(stack: cdk.Stack, prefix: str) -> sfn.IChainable:
+        wait = sfn.Wait(stack, f"{prefix}Wait", time=sfn.WaitTime.duration(cdk.Duration.seconds(5)))
+        done = sfn.Choice(stack, f"{prefix}Done?").when(
+            sfn.Condition.jsonata("{% $states.input.done %}"), sfn.Succeed(stack, f"{prefix}Ok")
+        )
+        return wait.next(done.otherwise(wait))
+
+    app = cdk.App(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "Poll")
+    sfn.StateMachine(
+        stack, "Plain", definition_body=sfn.DefinitionBody.from_chainable(poll(stack, "P"))
+    )
+    workflow = Workflow(stack, "Flow", definition=poll(stack, "W"), alarms=False)
+    cdk.Validations.of(workflow).acknowledge(
+        cdk.Acknowledgment(id="lambdaless::unbounded-loop", reason="the job ends within minutes")
+    )
+    app.synth()  # neither the acknowledged Workflow nor the plain machine fails it

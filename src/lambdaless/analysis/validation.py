@@ -1,27 +1,37 @@
-"""The limits lint as a CDK validation, so that ``cdk synth`` reports unacknowledged errors.
+"""The limits lint at synth, as an aws-cdk-lib policy-validation plugin.
 
-``Workflow`` registers it with ``self.node.add_validation(LimitsValidation(self))``. At synth it
-renders the state machine's resource the way the template will hold it (definition and
-``lambdaless:analysis`` metadata), reads it back with :mod:`lambdaless.synthesized`, and lints
-that: the same template-only path as ``lambdaless inspect``. Errors fail synth (acknowledge them
-with :func:`lambdaless.analysis.annotations.acknowledge` when you know better); warnings are
-added as CDK warning annotations.
+The first ``Workflow`` of an app registers one :class:`LimitsPlugin` on the app (its Stage).
+After synthesis, aws-cdk-lib hands the plugin the template files; the plugin lints the state
+machines of the app's Workflows there, the same template-only path as ``lambdaless inspect``.
+Unacknowledged errors fail ``cdk synth`` (and ``app.synth()``) with aws-cdk-lib's validation
+report, naming the state machine, the state and the numbers; warnings are reported without
+failing. Acknowledge a finding with :func:`lambdaless.analysis.acknowledge` (with a reason,
+kept in the template), or with aws-cdk-lib's ``Validations.of(workflow).acknowledge(...)``
+using the id the report prints.
+
+Linting the written templates costs no call into aws-cdk-lib per workflow: rendering each
+definition again during synth used to cost more than building the workflow.
 
 This module imports aws-cdk-lib; the rest of :mod:`lambdaless.analysis` does not.
 """
 
 from __future__ import annotations
 
+import json
+import weakref
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
 import jsii
 from aws_cdk import aws_stepfunctions as sfn
-from constructs import IValidation
+from constructs import IConstruct
 
 from lambdaless.analysis.annotations import METADATA_KEY
 from lambdaless.analysis.lint import Finding, lint
 from lambdaless.synthesized import STATE_MACHINE_TYPE, state_machines
+
+PLUGIN_NAME = "lambdaless"
 
 
 def synthesized_resource(cfn: sfn.CfnStateMachine) -> dict[str, Any]:
@@ -39,7 +49,7 @@ def synthesized_resource(cfn: sfn.CfnStateMachine) -> dict[str, Any]:
 
 
 def findings_of(construct: Any) -> list[Finding]:
-    """Lint findings of a ``Workflow``, ``StateMachine`` or ``CfnStateMachine``."""
+    """Lint findings of a ``Workflow``, ``StateMachine`` or ``CfnStateMachine``, before synth."""
     from lambdaless.analysis.annotations import _cfn_state_machine
 
     cfn = _cfn_state_machine(construct)
@@ -48,25 +58,113 @@ def findings_of(construct: Any) -> list[Finding]:
     return lint(machine)
 
 
-@jsii.implements(IValidation)
-class LimitsValidation:
-    """Fails synth on unacknowledged lint errors of one state machine; warns on the rest."""
+@jsii.implements(cdk.IPolicyValidationPlugin)
+class LimitsPlugin:
+    """Lints the state machines of an app's Workflows in its synthesized templates."""
 
-    def __init__(self, construct: Any) -> None:
-        self.construct = construct
+    def __init__(self) -> None:
+        #: construct paths (``/Stack/Workflow/StateMachine/Resource``) of the machines to lint
+        self.paths: set[str] = set()
 
-    def validate(self) -> list[str]:
-        findings = findings_of(self.construct)
-        for finding in findings:
-            if finding.severity == "warning" and finding.acknowledged is None:
-                cdk.Annotations.of(self.construct).add_warning_v2(
-                    f"lambdaless:{finding.rule}", finding.describe()
+    @property
+    def name(self) -> str:
+        return PLUGIN_NAME
+
+    @property
+    def version(self) -> str | None:
+        return None
+
+    @property
+    def rule_ids(self) -> list[str] | None:
+        return None
+
+    def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
+        violations = []
+        blocking = False
+        for template_path in context.template_paths:
+            for logical_id, finding in self._findings(Path(template_path)):
+                if finding.acknowledged is not None:
+                    continue
+                blocking = blocking or finding.blocking
+                violations.append(
+                    cdk.PolicyViolation(
+                        rule_name=finding.rule,
+                        description=finding.describe()
+                        + " (or acknowledge with lambdaless.analysis.acknowledge(workflow, "
+                        + f"{finding.rule!r}, "
+                        + (f"state={finding.state!r}, " if finding.state else "")
+                        + "reason=...))",
+                        severity=finding.severity,
+                        violating_resources=[
+                            cdk.PolicyViolatingResource(
+                                locations=[f"Resources/{logical_id}/Properties/DefinitionString"],
+                                resource_logical_id=logical_id,
+                                template_path=template_path,
+                            )
+                        ],
+                    )
                 )
+        return cdk.PolicyValidationPluginReport(success=not blocking, violations=violations)
+
+    def _findings(self, template_path: Path) -> list[tuple[str, Finding]]:
+        ours = {
+            logical_id: path
+            for path, logical_id in _logical_ids(template_path).items()
+            if path in self.paths
+        }
+        if not ours:
+            return []
+        template = json.loads(template_path.read_text())
+        stack = template_path.name.removesuffix(".template.json")
         return [
-            finding.describe()
-            + f" (acknowledge with lambdaless.analysis.acknowledge(workflow, {finding.rule!r}, "
-            + (f"state={finding.state!r}, " if finding.state else "")
-            + "reason=...))"
-            for finding in findings
-            if finding.blocking
+            (machine.logical_id, finding)
+            for machine in state_machines(template, stack=stack, paths=ours)
+            if machine.logical_id in ours
+            for finding in lint(machine)
         ]
+
+
+def _logical_ids(template_path: Path) -> dict[str, str]:
+    """Construct path -> logical id of every resource in a template, from the cloud assembly
+    manifest beside it (aws-cdk-lib records each resource's ``aws:cdk:logicalId`` there)."""
+    manifest = json.loads((template_path.parent / "manifest.json").read_text())
+    for artifact in manifest.get("artifacts", {}).values():
+        if artifact.get("properties", {}).get("templateFile") != template_path.name:
+            continue
+        metadata = artifact.get("metadata") or {}
+        extra = artifact.get("additionalMetadataFile")
+        if extra:
+            metadata = {**metadata, **json.loads((template_path.parent / extra).read_text())}
+        return {
+            path: entry["data"]
+            for path, entries in metadata.items()
+            for entry in entries
+            if entry.get("type") == "aws:cdk:logicalId"
+        }
+    return {}
+
+
+_PLUGINS: weakref.WeakKeyDictionary[IConstruct, LimitsPlugin] = weakref.WeakKeyDictionary()
+_SCOPES: weakref.WeakKeyDictionary[IConstruct, tuple[str, IConstruct | None]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def lint_at_synth(scope: IConstruct, workflow_id: str) -> None:
+    """Lint the state machine of the Workflow ``workflow_id`` in ``scope`` when its app synthesizes.
+
+    The scope's path and Stage are read once per scope: a jsii call each.
+    """
+    known = _SCOPES.get(scope)
+    if known is None:
+        known = _SCOPES[scope] = (scope.node.path, cdk.Stage.of(scope))
+    path, stage = known
+    if stage is None:
+        return  # a construct tree without an App: nothing synthesizes it
+    plugin = _PLUGINS.get(stage)
+    if plugin is None:
+        plugin = _PLUGINS[stage] = LimitsPlugin()
+        cdk.Validations.of(stage).add_plugins(plugin)
+    # constructs sanitizes "/" in ids to "--" (constructs library, Node constructor)
+    parent = f"/{path}" if path else ""
+    plugin.paths.add(f"{parent}/{workflow_id.replace('/', '--')}/StateMachine/Resource")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from lambdaless._errors import require
+from lambdaless._stack_env import StackEnv
 
 
 @dataclass(frozen=True)
@@ -51,13 +51,12 @@ class S3Path:
 
 def region_arn(scope: Construct, service: str, resource: str) -> str:
     """``arn:<partition>:<service>:<region>:<account>:<resource>`` for the scope's stack."""
-    stack = cdk.Stack.of(scope)
-    return f"arn:{stack.partition}:{service}:{stack.region}:{stack.account}:{resource}"
+    return StackEnv.of(scope).arn(service, resource)
 
 
 def partition(scope: Construct) -> str:
     """The partition of the scope's stack."""
-    return cdk.Stack.of(scope).partition
+    return StackEnv.of(scope).partition
 
 
 def variable_prefix(construct_id: str) -> str:

@@ -207,6 +207,7 @@ class ModelCustomization(sfn.StateMachineFragment):
             timeout=timeout,
             assign=None,
             comment=comment or f"{customization_type} of {model.identifier}",
+            wildcard_resources=[job_arns, region_arn(self, "bedrock", "custom-model/*")],
         )
 
     @property

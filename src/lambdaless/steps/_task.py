@@ -11,6 +11,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from lambdaless._errors import require, whole_seconds
+from lambdaless._stack_env import StackEnv
 from lambdaless.retry import RetryPolicy
 
 #: Largest TimeoutSeconds ASL accepts.
@@ -32,8 +33,13 @@ class DirectTask(sfn.CustomState):
     """A Task state that calls a service directly, with its retries and IAM built in.
 
     It composes like any CDK state (``next``, ``add_retry``, ``add_catch``, inside ``Map`` and
-    ``Parallel``). It always renders JSONata; inside a JSONPath state machine it declares
-    ``"QueryLanguage": "JSONata"`` for itself, which ASL allows state by state.
+    ``Parallel``, in ``Workflow`` or a plain ``sfn.StateMachine``). It always speaks JSONata;
+    inside a JSONPath state machine it declares ``"QueryLanguage": "JSONata"`` for itself, which
+    ASL allows state by state.
+
+    The state JSON, default retriers included, is fixed at construction: rendering it costs no
+    call back into Python. The only callback is :meth:`_when_bound_to_graph`, once per state
+    machine, which registers the step's IAM the way aws-cdk-lib's own tasks do.
     """
 
     def __init__(
@@ -49,7 +55,14 @@ class DirectTask(sfn.CustomState):
         timeout: cdk.Duration | None,
         assign: Mapping[str, Any] | None,
         comment: str | None,
+        wildcard_resources: Sequence[str] = (),
     ) -> None:
+        """
+        Args:
+            wildcard_resources: resources of ``policy_statements`` that must end in a wildcard
+                (one of :data:`lambdaless._nag.UNAVOIDABLE_WILDCARDS`); ``Workflow``
+                acknowledges their cdk-nag findings with the rule's reason.
+        """
         timeout_seconds = (
             whole_seconds("timeout", timeout, MAX_TIMEOUT_SECONDS) if timeout is not None else None
         )
@@ -68,24 +81,67 @@ class DirectTask(sfn.CustomState):
             "Output": output,
             "Assign": dict(assign) if assign else None,
             "TimeoutSeconds": timeout_seconds,
+            "Retry": [retry.to_asl() for retry in retries] or None,
         }
-        super().__init__(scope, id, state_json={k: v for k, v in state.items() if v is not None})
+        self.state_json = {k: v for k, v in state.items() if v is not None}
+        super().__init__(scope, id, state_json=self.state_json)
+        self.step_name = id
         self._policy_statements = list(policy_statements)
-        self._catch_fields: list[tuple[str, list[str], dict[str, Any]]] = []
-        # Rendered in to_state_json rather than through add_retry: the same ASL without a
-        # dozen jsii calls per step. Retriers added later with add_retry() come after these.
-        self._retriers = [retry.to_asl() for retry in retries]
+        self.retries: tuple[RetryPolicy, ...] = tuple(retries)
+        env = StackEnv.of(scope)
+        self.nag_wildcards = [env.finding_text(resource) for resource in wildcard_resources]
 
     @property
     def policy_statements(self) -> list[iam.PolicyStatement]:
         """The statements this step adds to its state machine's role."""
         return list(self._policy_statements)
 
-    def bind_to_graph(self, graph: sfn.StateGraph) -> None:
-        """Register this step's IAM with the graph, as aws-cdk-lib's tasks do."""
-        super().bind_to_graph(graph)
+    @property
+    def _query_language(self) -> sfn.QueryLanguage:
+        # CustomState takes no query language. Telling CDK this state is JSONata makes CDK itself
+        # render "QueryLanguage" inside JSONPath machines and Catch Output/Assign the JSONata way.
+        return sfn.QueryLanguage.JSONATA
+
+    def _when_bound_to_graph(self, graph: sfn.StateGraph) -> None:
+        """Register this step's IAM with its graph, as aws-cdk-lib's tasks do (once per graph)."""
+        super()._when_bound_to_graph(graph)
         for statement in self._policy_statements:
             graph.register_policy_statement(statement)
+
+    def add_retry(
+        self,
+        *,
+        errors: Sequence[str] | None = None,
+        interval: cdk.Duration | None = None,
+        max_attempts: int | float | None = None,
+        backoff_rate: int | float | None = None,
+        max_delay: cdk.Duration | None = None,
+        jitter_strategy: sfn.JitterType | None = None,
+    ) -> DirectTask:
+        """Add a retrier. It comes before the step's own retriers, so it takes precedence for
+        the errors it names; ``States.ALL`` belongs in ``retry=`` (ASL wants it last)."""
+        names = list(errors) if errors is not None else [sfn.Errors.ALL]
+        require(
+            not (self.retries and sfn.Errors.ALL in names),
+            "errors",
+            names,
+            "named errors: this step's own retriers follow yours and ASL requires States.ALL "
+            "in the last retrier (pass retry=[..., RetryPolicy(errors=('States.ALL',), ...)])",
+        )
+        super().add_retry(
+            errors=names,
+            interval=interval,
+            max_attempts=max_attempts,
+            backoff_rate=backoff_rate,
+            max_delay=max_delay,
+            jitter_strategy=jitter_strategy,
+        )
+        if self.retries:  # the order is intended, documented above
+            cdk.Annotations.of(self).acknowledge_warning(
+                "@aws-cdk/aws-stepfunctions:multipleRetrySources",
+                "lambdaless steps put add_retry() retriers before their own on purpose",
+            )
+        return self
 
     def add_catch(
         self,
@@ -102,27 +158,31 @@ class DirectTask(sfn.CustomState):
         expression over ``$states.errorOutput``) says otherwise; ``assign`` sets variables.
         """
         require(result_path is None, "result_path", result_path, "None: this step speaks JSONata")
-        names = list(errors) if errors is not None else [sfn.Errors.ALL]
-        super().add_catch(handler, errors=names)
-        fields = {"Output": outputs, "Assign": dict(assign) if assign else None}
-        # CustomState renders catches the JSONPath way and drops Output/Assign: keep them here.
-        self._catch_fields.append((handler.start_state.state_id, names, fields))
+        super().add_catch(handler, errors=errors, outputs=outputs, assign=assign)
         return self
 
-    def to_state_json(self, query_language: sfn.QueryLanguage | None = None) -> Any:
-        """The state's ASL; JSONata even inside a JSONPath state machine."""
-        state = dict(super().to_state_json(query_language))
-        if query_language != sfn.QueryLanguage.JSONATA:
-            state["QueryLanguage"] = "JSONata"
-        if self._retriers:
-            state["Retry"] = [*self._retriers, *state.get("Retry", [])]
-        catches = []
-        for catch in state.get("Catch", []):
-            rendered = {k: v for k, v in catch.items() if v is not None and k != "ResultPath"}
-            for next_id, names, fields in self._catch_fields:
-                if (rendered.get("Next"), rendered.get("ErrorEquals")) == (next_id, names):
-                    rendered.update({k: v for k, v in fields.items() if v is not None})
-            catches.append(rendered)
-        if catches:
-            state["Catch"] = catches
-        return state
+
+def steps_in(definition: sfn.IChainable) -> list[DirectTask]:
+    """The lambdaless steps reachable from ``definition``, inside ``Map`` and ``Parallel`` too.
+
+    One ``find_reachable_states`` call per graph: walking the states one by one from Python
+    would cost a jsii round trip per state and transition.
+    """
+    start: Any = definition if isinstance(definition, sfn.State) else definition.start_state
+    graphs = [start]
+    found: dict[int, DirectTask] = {}
+    seen: set[int] = set()
+    while graphs:
+        for state in sfn.State.find_reachable_states(graphs.pop(), include_error_handlers=True):
+            if id(state) in seen:
+                continue
+            seen.add(id(state))
+            if isinstance(state, DirectTask):
+                found[id(state)] = state
+            elif isinstance(state, sfn.Parallel):
+                graphs.extend(branch.start_state for branch in state._branches)
+            elif isinstance(state, sfn.MapBase):
+                for nested in (state._processor, state._iteration):
+                    if nested is not None:
+                        graphs.append(nested.start_state)
+    return list(found.values())

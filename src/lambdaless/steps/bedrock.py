@@ -17,6 +17,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from lambdaless._errors import invalid, require
+from lambdaless._stack_env import StackEnv
 from lambdaless.models import BedrockModel, ModelLike
 from lambdaless.prompts import (
     Inference,
@@ -50,10 +51,6 @@ _GUARDRAIL = re.compile(
     r"^([a-z0-9]{12}|arn:aws(-[a-z]+)*:bedrock:[a-z0-9-]+:\d{12}:guardrail/[a-z0-9]{12})$"
 )
 _GUARDRAIL_VERSION = re.compile(r"^(DRAFT|[1-9][0-9]{0,7})$")
-
-
-def _partition(scope: Construct) -> str:
-    return cdk.Stack.of(scope).partition
 
 
 def _uniform_options(
@@ -220,7 +217,7 @@ class InvokeBedrock(DirectTask):
         super().__init__(
             scope,
             id,
-            resource=INVOKE_MODEL_RESOURCE.format(partition=_partition(scope)),
+            resource=INVOKE_MODEL_RESOURCE.format(partition=StackEnv.of(scope).partition),
             arguments=arguments,
             output=output,
             policy_statements=statements,
@@ -283,7 +280,7 @@ class Converse(DirectTask):
         super().__init__(
             scope,
             id,
-            resource=CONVERSE_RESOURCE.format(partition=_partition(scope)),
+            resource=CONVERSE_RESOURCE.format(partition=StackEnv.of(scope).partition),
             arguments={
                 "ModelId": bedrock_model.invoke_arn(scope),
                 **converse_arguments(prompt=prompt, system=system, inference=inference),
@@ -307,7 +304,7 @@ def _s3_statement(
     """``action`` on the exact object of a literal URI, or on ``bucket``'s objects."""
     match = _S3_URI.match(uri) if isinstance(uri, str) else None
     if match:
-        partition = _partition(scope)
+        partition = StackEnv.of(scope).partition
         return iam.PolicyStatement(
             actions=[action],
             resources=[f"arn:{partition}:s3:::{match['bucket']}/{match['key']}"],
@@ -324,5 +321,4 @@ def _s3_statement(
 def _guardrail_arn(scope: Construct, guardrail_id: str) -> str:
     if guardrail_id.startswith("arn:"):
         return guardrail_id
-    stack = cdk.Stack.of(scope)
-    return f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}:guardrail/{guardrail_id}"
+    return StackEnv.of(scope).arn("bedrock", f"guardrail/{guardrail_id}")

@@ -34,6 +34,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from lambdaless._errors import invalid, require
+from lambdaless._stack_env import StackEnv
 from lambdaless.prompts import is_expression
 from lambdaless.retry import HTTP_TRANSIENT_ERRORS, RetryPolicy
 from lambdaless.steps._task import DirectTask, check_variable_name
@@ -459,7 +460,7 @@ class CallHttpApi(DirectTask):
         super().__init__(
             scope,
             id,
-            resource=HTTP_INVOKE_RESOURCE.format(partition=cdk.Stack.of(scope).partition),
+            resource=HTTP_INVOKE_RESOURCE.format(partition=StackEnv.of(scope).partition),
             arguments=arguments,
             output=RESPONSE_OUTPUT,
             policy_statements=_policy_statements(
@@ -470,6 +471,7 @@ class CallHttpApi(DirectTask):
             # Assign sees $states.result as Output does: store the same shape.
             assign={assign_result_to: _SHAPED_RESULT} if assign_result_to else None,
             comment=comment,
+            wildcard_resources=[StackEnv.of(scope).arn("states", "stateMachine:*")],
         )
         for errors, handler in handlers:
             self.add_catch(handler, errors=errors, outputs=STATUS_HANDLER_OUTPUT)
@@ -518,7 +520,7 @@ def _policy_statements(
     method: str,
     endpoint_condition: Mapping[str, Mapping[str, str]],
 ) -> list[iam.PolicyStatement]:
-    stack = cdk.Stack.of(scope)
+    env = StackEnv.of(scope)
     conditions: dict[str, dict[str, str]] = {k: dict(v) for k, v in endpoint_condition.items()}
     conditions.setdefault("StringEquals", {})["states:HTTPMethod"] = method
     return [
@@ -529,9 +531,7 @@ def _policy_statements(
         # state machine's own, and the endpoint and method conditions carry the restriction.
         iam.PolicyStatement(
             actions=["states:InvokeHTTPEndpoint"],
-            resources=[
-                f"arn:{stack.partition}:states:{stack.region}:{stack.account}:stateMachine:*"
-            ],
+            resources=[env.arn("states", "stateMachine:*")],
             conditions=conditions,
         ),
         iam.PolicyStatement(

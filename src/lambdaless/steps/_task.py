@@ -37,9 +37,10 @@ class DirectTask(sfn.CustomState):
     inside a JSONPath state machine it declares ``"QueryLanguage": "JSONata"`` for itself, which
     ASL allows state by state.
 
-    The state JSON, default retriers included, is fixed at construction: rendering it costs no
-    call back into Python. The only callback is :meth:`_when_bound_to_graph`, once per state
-    machine, which registers the step's IAM the way aws-cdk-lib's own tasks do.
+    The state JSON, default retriers included, is fixed at construction. aws-cdk-lib calls back
+    into Python only to read the query language (:attr:`_query_language`) while rendering, and
+    once per graph (:meth:`_when_bound_to_graph`) to register the step's IAM, as its own tasks
+    do; each callback costs a jsii round trip, so there are no others.
     """
 
     def __init__(

@@ -20,42 +20,15 @@ from __future__ import annotations
 import json
 import weakref
 from pathlib import Path
-from typing import Any
 
 import aws_cdk as cdk
 import jsii
-from aws_cdk import aws_stepfunctions as sfn
 from constructs import IConstruct
 
-from lambdaless.analysis.annotations import METADATA_KEY
 from lambdaless.analysis.lint import Finding, lint
-from lambdaless.synthesized import STATE_MACHINE_TYPE, state_machines
+from lambdaless.synthesized import state_machines
 
 PLUGIN_NAME = "lambdaless"
-
-
-def synthesized_resource(cfn: sfn.CfnStateMachine) -> dict[str, Any]:
-    """The template resource of ``cfn`` as synth will write it (the parts the lint reads)."""
-    stack = cdk.Stack.of(cfn)
-    properties: dict[str, Any] = {
-        "DefinitionString": stack.resolve(cfn.definition_string),
-        "StateMachineType": cfn.state_machine_type or "STANDARD",
-    }
-    metadata: dict[str, Any] = {"aws:cdk:path": cfn.node.path}
-    analysis = cfn.get_metadata(METADATA_KEY)
-    if analysis:
-        metadata[METADATA_KEY] = stack.resolve(analysis)
-    return {"Type": STATE_MACHINE_TYPE, "Properties": properties, "Metadata": metadata}
-
-
-def findings_of(construct: Any) -> list[Finding]:
-    """Lint findings of a ``Workflow``, ``StateMachine`` or ``CfnStateMachine``, before synth."""
-    from lambdaless.analysis.annotations import _cfn_state_machine
-
-    cfn = _cfn_state_machine(construct)
-    template = {"Resources": {cdk.Stack.of(cfn).get_logical_id(cfn): synthesized_resource(cfn)}}
-    (machine,) = state_machines(template, stack=cdk.Stack.of(cfn).stack_name)
-    return lint(machine)
 
 
 @jsii.implements(cdk.IPolicyValidationPlugin)

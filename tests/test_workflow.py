@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -427,3 +429,30 @@ def test_workflow_knows_its_steps_inside_map_and_parallel(stack: cdk.Stack) -> N
     each.item_processor(sfn.Parallel(stack, "Both").branch(inner))
     workflow = Workflow(stack, "Workflow", definition=outer.next(each), alarms=False)
     assert {s.step_name for s in workflow.steps} == {"Inner", "Outer"}
+
+
+@pytest.mark.parametrize("nag_loaded", [True, False])
+def test_nag_acknowledgements_are_recorded_at_synth_when_cdk_nag_runs(
+    app: cdk.App, stack: cdk.Stack, monkeypatch: pytest.MonkeyPatch, nag_loaded: bool
+) -> None:
+    if nag_loaded:
+        monkeypatch.setitem(sys.modules, "cdk_nag", types.ModuleType("cdk_nag"))
+    else:
+        monkeypatch.delitem(sys.modules, "cdk_nag", raising=False)
+    workflow = Workflow(stack, "Workflow", definition=ask(stack), alarms=False)
+
+    def acknowledged() -> dict[str, str]:
+        return {
+            finding: reason
+            for entry in workflow.node.metadata
+            if entry.type == cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY
+            for finding, reason in dict(entry.data).items()
+        }
+
+    assert acknowledged() == {}  # nothing at construction: no call into aws-cdk-lib
+    app.synth()
+    if nag_loaded:
+        assert list(acknowledged()) == ["AwsSolutions::AwsSolutions-IAM5[Resource::*]"]
+        assert "X-Ray" in acknowledged()["AwsSolutions::AwsSolutions-IAM5[Resource::*]"]
+    else:
+        assert acknowledged() == {}

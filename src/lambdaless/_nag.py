@@ -4,6 +4,8 @@ cdk-nag 3 runs as an aws-cdk-lib policy-validation plugin and reads acknowledgem
 with aws-cdk-lib's own ``Validations.of(construct).acknowledge(...)``: no cdk-nag import is
 needed at run time. Each acknowledgement names one finding (``RuleId[FindingId]``) on one
 resource, so nothing else on that resource, and nothing on its neighbours, is hidden.
+``Workflow`` records its acknowledgements at synth, when cdk-nag is loaded
+(:mod:`lambdaless.analysis.validation`).
 """
 
 from __future__ import annotations

@@ -7,10 +7,14 @@ than aws-cdk-lib spends building it. The values never change once a stack exists
 
 from __future__ import annotations
 
+import json
 import weakref
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
 from constructs import IConstruct
 
 _BY_SCOPE: weakref.WeakKeyDictionary[IConstruct, StackEnv] = weakref.WeakKeyDictionary()
@@ -24,6 +28,9 @@ class StackEnv:
     region: str
     account: str
     region_known: bool
+    _statements: dict[str, iam.PolicyStatement] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
 
     @classmethod
     def of(cls, scope: IConstruct) -> StackEnv:
@@ -57,6 +64,28 @@ class StackEnv:
             if value.startswith("${Token["):
                 text = text.replace(value, name)
         return text
+
+    def statement(
+        self,
+        actions: Sequence[str],
+        resources: Sequence[str],
+        conditions: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> iam.PolicyStatement:
+        """An IAM statement, built once per stack however many steps grant it.
+
+        Creating a ``PolicyStatement`` is a call into aws-cdk-lib; steps that call the same
+        model or API share one object (aws-cdk-lib freezes a statement once a policy renders
+        it, so sharing it between roles is safe).
+        """
+        key = json.dumps([list(actions), list(resources), conditions], sort_keys=True)
+        found = self._statements.get(key)
+        if found is None:
+            found = self._statements[key] = iam.PolicyStatement(
+                actions=list(actions),
+                resources=list(resources),
+                conditions=dict(conditions) if conditions else None,
+            )
+        return found
 
     def foundation_model_arn(self, region: str, model_id: str) -> str:
         """A foundation model's ARN (no account) in ``region``, or region-less with ``""``."""

@@ -272,14 +272,12 @@ class BedrockModel:
         """
         env = StackEnv.of(scope)
         entry = self._invoke_arn(env)
-        statements = [iam.PolicyStatement(actions=list(actions), resources=[entry])]
+        statements = [env.statement(actions, [entry])]
         routed = self._routed_model_arns(env)
         if routed:
             statements.append(
-                iam.PolicyStatement(
-                    actions=list(actions),
-                    resources=routed,
-                    conditions={"StringEquals": {"bedrock:InferenceProfileArn": entry}},
+                env.statement(
+                    actions, routed, {"StringEquals": {"bedrock:InferenceProfileArn": entry}}
                 )
             )
         return statements

@@ -16,9 +16,9 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from lambdaless._errors import LambdalessError, require, whole_seconds
-from lambdaless._nag import acknowledge_all, wildcard_reason
+from lambdaless._nag import wildcard_reason
 from lambdaless.analysis.asl import EXPRESS_MAX_SECONDS, retry_budgets
-from lambdaless.analysis.validation import lint_at_synth
+from lambdaless.analysis.validation import at_synth
 from lambdaless.monitoring import WorkflowMonitoring, bedrock_model_ids
 from lambdaless.steps._task import DirectTask, steps_in
 from lambdaless.synthesized import resolve
@@ -154,7 +154,6 @@ class Workflow(Construct):
         #: the lambdaless steps of the definition, inside Map and Parallel too
         self.steps: list[DirectTask] = steps_in(definition)
         self._check_retry_budgets()
-        self._acknowledge_wildcard_resources(tracing)
         require(alarms or alarm_topic is None, "alarm_topic", alarm_topic, "None when alarms=False")
         self.monitoring: WorkflowMonitoring | None = (
             WorkflowMonitoring(
@@ -167,7 +166,7 @@ class Workflow(Construct):
             if alarms
             else None
         )
-        lint_at_synth(scope, id)
+        at_synth(scope, id, self, self._nag_acknowledgements(tracing))
 
     @property
     def role(self) -> iam.IRole:
@@ -214,9 +213,10 @@ class Workflow(Construct):
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
 
-    def _acknowledge_wildcard_resources(self, tracing: bool) -> None:
+    def _nag_acknowledgements(self, tracing: bool) -> dict[str, str]:
         """The role's only wildcard resources are those AWS imposes (cdk-nag IAM5), each
-        acknowledged with its reason on this Workflow, which holds the role and its policy."""
+        acknowledged with its reason on this Workflow, which holds the role and its policy
+        (recorded at synth when cdk-nag runs: see :mod:`lambdaless.analysis.validation`)."""
         reason = (
             "Resource '*' only for actions without resource-level permissions, as the Step "
             "Functions docs prescribe: CloudWatch Logs vended-log delivery "
@@ -234,7 +234,7 @@ class Workflow(Construct):
         for step in self.steps:
             for text in step.nag_wildcards:
                 reasons[f"AwsSolutions-IAM5[Resource::{text}]"] = wildcard_reason(text)
-        acknowledge_all(self, reasons)
+        return reasons
 
     # -- checks ----------------------------------------------------------------------------
     def definition(self) -> dict[str, Any]:

@@ -12,19 +12,26 @@ using the id the report prints.
 Linting the written templates costs no call into aws-cdk-lib per workflow: rendering each
 definition again during synth used to cost more than building the workflow.
 
+The plugin also records each Workflow's cdk-nag acknowledgements (the wildcards AWS imposes on
+its role), when cdk-nag is loaded: aws-cdk-lib matches acknowledgements to findings after every
+plugin has run, so recording them here costs apps without cdk-nag nothing.
+
 This module imports aws-cdk-lib; the rest of :mod:`lambdaless.analysis` does not.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import weakref
+from collections.abc import Mapping
 from pathlib import Path
 
 import aws_cdk as cdk
 import jsii
 from constructs import IConstruct
 
+from lambdaless._nag import acknowledge_all
 from lambdaless.analysis.lint import Finding, lint
 from lambdaless.synthesized import state_machines
 
@@ -38,6 +45,8 @@ class LimitsPlugin:
     def __init__(self) -> None:
         #: construct paths (``/Stack/Workflow/StateMachine/Resource``) of the machines to lint
         self.paths: set[str] = set()
+        #: cdk-nag acknowledgements (finding -> reason) to record on each Workflow
+        self.nag_acknowledgements: list[tuple[IConstruct, Mapping[str, str]]] = []
 
     @property
     def name(self) -> str:
@@ -52,6 +61,10 @@ class LimitsPlugin:
         return None
 
     def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
+        if "cdk_nag" in sys.modules:  # only cdk-nag reports AwsSolutions findings
+            for workflow, reasons in self.nag_acknowledgements:
+                acknowledge_all(workflow, reasons)
+        self.nag_acknowledgements.clear()
         violations = []
         blocking = False
         for template_path in context.template_paths:
@@ -123,8 +136,14 @@ _SCOPES: weakref.WeakKeyDictionary[IConstruct, tuple[str, IConstruct | None]] = 
 )
 
 
-def lint_at_synth(scope: IConstruct, workflow_id: str) -> None:
-    """Lint the state machine of the Workflow ``workflow_id`` in ``scope`` when its app synthesizes.
+def at_synth(
+    scope: IConstruct,
+    workflow_id: str,
+    workflow: IConstruct,
+    nag_acknowledgements: Mapping[str, str],
+) -> None:
+    """When the app synthesizes, lint the state machine of ``workflow`` (``workflow_id`` in
+    ``scope``) and, if cdk-nag runs, acknowledge ``nag_acknowledgements`` on it.
 
     The scope's path and Stage are read once per scope: a jsii call each.
     """
@@ -141,3 +160,4 @@ def lint_at_synth(scope: IConstruct, workflow_id: str) -> None:
     # constructs sanitizes "/" in ids to "--" (constructs library, Node constructor)
     parent = f"/{path}" if path else ""
     plugin.paths.add(f"{parent}/{workflow_id.replace('/', '--')}/StateMachine/Resource")
+    plugin.nag_acknowledgements.append((workflow, nag_acknowledgements))

@@ -200,9 +200,8 @@ class InvokeBedrock(DirectTask):
             arguments["GuardrailIdentifier"] = guardrail_id
             arguments["GuardrailVersion"] = guardrail_version
             statements.append(
-                iam.PolicyStatement(
-                    actions=["bedrock:ApplyGuardrail"],
-                    resources=[_guardrail_arn(scope, guardrail_id)],
+                StackEnv.of(scope).statement(
+                    ["bedrock:ApplyGuardrail"], [_guardrail_arn(scope, guardrail_id)]
                 )
             )
 
@@ -303,14 +302,13 @@ def _s3_statement(
 ) -> iam.PolicyStatement:
     """``action`` on the exact object of a literal URI, or on ``bucket``'s objects."""
     match = _S3_URI.match(uri) if isinstance(uri, str) else None
+    env = StackEnv.of(scope)
     if match:
-        partition = StackEnv.of(scope).partition
-        return iam.PolicyStatement(
-            actions=[action],
-            resources=[f"arn:{partition}:s3:::{match['bucket']}/{match['key']}"],
+        return env.statement(
+            [action], [f"arn:{env.partition}:s3:::{match['bucket']}/{match['key']}"]
         )
     if is_expression(uri) and bucket is not None:
-        return iam.PolicyStatement(actions=[action], resources=[bucket.arn_for_objects("*")])
+        return env.statement([action], [bucket.arn_for_objects("*")])
     raise invalid(
         argument,
         uri,

@@ -529,17 +529,12 @@ def _policy_statements(
         # cycle (the role's policy would reference the state machine, which depends on the
         # role), so it takes the state machines of this account and region: the role is this
         # state machine's own, and the endpoint and method conditions carry the restriction.
-        iam.PolicyStatement(
-            actions=["states:InvokeHTTPEndpoint"],
-            resources=[env.arn("states", "stateMachine:*")],
-            conditions=conditions,
+        env.statement(
+            ["states:InvokeHTTPEndpoint"], [env.arn("states", "stateMachine:*")], conditions
         ),
-        iam.PolicyStatement(
-            actions=["events:RetrieveConnectionCredentials"],
-            resources=[connection.connection_arn],
-        ),
-        iam.PolicyStatement(
-            actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-            resources=[connection.connection_secret_arn],
+        env.statement(["events:RetrieveConnectionCredentials"], [connection.connection_arn]),
+        env.statement(
+            ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+            [connection.connection_secret_arn],
         ),
     ]

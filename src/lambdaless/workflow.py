@@ -20,7 +20,7 @@ from lambdaless._nag import wildcard_reason
 from lambdaless.analysis.asl import EXPRESS_MAX_SECONDS, retry_budgets
 from lambdaless.analysis.validation import at_synth
 from lambdaless.monitoring import WorkflowMonitoring, bedrock_model_ids
-from lambdaless.steps._task import DirectTask, steps_in
+from lambdaless.steps._task import DirectTask, steps_bound, steps_of
 from lambdaless.synthesized import resolve
 
 DEFAULT_STANDARD_TIMEOUT = cdk.Duration.hours(1)
@@ -128,31 +128,32 @@ class Workflow(Construct):
         self.timeout = timeout
         self.timeout_seconds = seconds
         self.log_group = log_group or self._default_log_group(log_retention, encryption_key)
-        self.state_machine = sfn.StateMachine(
-            self,
-            "StateMachine",
-            definition_body=sfn.DefinitionBody.from_chainable(definition),
-            state_machine_type=(
-                sfn.StateMachineType.EXPRESS if express else sfn.StateMachineType.STANDARD
-            ),
-            state_machine_name=state_machine_name,
-            timeout=timeout,
-            query_language=query_language,
-            comment=comment,
-            tracing_enabled=tracing,
-            logs=sfn.LogOptions(
-                destination=self.log_group,
-                level=log_level,
-                include_execution_data=include_execution_data,
-            ),
-            encryption_configuration=(
-                sfn.CustomerManagedEncryptionConfiguration(encryption_key)
-                if encryption_key is not None
-                else None
-            ),
-        )
+        with steps_bound() as bound:
+            self.state_machine = sfn.StateMachine(
+                self,
+                "StateMachine",
+                definition_body=sfn.DefinitionBody.from_chainable(definition),
+                state_machine_type=(
+                    sfn.StateMachineType.EXPRESS if express else sfn.StateMachineType.STANDARD
+                ),
+                state_machine_name=state_machine_name,
+                timeout=timeout,
+                query_language=query_language,
+                comment=comment,
+                tracing_enabled=tracing,
+                logs=sfn.LogOptions(
+                    destination=self.log_group,
+                    level=log_level,
+                    include_execution_data=include_execution_data,
+                ),
+                encryption_configuration=(
+                    sfn.CustomerManagedEncryptionConfiguration(encryption_key)
+                    if encryption_key is not None
+                    else None
+                ),
+            )
         #: the lambdaless steps of the definition, inside Map and Parallel too
-        self.steps: list[DirectTask] = steps_in(definition)
+        self.steps: list[DirectTask] = steps_of(definition, bound)
         self._check_retry_budgets()
         require(alarms or alarm_topic is None, "alarm_topic", alarm_topic, "None when alarms=False")
         self.monitoring: WorkflowMonitoring | None = (

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import weakref
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import aws_cdk as cdk
@@ -108,6 +110,7 @@ class DirectTask(sfn.CustomState):
         super()._when_bound_to_graph(graph)
         for statement in self._policy_statements:
             graph.register_policy_statement(statement)
+        _BINDINGS.bound(self)
 
     def add_retry(
         self,
@@ -161,6 +164,53 @@ class DirectTask(sfn.CustomState):
         require(result_path is None, "result_path", result_path, "None: this step speaks JSONata")
         super().add_catch(handler, errors=errors, outputs=outputs, assign=assign)
         return self
+
+
+class _Bindings:
+    """Which steps aws-cdk-lib binds to graphs, noted in the callback each step gets anyway.
+
+    A state machine binds the states of its top-level graph while it is constructed; ``Map``
+    and ``Parallel`` bind theirs earlier, when given their branches.
+    """
+
+    def __init__(self) -> None:
+        self.collecting: list[DirectTask] | None = None
+        #: steps bound while no Workflow was collecting, not yet claimed by one
+        self.elsewhere: weakref.WeakSet[DirectTask] = weakref.WeakSet()
+
+    def bound(self, step: DirectTask) -> None:
+        if self.collecting is not None:
+            self.collecting.append(step)
+        else:
+            self.elsewhere.add(step)
+
+
+_BINDINGS = _Bindings()
+
+
+@contextmanager
+def steps_bound() -> Iterator[list[DirectTask]]:
+    """The steps of the state machine constructed in this block, complete once it ends.
+
+    The steps a state machine binds are all of its steps unless some were bound before, in a
+    ``Map`` or ``Parallel``; then :func:`steps_in` asks aws-cdk-lib for the whole graph.
+    """
+    collected: list[DirectTask] = []
+    outer, _BINDINGS.collecting = _BINDINGS.collecting, collected
+    try:
+        yield collected
+    finally:
+        _BINDINGS.collecting = outer
+
+
+def steps_of(definition: sfn.IChainable, bound: list[DirectTask]) -> list[DirectTask]:
+    """The steps of ``definition``, given those :func:`steps_bound` saw its machine bind."""
+    if not _BINDINGS.elsewhere:
+        return bound
+    found = steps_in(definition)
+    for step in found:
+        _BINDINGS.elsewhere.discard(step)
+    return found
 
 
 def steps_in(definition: sfn.IChainable) -> list[DirectTask]:

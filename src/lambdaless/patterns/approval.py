@@ -204,22 +204,6 @@ def _jsonata_object(value: Any) -> str:
     return json.dumps(value)
 
 
-class _TokenTask(DirectTask):
-    """A DirectTask with HeartbeatSeconds."""
-
-    def __init__(
-        self, scope: Construct, id: str, *, heartbeat_seconds: int | None, **kwargs: Any
-    ) -> None:
-        super().__init__(scope, id, **kwargs)
-        self._heartbeat_seconds = heartbeat_seconds
-
-    def to_state_json(self, query_language: sfn.QueryLanguage | None = None) -> Any:
-        state = dict(super().to_state_json(query_language))
-        if self._heartbeat_seconds is not None:
-            state["HeartbeatSeconds"] = self._heartbeat_seconds
-        return state
-
-
 class HumanApproval(sfn.StateMachineFragment):
     """Ask a person, wait for the answer (or the timeout), and route on it.
 
@@ -293,7 +277,7 @@ class HumanApproval(sfn.StateMachineFragment):
         resource, arguments, statements = channel.render(
             self, dict(body) if isinstance(body, Mapping) else body
         )
-        self.request = _TokenTask(
+        self.request = DirectTask(
             self,
             f"{id}Request",
             heartbeat_seconds=heartbeat_seconds,

@@ -168,23 +168,22 @@ class S3Items:
         )
 
 
-def _with_item(state: dict[str, Any]) -> dict[str, Any]:
+def _with_item(output: Any) -> Any:
     """A prompt step's Output with the item beside the uniform answer."""
-    output = state.get("Output")
     if is_expression(output):
         assert isinstance(output, str)
-        state["Output"] = "{% $merge([{'item': $states.input}, (" + output[2:-2].strip() + ")]) %}"
-    return state
+        return "{% $merge([{'item': $states.input}, (" + output[2:-2].strip() + ")]) %}"
+    return output
 
 
 class _ItemInvoke(InvokeBedrock):
-    def to_state_json(self, query_language: sfn.QueryLanguage | None = None) -> Any:
-        return _with_item(dict(super().to_state_json(query_language)))
+    def _final_output(self, output: Any) -> Any:
+        return _with_item(output)
 
 
 class _ItemConverse(Converse):
-    def to_state_json(self, query_language: sfn.QueryLanguage | None = None) -> Any:
-        return _with_item(dict(super().to_state_json(query_language)))
+    def _final_output(self, output: Any) -> Any:
+        return _with_item(output)
 
 
 class FanOut(sfn.StateMachineFragment):

@@ -104,7 +104,8 @@ class DirectTask(sfn.CustomState):
 
     @property
     def policy_statements(self) -> list[iam.PolicyStatement]:
-        """The statements this step adds to its state machine's role."""
+        """The statements this step adds to its state machine's role (read-only: steps of a
+        stack that grant the same share one statement object)."""
         return list(self._policy_statements)
 
     @property

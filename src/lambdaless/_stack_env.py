@@ -1,8 +1,10 @@
-"""A stack's partition, region and account, read once per scope.
+"""A stack's partition, region and account, read once per scope, and its IAM statements,
+built once per stack.
 
 Each read of ``Stack.of(scope)`` or of a stack attribute is a call into the jsii Node process
 (about 0.15 ms); a workflow of a few steps would otherwise spend more time reading its stack
-than aws-cdk-lib spends building it. The values never change once a stack exists.
+than aws-cdk-lib spends building it. The values never change once a stack exists, and
+steps share the statements they grant alike (:meth:`StackEnv.statement`).
 """
 
 from __future__ import annotations

@@ -16,13 +16,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import IConstruct
 
 from lambdaless._errors import invalid, require
 from lambdaless._geographies import DESTINATION_REGIONS, REGIONLESS_PREFIXES
 from lambdaless._stack_env import StackEnv
+from lambdaless.rules import models as rules
 
 
 class ModelFamily(enum.Enum):
@@ -64,12 +64,8 @@ _FAMILY_RULES: tuple[tuple[re.Pattern[str], ModelFamily], ...] = tuple(
     )
 )
 
-_MODEL_ID = re.compile(r"^[a-z0-9-]+\.[a-z0-9][a-zA-Z0-9._:-]*$")
+_MODEL_ID = rules.MODEL_ID
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
-_ARN = re.compile(
-    r"^arn:aws(-[a-z]+)*:bedrock:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
-    r"(?P<kind>application-inference-profile|provisioned-model)/(?P<id>[a-zA-Z0-9]+)$"
-)
 INVOKE_MODEL = "bedrock:InvokeModel"
 
 
@@ -102,27 +98,14 @@ class BedrockModel:
     def foundation_model(cls, model_id: str) -> BedrockModel:
         """A foundation model in the stack's region, e.g. ``amazon.nova-lite-v1:0``."""
         require(
-            isinstance(model_id, str) and bool(_MODEL_ID.match(model_id)),
-            "model_id",
-            model_id,
-            "a Bedrock model id like 'anthropic.claude-3-5-haiku-20241022-v1:0'",
-        )
-        require(
-            _split_profile_id(model_id) is None,
+            not (isinstance(model_id, str) and _split_profile_id(model_id)),
             "model_id",
             model_id,
             "a foundation model id; use BedrockModel.cross_region_profile() for profile ids",
         )
-        # "xx.anthropic.claude-..." is a profile id with an unknown geography, not a model of a
-        # provider "xx": refuse it rather than grant a foundation-model ARN that cannot exist.
-        rest = model_id.partition(".")[2]
-        require(
-            not (_MODEL_ID.match(rest) and family_of(rest) is not None),
-            "model_id",
-            model_id,
-            "a foundation model id, or a cross-region profile id with a geography of "
-            + ", ".join(sorted(DESTINATION_REGIONS)),
-        )
+        # "xx.anthropic.claude-..." (an unknown geography) and unknown providers are refused
+        # here rather than granted a foundation-model ARN that cannot exist.
+        rules.check_model_id("model_id", model_id)
         return cls(ModelKind.FOUNDATION_MODEL, model_id, model_id, family_of(model_id))
 
     @classmethod
@@ -140,15 +123,7 @@ class BedrockModel:
                 ``aws bedrock get-inference-profile`` shows to grant less. Unused for ``global``,
                 which AWS grants through a region-less model ARN.
         """
-        parts = _split_profile_id(profile_id) if isinstance(profile_id, str) else None
-        if parts is None:
-            raise invalid(
-                "profile_id",
-                profile_id,
-                "'<geography>.<model id>' with a geography of "
-                + ", ".join(sorted(DESTINATION_REGIONS)),
-            )
-        prefix, model_id = parts
+        prefix, model_id = rules.check_profile_id("profile_id", profile_id)
         regions = tuple(destination_regions or DESTINATION_REGIONS[prefix])
         for region in regions:
             require(
@@ -206,12 +181,7 @@ class BedrockModel:
         """
         cls._check_arn(arn, "arn", ModelKind.PROVISIONED)
         if foundation_model_id is not None:
-            require(
-                isinstance(foundation_model_id, str) and bool(_MODEL_ID.match(foundation_model_id)),
-                "foundation_model_id",
-                foundation_model_id,
-                "a Bedrock model id like 'amazon.nova-pro-v1:0'",
-            )
+            rules.check_model_id("foundation_model_id", foundation_model_id)
         require(
             family is None or isinstance(family, ModelFamily),
             "family",
@@ -219,6 +189,7 @@ class BedrockModel:
             "a ModelFamily member or None",
         )
         derived = family_of(foundation_model_id) if foundation_model_id else None
+        rules.check_family(family, derived, foundation_model_id)
         return cls(ModelKind.PROVISIONED, arn, foundation_model_id, family or derived)
 
     @classmethod
@@ -241,15 +212,7 @@ class BedrockModel:
 
     @staticmethod
     def _check_arn(arn: str, argument: str, kind: ModelKind) -> None:
-        if isinstance(arn, str) and cdk.Token.is_unresolved(arn):
-            return  # e.g. CfnApplicationInferenceProfile.attr_inference_profile_arn
-        match = _ARN.match(arn) if isinstance(arn, str) else None
-        require(
-            match is not None and match["kind"] == kind.value,
-            argument,
-            arn,
-            f"an ARN like 'arn:aws:bedrock:us-east-1:123456789012:{kind.value}/abc123'",
-        )
+        rules.check_arn(argument, arn, kind.value)
 
     # -- what to invoke and grant ----------------------------------------------------------
     @property
@@ -291,6 +254,13 @@ class BedrockModel:
                 f"arn:{env.partition}:bedrock:{env.region}:{env.account}"
                 f":inference-profile/{self.identifier}"
             )
+        rules.check_arn_in_stack(
+            "arn",
+            self.identifier,
+            partition=env.partition,
+            region=env.region,
+            region_known=env.region_known,
+        )
         return self.identifier
 
     def _routed_model_arns(self, env: StackEnv) -> list[str]:
@@ -321,14 +291,7 @@ class BedrockModel:
         region = env.region
         if not env.region_known or self.geography in REGIONLESS_PREFIXES:
             return
-        allowed = DESTINATION_REGIONS.get(self.geography or "", ())
-        require(
-            region in allowed,
-            "profile_id",
-            self.identifier,
-            f"a profile of the stack's geography: {self.geography}. profiles are called from "
-            f"{', '.join(allowed)}, but the stack deploys to {region}",
-        )
+        rules.check_profile_region(self.identifier, self.geography or "", region)
 
 
 ModelLike = str | BedrockModel

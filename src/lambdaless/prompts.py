@@ -20,14 +20,12 @@ from typing import Any
 
 from lambdaless._errors import invalid, require
 from lambdaless.models import ModelFamily
+from lambdaless.rules.expressions import check_text, is_expression
+
+__all__ = ["Inference", "check_text", "concat", "is_expression", "request_body"]
 
 ANTHROPIC_VERSION = "bedrock-2023-05-31"
 NOVA_SCHEMA = "messages-v1"
-
-
-def is_expression(value: object) -> bool:
-    """Whether ``value`` is a JSONata expression string ``{% ... %}``."""
-    return isinstance(value, str) and value.startswith("{%") and value.endswith("%}")
 
 
 def concat(*parts: str) -> str:
@@ -299,18 +297,3 @@ def converse_arguments(*, prompt: str, system: str | None, inference: Inference)
             ),
         }
     )
-
-
-def check_text(argument: str, value: object) -> str:
-    """A prompt or system text: a non-empty literal or a ``{% %}`` expression."""
-    require(
-        isinstance(value, str)
-        and value.strip() != ""
-        # exactly as ASL reads it: " {% x %}" or "{% x %} " is neither literal nor expression
-        and value.startswith("{%") == value.endswith("%}"),
-        argument,
-        value,
-        "non-empty text, or a JSONata expression written as '{% ... %}'",
-    )
-    assert isinstance(value, str)
-    return value

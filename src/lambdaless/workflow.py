@@ -17,9 +17,11 @@ from constructs import Construct
 
 from lambdaless._errors import LambdalessError, require, whole_seconds
 from lambdaless._nag import wildcard_reason
+from lambdaless._stack_env import StackEnv
 from lambdaless.analysis.asl import EXPRESS_MAX_SECONDS, retry_budgets
 from lambdaless.analysis.validation import at_synth
 from lambdaless.monitoring import WorkflowMonitoring, bedrock_model_ids
+from lambdaless.rules.models import check_steps_in_stack
 from lambdaless.steps._task import DirectTask, steps_bound, steps_of
 from lambdaless.synthesized import resolve
 
@@ -154,6 +156,7 @@ class Workflow(Construct):
             )
         #: the lambdaless steps of the definition, inside Map and Parallel too
         self.steps: list[DirectTask] = steps_of(definition, bound)
+        check_steps_in_stack(StackEnv.of(scope), self.steps, where=f"Workflow {id!r}")
         self._check_retry_budgets()
         require(alarms or alarm_topic is None, "alarm_topic", alarm_topic, "None when alarms=False")
         self.monitoring: WorkflowMonitoring | None = (

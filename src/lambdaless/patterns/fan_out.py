@@ -33,6 +33,7 @@ from lambdaless.models import BedrockModel, ModelLike
 from lambdaless.patterns._common import S3Path
 from lambdaless.prompts import Inference, check_text, is_expression
 from lambdaless.retry import RetryPolicy
+from lambdaless.rules.expressions import check_jsonata
 from lambdaless.steps.bedrock import Converse, InvokeBedrock
 
 #: Concurrent iterations of an inline Map (AWS docs, "Using Map state in Inline mode").
@@ -276,6 +277,7 @@ class FanOut(sfn.StateMachineFragment):
             raise invalid("items/item_reader", (items, item_reader), "at most one of the two")
         if items is not None:
             require(is_expression(items), "items", items, "a JSONata expression '{% ... %}'")
+            check_jsonata("items", items)
         require(
             item_reader is None or isinstance(item_reader, S3Items),
             "item_reader",

@@ -51,7 +51,6 @@ class ChainPrompt:
     def __post_init__(self) -> None:
         require(isinstance(self.name, str), "name", self.name, "a variable name")
         check_variable_name("name", self.name)
-        require(self.name != "states", "name", self.name, "any name but the reserved 'states'")
         check_text("prompt", self.prompt)
 
 

@@ -15,20 +15,12 @@ from constructs import Construct
 from lambdaless._errors import require, whole_seconds
 from lambdaless._stack_env import StackEnv
 from lambdaless.retry import RetryPolicy
+from lambdaless.rules.expressions import check_variable_name
+
+__all__ = ["DirectTask", "check_variable_name", "steps_bound", "steps_in", "steps_of"]
 
 #: Largest TimeoutSeconds ASL accepts.
 MAX_TIMEOUT_SECONDS = 99_999_999
-
-
-def check_variable_name(argument: str, name: str | None) -> None:
-    """A JSONata variable name as ASL allows it in ``Assign`` (letters, digits, underscore)."""
-    require(
-        name is None
-        or (isinstance(name, str) and name.isidentifier() and name.isascii() and len(name) <= 80),
-        argument,
-        name,
-        "a variable name of letters, digits and underscores, not starting with a digit",
-    )
 
 
 class DirectTask(sfn.CustomState):
@@ -95,6 +87,8 @@ class DirectTask(sfn.CustomState):
         self._policy_statements = list(policy_statements)
         self.retries: tuple[RetryPolicy, ...] = tuple(retries)
         env = StackEnv.of(scope)
+        #: the stack this step was built in: its ARNs and IAM are that stack's
+        self.stack_env = env
         self.nag_wildcards = [env.finding_text(resource) for resource in wildcard_resources]
 
     def _final_output(self, output: Any) -> Any:

@@ -35,6 +35,7 @@ from lambdaless.retry import (
     CONVERSE_TRANSIENT_ERRORS,
     RetryPolicy,
 )
+from lambdaless.rules.expressions import check_value
 from lambdaless.steps._task import DirectTask, check_variable_name
 
 # AWS docs, "Invoke and customize Amazon Bedrock models with Step Functions".
@@ -184,6 +185,7 @@ class InvokeBedrock(DirectTask):
                 body,
                 "a dict, or a JSONata expression '{% ... %}'",
             )
+            check_value("body", body)
             arguments["Body"] = dict(body) if isinstance(body, Mapping) else body
         statements = bedrock_model.policy_statements(scope)
         if input_s3_uri is not None:

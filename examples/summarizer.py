@@ -5,6 +5,12 @@ document. When throttling outlasts its retries, a smaller model on its own profi
 instead. A request Bedrock refuses for good (validation, access, unknown model) ends in a Fail
 state that keeps the error and its cause.
 
+It deploys with a canary: each change of the definition (a reworded prompt, another model)
+publishes a new version, and the alias ``live`` sends 10% of new executions to it for 10
+minutes before the rest, going back to the previous version if the workflow's failed,
+timed-out or aborted alarm fires. Start executions with the alias ARN
+(``workflow.rollout.alias_arn``).
+
 Input: ``{"document": "..."}``. Output: ``{"text", "stopReason", "usage", "model"}``.
 """
 
@@ -16,7 +22,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from lambdaless import BedrockModel, Inference, InvokeBedrock, Workflow
+from lambdaless import BedrockModel, Deployment, Inference, InvokeBedrock, Workflow
 
 PRIMARY = BedrockModel.cross_region_profile("us.anthropic.claude-sonnet-4-5-20250929-v1:0")
 FALLBACK = BedrockModel.cross_region_profile("us.amazon.nova-lite-v1:0")
@@ -64,4 +70,9 @@ class DocumentSummarizerStack(cdk.Stack):
         )
         # Both model steps end the workflow: no Succeed state, so the happy path costs exactly
         # one state transition per model call.
-        self.workflow = Workflow(self, "Summarizer", definition=summarize)
+        self.workflow = Workflow(
+            self,
+            "Summarizer",
+            definition=summarize,
+            deployment=Deployment.canary(percent=10, interval=cdk.Duration.minutes(10)),
+        )

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from lambdaless._errors import LambdalessError
+    from lambdaless.deployment import Deployment
     from lambdaless.models import BedrockModel, ModelFamily, ModelKind
     from lambdaless.monitoring import WorkflowMonitoring
     from lambdaless.patterns._common import S3Path
@@ -34,6 +35,7 @@ _EXPORTS: dict[str, str] = {
     "CallHttpApi": "lambdaless.steps.http",
     "ChainPrompt": "lambdaless.patterns.prompt_chain",
     "Converse": "lambdaless.steps.bedrock",
+    "Deployment": "lambdaless.deployment",
     "FanOut": "lambdaless.patterns.fan_out",
     "HttpAuth": "lambdaless.steps.http",
     "HumanApproval": "lambdaless.patterns.approval",
@@ -60,6 +62,7 @@ __all__ = [
     "CallHttpApi",
     "ChainPrompt",
     "Converse",
+    "Deployment",
     "FanOut",
     "HttpAuth",
     "HumanApproval",

@@ -1,7 +1,8 @@
 """The ``lambdaless`` command: look at synthesized workflows before deploying them.
 
 ``inspect``  a table per state machine: states, worst-case transitions and history events, cost
-             per million executions against a Lambda middleman, and lint findings;
+             per million executions against a Lambda middleman, lint findings, and how a
+             deployment reaches its alias (strategy, guarding alarms, worst-case time);
 ``diagram``  Mermaid, SVG or PNG pictures of each state machine;
 ``run``      run state machines offline with a Step Functions Local mock file.
 
@@ -23,7 +24,8 @@ from lambdaless.analysis.cost import MILLION, CostReport, Middleman, cost
 from lambdaless.analysis.history import HISTORY_LIMIT, Assumptions
 from lambdaless.analysis.lint import Finding, lint, machine_label
 from lambdaless.analysis.pricing import Prices, load_prices, prices_for
-from lambdaless.synthesized import SynthesizedStateMachine, load
+from lambdaless.analysis.rollout import AliasRollout, describe_minutes, rollouts
+from lambdaless.synthesized import SynthesizedStateMachine, load, templates_in
 
 T = TypeVar("T")
 
@@ -102,8 +104,33 @@ def _states_summary(machine: SynthesizedStateMachine) -> str:
     return f"{total} states ({parts}){calls}"
 
 
+def _templates(source: str) -> dict[str, Any]:
+    """Stack name -> template, named as :func:`~lambdaless.synthesized.load` names stacks."""
+    path = Path(source)
+    if path.is_file():
+        return {path.stem: json.loads(path.read_text())}
+    return templates_in(path)
+
+
+def _rollouts(templates: dict[str, Any], machine: SynthesizedStateMachine) -> list[AliasRollout]:
+    return rollouts(templates.get(machine.stack, {}), machine.logical_id)
+
+
+def _deployment_lines(found: Sequence[AliasRollout]) -> list[str]:
+    if not found:
+        return ["  deployment: none (each deploy moves every new execution to the new definition)"]
+    lines = []
+    for rollout in found:
+        lines.append(f"  deployment: {rollout.describe()}")
+        lines.append(f"    rolls back on: {', '.join(rollout.alarms) or 'no alarm'}")
+    return lines
+
+
 def render_inspect(
-    machine: SynthesizedStateMachine, report: CostReport, findings: list[Finding]
+    machine: SynthesizedStateMachine,
+    report: CostReport,
+    findings: list[Finding],
+    deployments: Sequence[AliasRollout] = (),
 ) -> str:
     """The text block ``lambdaless inspect`` prints for one state machine."""
     from lambdaless.analysis.annotations import read
@@ -157,6 +184,7 @@ def render_inspect(
             f"  * Map {', '.join(prof.assumed_maps)}: {report.assumptions.map_items} items assumed"
             " (declare a bound with lambdaless:max-items=N)"
         )
+    lines.extend(_deployment_lines(deployments))
     if findings:
         errors = sum(f.blocking for f in findings)
         lines.append(f"  lint: {len(findings)} finding(s), {errors} blocking")
@@ -174,6 +202,7 @@ def _inspect(args: argparse.Namespace) -> int:
     prices = _prices(args)
     assumptions = _assumptions(args)
     middleman = Middleman(memory_mb=args.lambda_memory)
+    templates = _templates(args.cdk_out)
     blocking = 0
     as_json: list[dict[str, Any]] = []
     blocks: list[str] = []
@@ -181,10 +210,11 @@ def _inspect(args: argparse.Namespace) -> int:
         report = cost(machine, prices=prices, assumptions=assumptions, middleman=middleman)
         findings = lint(machine, assumptions=assumptions)
         blocking += sum(f.blocking for f in findings)
+        deployments = _rollouts(templates, machine)
         if args.json:
-            as_json.append(_inspect_json(machine, report, findings))
+            as_json.append(_inspect_json(machine, report, findings, deployments))
         else:
-            blocks.append(render_inspect(machine, report, findings))
+            blocks.append(render_inspect(machine, report, findings, deployments))
     if args.json:
         print(json.dumps(as_json, indent=2, default=str))
     else:
@@ -201,7 +231,10 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _inspect_json(
-    machine: SynthesizedStateMachine, report: CostReport, findings: list[Finding]
+    machine: SynthesizedStateMachine,
+    report: CostReport,
+    findings: list[Finding],
+    deployments: Sequence[AliasRollout] = (),
 ) -> dict[str, Any]:
     def line(cost_line: Any) -> dict[str, Any]:
         return {
@@ -219,6 +252,18 @@ def _inspect_json(
         "happy": line(report.happy),
         "worst": line(report.worst),
         "findings": [f.__dict__ for f in findings],
+        "deployments": [
+            {
+                "alias": d.alias,
+                "strategy": d.strategy,
+                "percent": d.percent,
+                "interval_minutes": d.interval_minutes,
+                "alarms": list(d.alarms),
+                "worst_case_minutes": d.worst_case_minutes,
+                "worst_case": describe_minutes(d.worst_case_minutes),
+            }
+            for d in deployments
+        ],
         "prices": report.prices.describe(),
     }
 

@@ -20,6 +20,7 @@ from lambdaless._nag import wildcard_reason
 from lambdaless._stack_env import StackEnv
 from lambdaless.analysis.asl import EXPRESS_MAX_SECONDS, retry_budgets
 from lambdaless.analysis.validation import at_synth
+from lambdaless.deployment import Deployment, Rollout
 from lambdaless.monitoring import WorkflowMonitoring, bedrock_model_ids
 from lambdaless.rules.models import check_steps_in_stack
 from lambdaless.steps._task import DirectTask, steps_bound, steps_of
@@ -44,13 +45,16 @@ class Workflow(Construct):
     * a retry budget check: a state whose retries cannot finish within the workflow's timeout
       fails synth with the state's name and the numbers;
     * alarms (failed, timed-out, throttled, aborted executions; Bedrock throttles per model) and
-      a dashboard, unless ``alarms=False``.
+      a dashboard, unless ``alarms=False``;
+    * with ``deployment=``, a version per definition change and an alias that moves to it
+      gradually, rolling back on the alarms (:mod:`lambdaless.deployment`).
 
     Attributes:
         state_machine: the ``sfn.StateMachine``.
         role: its IAM role, holding the least-privilege statements of every lambdaless step.
         log_group: the log group executions are logged to.
         monitoring: the alarms and dashboard, or ``None`` with ``alarms=False``.
+        rollout: the version and alias, or ``None`` without ``deployment=``.
     """
 
     def __init__(
@@ -72,6 +76,7 @@ class Workflow(Construct):
         comment: str | None = None,
         alarms: bool = True,
         alarm_topic: sns.ITopic | None = None,
+        deployment: Deployment | None = None,
     ) -> None:
         """
         Args:
@@ -95,6 +100,11 @@ class Workflow(Construct):
                 timed-out, throttled and aborted executions and on Bedrock throttles of each
                 model called, plus a dashboard); on by default, ``False`` for none.
             alarm_topic: an SNS topic the alarms notify; none by default.
+            deployment: publish a version on every definition change and shift the alias
+                ``live`` (or ``alias_name``) to it with ``Deployment.canary(...)``,
+                ``linear(...)`` or ``all_at_once()``, rolling back on the failed, timed-out and
+                aborted alarms plus the deployment's own; none by default (executions start
+                the state machine's latest revision).
         """
         super().__init__(scope, id)
         require(
@@ -170,7 +180,17 @@ class Workflow(Construct):
             if alarms
             else None
         )
+        self.rollout: Rollout | None = (
+            Rollout(self, "Deployment", workflow=self, deployment=deployment)
+            if deployment is not None
+            else None
+        )
         at_synth(scope, id, self, self._nag_acknowledgements(tracing))
+
+    @property
+    def alias(self) -> sfn.CfnStateMachineAlias | None:
+        """The alias executions start through (``deployment=``), else ``None``."""
+        return self.rollout.alias if self.rollout is not None else None
 
     @property
     def role(self) -> iam.IRole:

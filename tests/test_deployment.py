@@ -326,3 +326,75 @@ def test_inspect_shows_strategy_alarms_and_time(
     (report,) = json.loads(capsys.readouterr().out)
     assert report["deployments"][0]["worst_case_minutes"] == 10
     assert len(report["deployments"][0]["alarms"]) == 3
+
+
+# -- malformed input, property-tested --------------------------------------------------------
+def test_malformed_deployments_are_refused_by_name() -> None:
+    """200 cases per constructor: each builds a valid Deployment or raises LambdalessError
+    naming an argument the case set; nothing else (no jsii or type error)."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    junk = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(10**6), 10**6),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.text(max_size=12),
+        st.lists(st.integers(), max_size=2),
+    )
+    durations = st.one_of(
+        st.builds(
+            lambda kind, n: getattr(cdk.Duration, kind)(n),
+            st.sampled_from(["seconds", "minutes", "hours", "millis"]),
+            st.integers(0, 10**5),
+        ),
+        junk,
+    )
+    alarms = st.one_of(
+        junk,
+        st.lists(
+            st.one_of(
+                st.sampled_from(
+                    ["errors", "arn:aws:cloudwatch:us-east-1:1:alarm:x", "", "x" * 300]
+                ),
+                junk,
+            ),
+            max_size=3,
+        ),
+    )
+    names = st.one_of(st.sampled_from(["live", "prod-2", "7", "a b", "x" * 81]), junk)
+    counts = {"built": 0, "refused": 0}
+
+    @settings(
+        max_examples=200,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(
+        strategy=st.sampled_from(["canary", "linear", "all_at_once"]),
+        kwargs=st.fixed_dictionaries(
+            {"percent": st.one_of(st.integers(-5, 105), junk), "interval": durations},
+            optional={"alias_name": names, "alarms": alarms},
+        ),
+    )
+    def case(strategy: str, kwargs: dict[str, Any]) -> None:
+        if strategy == "all_at_once":
+            kwargs = {k: v for k, v in kwargs.items() if k in ("alias_name", "alarms")}
+        message = ""
+        try:
+            deployment = getattr(Deployment, strategy)(**kwargs)
+        except LambdalessError as error:
+            message = str(error)
+        if message:
+            assert any(name in message for name in kwargs), (message, kwargs)
+            counts["refused"] += 1
+        else:
+            assert deployment.worst_case_minutes >= 0
+            counts["built"] += 1
+
+    case()
+    assert counts["built"] > 0
+    assert counts["refused"] > 0

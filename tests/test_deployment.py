@@ -265,7 +265,10 @@ def test_ranges_are_inclusive() -> None:
 
 
 def test_deployment_without_alarms_is_refused(stack: cdk.Stack) -> None:
-    with pytest.raises(LambdalessError, match=r"deployment=CANARY.*no alarm to roll back on"):
+    with pytest.raises(
+        LambdalessError,
+        match=r"deployment='CANARY' is not allowed: expected at least one alarm to roll back on",
+    ):
         build(stack, STRATEGIES["canary"](), alarms=False)
 
 

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -54,19 +53,14 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from lambdaless._errors import LambdalessError, invalid, require
-from lambdaless.analysis.rollout import INTERVAL_MINUTES_RANGE, PERCENT_RANGE, worst_case_minutes
+from lambdaless._errors import require
+from lambdaless.analysis.rollout import worst_case_minutes
+from lambdaless.rules import deployments as rules
 
 if TYPE_CHECKING:
     from lambdaless.workflow import Workflow
 
 DEFAULT_ALIAS = "live"
-#: Alias names: 1-80 letters, digits, ``-``, ``_``, ``.``; not a bare number, which would read
-#: as a version (Step Functions API reference, "CreateStateMachineAlias").
-_ALIAS = re.compile(r"^(?=.*[A-Za-z_.\-])[A-Za-z0-9_.\-]{1,80}$")
-#: ``DeploymentPreference.Alarms``: at most 100 names of at most 256 characters.
-MAX_ALARMS = 100
-MAX_ALARM_NAME = 256
 #: The workflow's own alarms that guard a rollout (see the module docstring).
 GUARDING_ALARMS = ("failed", "timed_out", "aborted")
 
@@ -150,78 +144,20 @@ class Deployment:
     ) -> Deployment:
         minutes: int | None = None
         if strategy != "ALL_AT_ONCE":
-            low, high = PERCENT_RANGE
-            require(
-                isinstance(percent, int)
-                and not isinstance(percent, bool)
-                and low <= percent <= high,
-                "percent",
-                percent,
-                f"an integer from {low} to {high} (DeploymentPreference.Percentage)",
-            )
-            minutes = _whole_minutes(interval)
-        require(
-            isinstance(alias_name, str) and bool(_ALIAS.match(alias_name)),
-            "alias_name",
-            alias_name,
-            "1 to 80 letters, digits, '-', '_' or '.', not only digits",
-        )
+            percent = rules.check_percent(percent)
+            minutes = rules.check_interval(interval)
+        rules.check_alias_name(alias_name)
         require(
             isinstance(alarms, list | tuple), "alarms", alarms, "a list of alarms or alarm names"
         )
         for index, alarm in enumerate(alarms):
-            _check_alarm(f"alarms[{index}]", alarm)
+            rules.check_alarm(f"alarms[{index}]", alarm)
         return cls(strategy, percent, minutes, alias_name, tuple(alarms))
 
     @property
     def worst_case_minutes(self) -> int:
         """Minutes until the new version takes every execution, if no alarm fires."""
         return worst_case_minutes(self.strategy, self.percent, self.interval_minutes)
-
-
-def _whole_minutes(interval: Any) -> int:
-    low, high = INTERVAL_MINUTES_RANGE
-    allowed = (
-        f"an aws_cdk.Duration of whole minutes from {low} to {high:,} "
-        "(DeploymentPreference.Interval)"
-    )
-    to_seconds = getattr(interval, "to_seconds", None)
-    require(callable(to_seconds), "interval", interval, allowed)
-    assert to_seconds is not None
-    seconds = float(to_seconds(integral=False))
-    require(
-        seconds % 60 == 0 and low * 60 <= seconds <= high * 60,
-        "interval",
-        f"{seconds / 60:g} minutes",
-        allowed,
-    )
-    return int(seconds // 60)
-
-
-def _check_alarm(argument: str, alarm: Any) -> None:
-    if isinstance(alarm, str):
-        if cdk.Token.is_unresolved(alarm):
-            return
-        if alarm.startswith("arn:"):
-            raise invalid(
-                argument,
-                alarm,
-                "an alarm name, not an ARN: CloudWatch treats an unknown alarm as OK, so the "
-                f"deployment would never roll back (the name here is {alarm.split(':')[-1]!r})",
-            )
-        require(
-            1 <= len(alarm) <= MAX_ALARM_NAME,
-            argument,
-            alarm,
-            f"an alarm name of 1 to {MAX_ALARM_NAME} characters",
-        )
-        return
-    require(
-        hasattr(alarm, "alarm_name") and hasattr(alarm, "alarm_arn"),
-        argument,
-        alarm,
-        "an aws_cloudwatch.IAlarm or an alarm name",
-    )
 
 
 def _digest(machine: sfn.StateMachine) -> str:
@@ -272,18 +208,7 @@ class Rollout(Construct):
         )
         own = workflow.monitoring.alarms if workflow.monitoring is not None else {}
         alarms = [own[key] for key in GUARDING_ALARMS if key in own] + list(deployment.alarms)
-        if not alarms:
-            raise LambdalessError(
-                f"deployment={deployment.strategy} on workflow {workflow.node.path!r} has no "
-                "alarm to roll back on: keep alarms=True (the default) or pass "
-                "Deployment.<strategy>(..., alarms=[...])"
-            )
-        require(
-            len(alarms) <= MAX_ALARMS,
-            "alarms",
-            f"{len(alarms)} alarms",
-            f"at most {MAX_ALARMS} alarms in all (DeploymentPreference.Alarms)",
-        )
+        rules.check_alarm_count(workflow.node.path, deployment.strategy, len(alarms))
         self.deployment = deployment
         self.alarm_names: list[str] = [a if isinstance(a, str) else a.alarm_name for a in alarms]
         machine = workflow.state_machine

@@ -28,9 +28,6 @@ ALIAS_TYPE = "AWS::StepFunctions::StateMachineAlias"
 ALARM_TYPE = "AWS::CloudWatch::Alarm"
 #: The strategies ``DeploymentPreference.Type`` accepts.
 STRATEGIES = ("CANARY", "LINEAR", "ALL_AT_ONCE")
-#: ``DeploymentPreference.Percentage``: 1 to 99; ``Interval``: 1 to 2,100 minutes.
-PERCENT_RANGE = (1, 99)
-INTERVAL_MINUTES_RANGE = (1, 2100)
 
 
 def worst_case_minutes(strategy: str, percent: int | None, interval_minutes: int | None) -> int:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from lambdaless.rules import (
+    deployments,
     expressions,
     inference,
     integrations,
@@ -26,6 +27,7 @@ CATALOGUE: tuple[Rule, ...] = (
     *retries.RULES,
     *workflow_types.RULES,
     *integrations.RULES,
+    *deployments.RULES,
 )
 
 #: rule id -> rule (ids are unique: tests/rules/test_catalogue.py)

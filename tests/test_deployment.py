@@ -401,3 +401,17 @@ def test_malformed_deployments_are_refused_by_name() -> None:
     case()
     assert counts["built"] > 0
     assert counts["refused"] > 0
+
+
+def test_redrive_matches_executions_started_through_the_alias(stack: cdk.Stack) -> None:
+    from lambdaless import Redrive
+
+    workflow = build(stack, STRATEGIES["canary"]())
+    Redrive(stack, "Redrive", workflow=workflow)
+    template = Template.from_stack(stack).to_json()
+    (rule,) = of_type(template, "AWS::Events::Rule").values()
+    machine_id = stack.get_logical_id(workflow.state_machine.node.default_child)  # type: ignore[arg-type]
+    assert rule["Properties"]["EventPattern"]["detail"]["stateMachineArn"] == [
+        {"Ref": machine_id},
+        {"prefix": {"Fn::Join": ["", [{"Ref": machine_id}, ":"]]}},
+    ]

@@ -253,10 +253,18 @@ class Redrive(Construct):
             event_pattern=events.EventPattern(
                 source=["aws.states"],
                 detail_type=["Step Functions Execution Status Change"],
-                detail={
-                    "status": ["FAILED"],
-                    "stateMachineArn": [workflow.state_machine.state_machine_arn],
-                },
+                detail={"status": ["FAILED"], "stateMachineArn": _machine_arns(workflow)},
             ),
             targets=[targets.SfnStateMachine(self.redriver.state_machine, retry_attempts=3)],
         )
+
+
+def _machine_arns(workflow: Workflow) -> list[object]:
+    """The event pattern's ``stateMachineArn`` values: the state machine's ARN and, when
+    executions start through an alias (``Workflow(deployment=)``), its qualified ARNs too
+    (``<arn>:<alias or version>``; state machine names hold no ``:``), whichever of the two
+    the event carries for them."""
+    arn = workflow.state_machine.state_machine_arn
+    if getattr(workflow, "rollout", None) is None:
+        return [arn]
+    return [arn, {"prefix": f"{arn}:"}]

@@ -32,13 +32,17 @@ class UnavoidableWildcard:
     reason: str
     condition_key: str | None = None
 
+    def matches(self, resource: str) -> bool:
+        """Whether ``resource`` is this wildcard: a suffix, or exactly ``*`` for ``"*"``."""
+        return resource == "*" if self.suffix == "*" else resource.endswith(self.suffix)
+
     def covers(self, statement: Mapping[str, Any], resource: str) -> bool:
         """Whether ``resource`` in ``statement`` is this wildcard, on these actions only."""
         action = statement.get("Action")
         actions = set(action if isinstance(action, list) else [action])
         conditions = json.dumps(statement.get("Condition") or {})
         return (
-            resource.endswith(self.suffix)
+            self.matches(resource)
             and actions <= self.actions
             and (self.condition_key is None or self.condition_key in conditions)
         )
@@ -72,6 +76,13 @@ UNAVOIDABLE_WILDCARDS: tuple[UnavoidableWildcard, ...] = (
         "The custom model a customization job creates gets an ARN with an id Bedrock "
         "generates (custom-model/<id>); CreateModelCustomizationJob is authorized on it.",
     ),
+    UnavoidableWildcard(
+        "*",
+        frozenset({"bedrock:RetrieveAndGenerate"}),
+        "bedrock:RetrieveAndGenerate has no resource-level permissions: AWS requires "
+        "Resource '*' (Bedrock user guide, knowledge-base-prereq-permissions-general); "
+        "the knowledge base is scoped by bedrock:Retrieve and the model by bedrock:InvokeModel.",
+    ),
 )
 
 
@@ -90,7 +101,7 @@ def acknowledge_all(scope: IConstruct, reasons: Mapping[str, str]) -> None:
 
 def wildcard_reason(text: str) -> str:
     """The reason for an :data:`UNAVOIDABLE_WILDCARDS` resource, by its finding text."""
-    return next(rule.reason for rule in UNAVOIDABLE_WILDCARDS if text.endswith(rule.suffix))
+    return next(rule.reason for rule in UNAVOIDABLE_WILDCARDS if rule.matches(text))
 
 
 def default_policy_resource(role: IConstruct) -> iam.CfnPolicy | None:

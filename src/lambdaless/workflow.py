@@ -255,9 +255,16 @@ class Workflow(Construct):
         reasons = {"AwsSolutions-IAM5[Resource::*]": reason + "."}
         # Wildcards a step grants because AWS generates the ARN at run time (see
         # lambdaless._nag.UNAVOIDABLE_WILDCARDS), each with its own reason.
+        # A step's Resource '*' shares the finding id of the role's own, so its reason is added
+        # to that finding's reason rather than replacing it.
         for step in self.steps:
             for text in step.nag_wildcards:
-                reasons[f"AwsSolutions-IAM5[Resource::{text}]"] = wildcard_reason(text)
+                finding = f"AwsSolutions-IAM5[Resource::{text}]"
+                reason = wildcard_reason(text)
+                if reason not in reasons.get(finding, ""):
+                    reasons[finding] = (
+                        reasons[finding] + " " if finding in reasons else ""
+                    ) + reason
         return reasons
 
     # -- checks ----------------------------------------------------------------------------

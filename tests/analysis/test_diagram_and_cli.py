@@ -118,6 +118,41 @@ def test_synth_validation_fails_then_acknowledgement_passes(tmp_path: Path) -> N
     poll_app(True).synth()
 
 
+def test_the_printed_acknowledgement_works(tmp_path: Path) -> None:
+    """Each synth-time finding prints the statement that accepts it; running that statement,
+    as printed, makes the next synth pass (issue 12, item 11)."""
+    import re
+
+    from aws_cdk import aws_stepfunctions as sfn
+
+    from lambdaless import Workflow
+
+    def poll_app(name: str) -> tuple[cdk.App, Workflow]:
+        app = cdk.App(outdir=str(tmp_path / name))
+        stack = cdk.Stack(app, "Poll")
+        wait = sfn.Wait(stack, "Wait", time=sfn.WaitTime.duration(cdk.Duration.seconds(30)))
+        done = sfn.Choice(stack, "Done?").when(
+            sfn.Condition.jsonata("{% $states.input.done %}"), sfn.Succeed(stack, "Ok")
+        )
+        return app, Workflow(stack, "Poller", definition=wait.next(done.otherwise(wait)))
+
+    app, _ = poll_app("failing")
+    with pytest.raises(Exception, match="unbounded-loop") as failure:
+        app.synth()
+    found = re.search(
+        r"To accept it, give the reason it cannot happen: (from lambdaless\.analysis import "
+        r"acknowledge; acknowledge\(workflow, .*?reason='<why>'\)) where workflow is the "
+        r"Workflow (\S+)\.",
+        str(failure.value),
+    )
+    assert found, str(failure.value)
+    statement, path = found.groups()
+    assert path == "Poll/Poller"
+    app, workflow = poll_app("acknowledged")
+    exec(statement, {"workflow": workflow})  # the printed instruction, run as is
+    app.synth()
+
+
 def test_synth_lint_takes_cdk_acknowledgements_and_skips_plain_state_machines(
     tmp_path: Path,
 ) -> None:

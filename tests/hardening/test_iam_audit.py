@@ -6,7 +6,9 @@ Violations:
   :data:`AWS_REQUIRED`: today the default KMS key policy (AWS requires it so the key stays
   manageable through IAM) and aws-cdk-lib's ``kms:Decrypt*`` for log delivery on a
   customer-managed key, a pattern that matches exactly one action;
-* ``Resource: "*"`` (or ``NotResource``) on a bedrock, secretsmanager or events action;
+* ``Resource: "*"`` (or ``NotResource``) on a bedrock, secretsmanager or events action, unless
+  the action is in :data:`AWS_REQUIRED_RESOURCE_WILDCARDS`: actions AWS documents without
+  resource-level permissions, each with the AWS page that says so;
 * ``states:InvokeHTTPEndpoint`` without a ``states:HTTPEndpoint`` condition, or with a
   ``StringLike`` pattern whose ``*`` can extend the host (``https://api.example.com*`` also
   matches ``https://api.example.com.evil.tld``).
@@ -52,6 +54,18 @@ AWS_REQUIRED = (
         "Authorization Reference, AWS KMS)",
     ),
 )
+
+#: Sensitive actions that AWS authorizes only on ``Resource: "*"`` (action -> the AWS page). The
+#: Service Authorization Reference lists no resource type for them, and the service's own guide
+#: grants them on "*".
+AWS_REQUIRED_RESOURCE_WILDCARDS: dict[str, str] = {
+    "bedrock:RetrieveAndGenerate": (
+        "no resource-level permissions: the policy for querying a knowledge base grants it on "
+        "Resource '*' and bedrock:Retrieve on the knowledge base (Bedrock user guide, "
+        "https://docs.aws.amazon.com/bedrock/latest/userguide/"
+        "knowledge-base-prereq-permissions-general.html)"
+    ),
+}
 
 
 def policy_statements(
@@ -119,8 +133,14 @@ def audit(template: Mapping[str, Any]) -> tuple[list[str], list[str]]:
                 violations.append(f"{where}: wildcard action {wildcards}")
         if "*" in resources:
             sensitive = [a for a in actions if a.split(":", 1)[0].lower() in SENSITIVE_SERVICES]
+            required = [a for a in sensitive if a in AWS_REQUIRED_RESOURCE_WILDCARDS]
+            sensitive = [a for a in sensitive if a not in AWS_REQUIRED_RESOURCE_WILDCARDS]
             if sensitive:
                 violations.append(f"{where}: Resource '*' on {sensitive}")
+            allowed += [
+                f"{where}: Resource '*' on {a}: {AWS_REQUIRED_RESOURCE_WILDCARDS[a]}"
+                for a in required
+            ]
         if "states:InvokeHTTPEndpoint" in actions:
             problem = _http_endpoint_problem(statement)
             if problem:
@@ -157,6 +177,12 @@ def _template(statement: Mapping[str, Any], kind: str = "AWS::IAM::Policy") -> d
 def test_the_audit_catches_each_violation() -> None:
     bad = [
         {"Effect": "Allow", "Action": "bedrock:InvokeModel", "Resource": "*"},
+        {"Effect": "Allow", "Action": "bedrock:Retrieve", "Resource": "*"},
+        {
+            "Effect": "Allow",
+            "Action": ["bedrock:RetrieveAndGenerate", "bedrock:Retrieve"],
+            "Resource": "*",
+        },
         {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": ["*"]},
         {"Effect": "Allow", "Action": "events:RetrieveConnectionCredentials", "Resource": "*"},
         {"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b/*"},
@@ -206,3 +232,13 @@ def test_the_audit_catches_each_violation() -> None:
     )
     assert (violations, len(allowed)) == ([], 1)
     assert audit(_template(key_policy))[0], "kms:* outside a key policy is a violation"
+
+
+def test_resource_wildcards_aws_requires_are_allowed_with_their_page() -> None:
+    statement = {"Effect": "Allow", "Action": "bedrock:RetrieveAndGenerate", "Resource": "*"}
+    violations, allowed = audit(_template(statement))
+    assert violations == []
+    assert len(allowed) == 1
+    assert "knowledge-base-prereq-permissions-general" in allowed[0]
+    for action, why in AWS_REQUIRED_RESOURCE_WILDCARDS.items():
+        assert "https://docs.aws.amazon.com/" in why, action

@@ -42,8 +42,8 @@ def _sync(stack: cdk.Stack, **options: Any) -> KnowledgeBaseSync:
 
 def test_default_worst_case_history_is_far_under_25000(stack: cdk.Stack) -> None:
     sync = _sync(stack)
-    # 1 + start (2 + 3 x 5 attempts) + 60 polls x (2 + 17 + 2) + Fail 2 = 1,280
-    assert sync.worst_case_history_events == 1_280 < HISTORY_LIMIT
+    # 1 + start (2 + 3 x 5 attempts) + 60 polls x (2 + 17 + 2) + Done 2 + succeeded 1 = 1,281
+    assert sync.worst_case_history_events == 1_281 < HISTORY_LIMIT
     assert sync.wait_schedule[:6] == [10, 20, 40, 80, 160, 300]
     assert sync.worst_case_wait_seconds == 10 + 20 + 40 + 80 + 160 + 55 * 300
 
@@ -60,13 +60,25 @@ def test_worst_case_with_retrieve_and_generate() -> None:
 
 def test_worst_case_formula_matches_a_local_run(stack: cdk.Stack) -> None:
     """Every poll used, no retries: the history the engine writes has exactly the computed
-    number of events."""
+    number of events when the last poll sees COMPLETE, one fewer when it times out."""
     _sync(stack, max_polls=7, retry=[])
-    result = LocalRunner(stack).run(
+    worst = worst_case_history_events(max_polls=7)
+    assert worst == 1 + 5 + 7 * 9 + 2 + 1
+    runner = LocalRunner(stack)
+    result = runner.run(
+        input={},
+        responses={
+            "SyncStart": _job("STARTING"),
+            "SyncPoll": [*[_job("IN_PROGRESS")] * 6, _job("COMPLETE")],
+        },
+    )
+    assert (result.status, result.states[-1]) == ("SUCCEEDED", "SyncDone")
+    assert len(result.history) == worst
+    result = runner.run(
         input={}, responses={"SyncStart": _job("STARTING"), "SyncPoll": _job("IN_PROGRESS")}
     )
     assert (result.status, result.error) == ("FAILED", "IngestionTimedOut")
-    assert len(result.history) == worst_case_history_events(max_polls=7) == 1 + 5 + 7 * 9 + 2
+    assert len(result.history) == worst - 1
 
 
 def test_too_many_polls_are_refused(stack: cdk.Stack) -> None:
@@ -148,7 +160,10 @@ def test_iam_is_scoped_to_the_knowledge_base(us_stack: cdk.Stack, sm_statements:
         [
             {"Action": "bedrock:StartIngestionJob", "Resource": kb},
             {"Action": "bedrock:GetIngestionJob", "Resource": kb},
-            {"Action": ["bedrock:RetrieveAndGenerate", "bedrock:Retrieve"], "Resource": kb},
+            {"Action": "bedrock:Retrieve", "Resource": kb},
+            # No resource-level permissions (Bedrock user guide,
+            # "knowledge-base-prereq-permissions-general")
+            {"Action": "bedrock:RetrieveAndGenerate", "Resource": "*"},
             {"Action": "bedrock:InvokeModel", "Resource": model},
         ],
         key=str,
@@ -194,10 +209,19 @@ def test_local_throttled_poll_retries(us_stack: cdk.Stack) -> None:
             ),
         },
     )
-    # Without a question the COMPLETE branch is the fragment's open end: nothing follows it here.
     assert result.retries == 2
     assert [s for s, _ in result.retry_delays] == ["SyncPoll", "SyncPoll"]
-    assert result.states[-1] == "SyncCheck"
+    # Without a question, COMPLETE ends the workflow (no States.NoChoiceMatched) with the job.
+    assert (result.status, result.states[-2:]) == ("SUCCEEDED", ["SyncCheck", "SyncDone"])
+    assert result.output["Status"] == "COMPLETE"
+
+
+def test_without_a_question_the_choice_has_a_default(stack: cdk.Stack, asl: Asl) -> None:
+    """The Choice of the loop never leaves COMPLETE unmatched, last state or not."""
+    _sync(stack)
+    states = asl(stack)["States"]
+    assert states["SyncCheck"]["Default"] == "SyncDone"
+    assert states["SyncDone"] == {"Type": "Pass", "Comment": "Ingestion COMPLETE", "End": True}
 
 
 def test_local_failed_ingestion_fails_with_its_reasons(us_stack: cdk.Stack) -> None:

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from lambdaless._errors import invalid, require
 from lambdaless.analysis.asl import iter_states
 
 METADATA_KEY = "lambdaless:analysis"
@@ -86,7 +87,7 @@ def _cfn_state_machine(target: Any) -> Any:
     if not hasattr(node, "add_metadata"):
         node = node.node.default_child
     if node is None or not hasattr(node, "add_metadata"):
-        raise TypeError(f"{target!r} is not a Workflow, StateMachine or CfnStateMachine")
+        raise invalid("target", target, "a Workflow, an sfn.StateMachine or its CfnStateMachine")
     return node
 
 
@@ -108,10 +109,14 @@ def acknowledge(target: Any, rule: str, *, reason: str, state: str | None = None
     """
     from lambdaless.analysis.lint import RULES
 
-    if rule not in RULES:
-        raise ValueError(f"rule={rule!r} is not a lint rule; use one of {sorted(RULES)}")
-    if not reason.strip():
-        raise ValueError("reason='' : say why the finding does not apply")
+    require(rule in RULES, "rule", rule, f"a lint rule, one of {sorted(RULES)}")
+    require(
+        isinstance(reason, str) and bool(reason.strip()),
+        "reason",
+        reason,
+        "text saying why the finding cannot happen",
+    )
+    require(state is None or isinstance(state, str), "state", state, "None or a state name")
     entry: dict[str, str] = {"rule": rule, "reason": reason}
     if state is not None:
         entry["state"] = state
@@ -121,6 +126,10 @@ def acknowledge(target: Any, rule: str, *, reason: str, state: str | None = None
 def bound(target: Any, state: str, maximum: int) -> None:
     """Declare that a loop through ``state`` runs at most ``maximum`` times, or that Map
     ``state`` gets at most ``maximum`` items; worst cases then use the number."""
-    if not isinstance(maximum, int) or maximum < 1:
-        raise ValueError(f"maximum={maximum!r}: expected an integer of at least 1")
+    require(
+        isinstance(maximum, int) and not isinstance(maximum, bool) and maximum >= 1,
+        "maximum",
+        maximum,
+        "an integer of at least 1",
+    )
     _update(target, "bounds", {state: maximum})

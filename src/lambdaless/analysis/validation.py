@@ -6,8 +6,8 @@ machines of the app's Workflows there, the same template-only path as ``lambdale
 Unacknowledged errors fail ``cdk synth`` (and ``app.synth()``) with aws-cdk-lib's validation
 report, naming the state machine, the state and the numbers; warnings are reported without
 failing. Acknowledge a finding with :func:`lambdaless.analysis.acknowledge` (with a reason,
-kept in the template), or with aws-cdk-lib's ``Validations.of(workflow).acknowledge(...)``
-using the id the report prints.
+kept in the template; each finding prints the call, :func:`how_to_acknowledge`), or with
+aws-cdk-lib's ``Validations.of(workflow).acknowledge(...)`` using the id the report prints.
 
 Linting the written templates costs no call into aws-cdk-lib per workflow: rendering each
 definition again during synth used to cost more than building the workflow.
@@ -75,11 +75,7 @@ class LimitsPlugin:
                 violations.append(
                     cdk.PolicyViolation(
                         rule_name=finding.rule,
-                        description=finding.describe()
-                        + " (or acknowledge with lambdaless.analysis.acknowledge(workflow, "
-                        + f"{finding.rule!r}, "
-                        + (f"state={finding.state!r}, " if finding.state else "")
-                        + "reason=...))",
+                        description=f"{finding.describe()} {how_to_acknowledge(finding)}",
                         severity=finding.severity,
                         violating_resources=[
                             cdk.PolicyViolatingResource(
@@ -108,6 +104,17 @@ class LimitsPlugin:
             if machine.logical_id in ours
             for finding in lint(machine)
         ]
+
+
+def how_to_acknowledge(finding: Finding) -> str:
+    """The one statement that accepts ``finding``, to run where the app builds its Workflow."""
+    workflow = finding.state_machine.strip("/").removesuffix("/StateMachine")
+    state = f"state={finding.state!r}, " if finding.state else ""
+    return (
+        "To accept it, give the reason it cannot happen: from lambdaless.analysis import "
+        f"acknowledge; acknowledge(workflow, {finding.rule!r}, {state}reason='<why>') "
+        f"where workflow is the Workflow {workflow}."
+    )
 
 
 def _logical_ids(template_path: Path) -> dict[str, str]:

@@ -5,10 +5,11 @@ States::
 
     Start (bedrockagent:startIngestionJob)
       -> Wait (grows: initial x rate^polls, capped) -> Poll (bedrockagent:getIngestionJob)
-      -> Check: COMPLETE -> [Ask (bedrockagentruntime:retrieveAndGenerate)] -> next
-                FAILED / STOPPED -> Fail "IngestionFailed"
-                polls >= max_polls -> Fail "IngestionTimedOut"
-                otherwise -> Wait
+      -> Check: FAILED / STOPPED -> Fail "IngestionFailed"
+                not COMPLETE, polls >= max_polls -> Fail "IngestionTimedOut"
+                not COMPLETE -> Wait
+                otherwise (COMPLETE) -> Ask (bedrockagentruntime:retrieveAndGenerate), or
+                                        Done (Pass) without a question -> next
 
 The loop is bounded by ``max_polls``, so the execution history cannot grow without limit: see
 :func:`worst_case_history_events`, checked against Standard's 25,000 events at construction.
@@ -93,13 +94,15 @@ def worst_case_history_events(
     the last attempt, and the longest way out (``ask_retry=None``: no RetrieveAndGenerate).
 
     ``1 (ExecutionStarted) + start + max_polls x (wait + poll + check) + end``, where a Task
-    logs ``2 + 3 x attempts``, a Wait or Choice 2, the end a Fail (2) or Ask + success.
+    logs ``2 + 3 x attempts``, a Wait, Choice or Pass 2, the end a Fail (2) or the Ask or
+    Done state and ExecutionSucceeded.
     """
     require(
         isinstance(max_polls, int) and max_polls >= 1, "max_polls", max_polls, "an integer >= 1"
     )
     per_poll = _STATE_EVENTS + _task_events(poll_retry) + _STATE_EVENTS
-    end = 2 if ask_retry is None else max(2, _task_events(ask_retry) + 1)
+    done = _STATE_EVENTS if ask_retry is None else _task_events(ask_retry)
+    end = max(2, done + 1)
     return 1 + _task_events(start_retry) + max_polls * per_poll + end
 
 
@@ -134,12 +137,14 @@ class KnowledgeBaseSync(sfn.StateMachineFragment):
     Output: the final ``IngestionJob`` (``Status``, ``Statistics``...) or, with ``question``,
     ``{"text", "citations", "sessionId"}`` from RetrieveAndGenerate.
 
-    On COMPLETE the fragment continues with whatever follows it (``sync.next(...)``); as the
-    last state of a workflow, follow it with an ``sfn.Succeed``.
+    On COMPLETE the fragment continues with whatever follows it (``sync.next(...)``), or ends
+    the workflow when nothing follows.
 
     Attributes:
         start, poll, ask: the Task states (``ask`` is ``None`` without ``question``).
         wait, check: the Wait and Choice states of the loop.
+        done: without ``question``, the Pass state the COMPLETE branch leads to (``None``
+            with ``question``: the Ask step ends the fragment).
         worst_case_history_events: :func:`worst_case_history_events` of this configuration.
         worst_case_wait_seconds: the sum of every wait when all polls are used.
     """
@@ -334,13 +339,15 @@ class KnowledgeBaseSync(sfn.StateMachineFragment):
         self.poll.next(self.check)
 
         self.ask: DirectTask | None = None
+        self.done: sfn.Pass | None = None
         self._end: list[sfn.INextable]
         if question is not None:
             answer_model = BedrockModel.of(model)  # type: ignore[arg-type]
-            # RetrieveAndGenerate needs bedrock:RetrieveAndGenerate and bedrock:Retrieve on the
-            # knowledge base and bedrock:InvokeModel on the generating model (Bedrock user
-            # guide, "Set up permissions for a user or role to create and manage knowledge
-            # bases", querying section).
+            # RetrieveAndGenerate needs bedrock:Retrieve on the knowledge base,
+            # bedrock:RetrieveAndGenerate on "*" (the action has no resource-level permissions)
+            # and bedrock:InvokeModel on the generating model (Bedrock user guide,
+            # "knowledge-base-prereq-permissions-general", querying section). "*" is the one
+            # wildcard AWS leaves us: see lambdaless._nag.UNAVOIDABLE_WILDCARDS.
             self.ask = DirectTask(
                 self,
                 f"{id}Ask",
@@ -360,12 +367,11 @@ class KnowledgeBaseSync(sfn.StateMachineFragment):
                     "$states.result.Citations, 'sessionId': $states.result.SessionId} %}"
                 ),
                 policy_statements=[
-                    iam.PolicyStatement(
-                        actions=["bedrock:RetrieveAndGenerate", "bedrock:Retrieve"],
-                        resources=[kb_arn],
-                    ),
+                    iam.PolicyStatement(actions=["bedrock:Retrieve"], resources=[kb_arn]),
+                    iam.PolicyStatement(actions=["bedrock:RetrieveAndGenerate"], resources=["*"]),
                     *answer_model.policy_statements(self),
                 ],
+                wildcard_resources=["*"],
                 retries=ask_retries,
                 timeout=None,
                 assign=None,
@@ -374,7 +380,13 @@ class KnowledgeBaseSync(sfn.StateMachineFragment):
             self.check.otherwise(self.ask)
             self._end = [self.ask]
         else:
-            self._end = list(self.check.afterwards(include_otherwise=True).end_states)
+            # A Choice cannot end an execution, and one whose rules all miss fails it with
+            # States.NoChoiceMatched (Step Functions developer guide, "state-choice"): COMPLETE
+            # goes to this Pass, which ends the workflow or leads to whatever follows the
+            # fragment. One transition per sync, only on success.
+            self.done = sfn.Pass(self, f"{id}Done", comment="Ingestion COMPLETE")
+            self.check.otherwise(self.done)
+            self._end = [self.done]
         self.max_polls = max_polls
         self.wait_schedule = schedule
 
@@ -385,7 +397,7 @@ class KnowledgeBaseSync(sfn.StateMachineFragment):
 
     @property
     def end_states(self) -> list[sfn.INextable]:
-        """The Ask Task, or the Choice's COMPLETE branch."""
+        """The Ask Task, or the Pass state of the Choice's COMPLETE branch."""
         return self._end
 
 

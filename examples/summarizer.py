@@ -3,7 +3,9 @@
 Claude (through the ``us.`` profile, so a burst spreads over the US regions) summarizes the
 document. When throttling outlasts its retries, a smaller model on its own profile answers
 instead. A request Bedrock refuses for good (validation, access, unknown model) ends in a Fail
-state that keeps the error and its cause.
+state that keeps the error and its cause. A fallback that stays throttled too fails at its own
+Task, not in the Fail state: a redrive (``lambdaless.Redrive``) resumes at the failed step, and
+would only re-enter a Fail state and fail again (AWS docs, "Redriving executions").
 
 It deploys with a canary: each change of the definition (a reworded prompt, another model)
 publishes a new version, and the alias ``live`` sends 10% of new executions to it for 10
@@ -65,9 +67,9 @@ class DocumentSummarizerStack(cdk.Stack):
             fallback, errors=InvokeBedrock.TRANSIENT_ERRORS, outputs="{% $states.input %}"
         )
         summarize.add_catch(failed, errors=InvokeBedrock.PERMANENT_ERRORS)
-        fallback.add_catch(
-            failed, errors=[*InvokeBedrock.PERMANENT_ERRORS, *InvokeBedrock.TRANSIENT_ERRORS]
-        )
+        # Transient errors are left uncaught here: the execution fails at the fallback Task,
+        # which a redrive retries; a Fail state re-raising them could never be redriven.
+        fallback.add_catch(failed, errors=InvokeBedrock.PERMANENT_ERRORS)
         # Both model steps end the workflow: no Succeed state, so the happy path costs exactly
         # one state transition per model call.
         self.workflow = Workflow(

@@ -6,9 +6,20 @@ status ``FAILED`` and starts a small Standard state machine that
 1. waits ``delay`` (a throttle or outage is given time to clear);
 2. calls ``aws-sdk:sfn:describeExecution`` for the execution's ``error``, ``redriveCount`` and
    ``redriveStatus``;
-3. redrives it with ``aws-sdk:sfn:redriveExecution`` only if the error is one of
-   ``transient_errors``, the execution has been redriven fewer than ``max_redrives`` times, and
-   Step Functions says it is ``REDRIVABLE``; otherwise it stops and leaves the execution failed.
+3. calls ``aws-sdk:sfn:getExecutionHistory`` for the last two events, newest first: the last
+   event's ``Id`` is the number of events in the history, and the one before ``ExecutionFailed``
+   says where the execution failed (``FailStateEntered`` for a Fail state);
+4. redrives it with ``aws-sdk:sfn:redriveExecution`` only if the error is one of
+   ``transient_errors``, the execution has been redriven fewer than ``max_redrives`` times, Step
+   Functions says it is ``REDRIVABLE``, its history has fewer than 24,999 events, and it did not
+   end in a Fail state; otherwise it stops and leaves the execution failed.
+
+A redrive "continues the failed execution from the unsuccessful step" (AWS docs, "Redriving
+executions"): when that step is a Fail state, the redrive enters the Fail state again and fails
+the same way, a billed no-op that spends a redrive. A workflow that wants its transient errors
+redriven lets them fail the Task (no Catch into a Fail state for them). A Fail state inside a
+Parallel branch or a Map iteration is not seen this way (the events before ``ExecutionFailed``
+are the Parallel's or Map's): keep transient errors out of such Fail states too.
 
 An EventBridge rule cannot call ``RedriveExecution`` itself (it is no rule target), hence the
 state machine. Its role may only describe and redrive executions of the watched workflow.
@@ -18,8 +29,10 @@ When AWS allows a redrive (AWS docs, "Redriving executions" and the ``RedriveExe
 * Standard workflows only (Express executions cannot be redriven);
 * within 14 days of the execution's stop, and only if it did not succeed (FAILED, ABORTED or
   TIMED_OUT; this construct reacts to FAILED only);
-* not if the execution hit the 25,000-event history limit, exceeded its maximum execution time,
-  or was started before redrive existed (``redriveStatus`` is then ``NOT_REDRIVABLE``);
+* only if the history has fewer than 24,999 events (a redrive appends ``ExecutionRedriven`` and
+  at least one more event: ``RedriveExecution`` API reference), and not if the execution exceeded
+  its maximum execution time or was started before redrive existed (``redriveStatus`` is then
+  ``NOT_REDRIVABLE``);
 * the redriven execution keeps its ARN, definition and input, and resumes at the failed state:
   successful states are not rerun; inline Map/Parallel iterations that failed are;
 * redriven state transitions are billed like any other.
@@ -85,6 +98,9 @@ NEVER_REDRIVEN: frozenset[str] = frozenset(
     }
 )
 MAX_REDRIVES = 1000  # RedriveExecution's own limit on redrives per execution (AWS quotas)
+#: A redrive needs a history of fewer than this many events ("The execution event history count
+#: is less than 24,999": Step Functions API reference, RedriveExecution).
+REDRIVE_HISTORY_EVENTS = 24_999
 _SDK = "arn:{partition}:states:::aws-sdk:sfn:{action}"
 
 
@@ -203,6 +219,31 @@ class Redrive(Construct):
             assign=None,
             comment="Read the error, redriveCount and redriveStatus",
         )
+        # The newest two events: the last one's Id is the history's length (event ids count up
+        # from 1), the one before ExecutionFailed is where the execution failed (Step Functions
+        # API reference, GetExecutionHistory and HistoryEvent).
+        last_events = DirectTask(
+            self,
+            "LastEvents",
+            resource=_SDK.format(partition=stack.partition, action="getExecutionHistory"),
+            arguments={
+                "ExecutionArn": "{% $states.input.executionArn %}",
+                "ReverseOrder": True,
+                "MaxResults": 2,
+                "IncludeExecutionData": False,
+            },
+            output=(
+                "{% $merge([$states.input, {'historyEvents': $states.result.Events[0].Id,"
+                " 'failedAfter': $states.result.Events[1].Type}]) %}"
+            ),
+            policy_statements=[
+                iam.PolicyStatement(actions=["states:GetExecutionHistory"], resources=[executions])
+            ],
+            retries=[RetryPolicy(errors=("States.TaskFailed",), interval_seconds=5)],
+            timeout=cdk.Duration.seconds(60),
+            assign=None,
+            comment="Read how long the history is and whether a Fail state ended it",
+        )
         redrive = DirectTask(
             self,
             "RedriveExecution",
@@ -220,12 +261,20 @@ class Redrive(Construct):
         worth_it = (
             "{% $states.input.redriveStatus = 'REDRIVABLE'"
             f" and $states.input.redriveCount < {max_redrives}"
-            f" and $states.input.error in {json.dumps(list(errors))} %}}"
+            f" and $states.input.error in {json.dumps(list(errors))}"
+            f" and $states.input.historyEvents < {REDRIVE_HISTORY_EVENTS}"
+            " and $states.input.failedAfter != 'FailStateEntered' %}"
         )
         decide = (
             sfn.Choice(self, "WorthARedrive")
             .when(sfn.Condition.jsonata(worth_it), redrive)
-            .otherwise(sfn.Succeed(self, "LeftFailed", comment="Not transient, or out of redrives"))
+            .otherwise(
+                sfn.Succeed(
+                    self,
+                    "LeftFailed",
+                    comment="Not transient, a Fail state, out of redrives or not redrivable",
+                )
+            )
         )
         # Imported here: workflow.py imports this package's modules at import time.
         from lambdaless.workflow import Workflow as _Workflow
@@ -233,7 +282,7 @@ class Redrive(Construct):
         self.redriver = _Workflow(
             self,
             "Redriver",
-            definition=pause.next(describe).next(decide),
+            definition=pause.next(describe).next(last_events).next(decide),
             timeout=cdk.Duration.seconds(int(delay_seconds) + 600),
             alarms=False,
             comment=f"Redrive {workflow.node.path} executions that failed on transient errors",

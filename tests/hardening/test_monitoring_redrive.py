@@ -157,6 +157,55 @@ def test_alarm_topic_needs_alarms(stack: cdk.Stack) -> None:
         Workflow(stack, "W", definition=_ask(stack), alarms=False, alarm_topic=topic)
 
 
+def test_alarm_topic_key_lets_cloudwatch_publish(stack: cdk.Stack) -> None:
+    """A customer-managed key gets the statement CloudWatch needs (SNS developer guide,
+    "sns-key-management"); without it every alarm notification is dropped."""
+    from aws_cdk import aws_kms as kms
+    from aws_cdk.assertions import Template
+
+    key = kms.Key(stack, "K", enable_key_rotation=True)
+    topic = sns.Topic(stack, "T", master_key=key)
+    Workflow(stack, "W", definition=_ask(stack), alarm_topic=topic)
+    statements = Template.from_stack(stack).find_resources("AWS::KMS::Key")
+    (policy,) = [r["Properties"]["KeyPolicy"]["Statement"] for r in statements.values()]
+    assert {
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudwatch.amazonaws.com"},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+        "Resource": "*",
+    } in policy
+
+
+def test_alarm_topic_with_an_aws_managed_key_is_refused(stack: cdk.Stack) -> None:
+    from aws_cdk import aws_kms as kms
+
+    managed = kms.Alias.from_alias_name(stack, "A", "alias/aws/sns")
+    topic = sns.Topic(stack, "T", master_key=managed)
+    with pytest.raises(LambdalessError, match=r"AWS-managed key 'alias/aws/sns'.*customer-managed"):
+        Workflow(stack, "W", definition=_ask(stack), alarm_topic=topic)
+
+
+def test_alarm_topic_with_an_imported_key_is_refused_with_the_statement(
+    stack: cdk.Stack,
+) -> None:
+    from aws_cdk import aws_kms as kms
+
+    imported = kms.Key.from_key_arn(
+        stack, "I", "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    )
+    topic = sns.Topic(stack, "T", master_key=imported)
+    with pytest.raises(LambdalessError, match=r"imported key .*cloudwatch\.amazonaws\.com"):
+        Workflow(stack, "W", definition=_ask(stack), alarm_topic=topic)
+    # What the message says to do next is accepted.
+    unchecked = sns.Topic.from_topic_arn(stack, "U", "arn:aws:sns:us-east-1:111122223333:alarms")
+    Workflow(
+        stack,
+        "W2",
+        definition=InvokeBedrock(stack, "Ask2", model="amazon.nova-lite-v1:0", prompt="hi"),
+        alarm_topic=unchecked,
+    )
+
+
 # -- redrive ------------------------------------------------------------------------------------
 def test_redrive_rule_targets_the_redriver(synthesized: Synthesized) -> None:
     template = synthesized.templates["HardeningRedriven"]
@@ -211,6 +260,7 @@ def test_redriver_may_only_describe_and_redrive_the_watched_executions(
     assert sorted(granted, key=str) == sorted(
         [
             ("states:DescribeExecution", executions),
+            ("states:GetExecutionHistory", executions),
             ("states:RedriveExecution", executions),
             # the rule's role, to start the redriver
             ("states:StartExecution", {"Ref": redriver.logical_id}),
@@ -247,6 +297,33 @@ def _decide(definition: Mapping[str, Any], described: Mapping[str, Any]) -> str:
             },
             "LeftFailed",
         ),
+        # A Fail state re-raising a transient error: a redrive would enter it and fail again
+        # ("Redriving executions": the redrive continues from the unsuccessful step).
+        (
+            {
+                "error": "Bedrock.ThrottlingException",
+                "redriveCount": 0,
+                "failedAfter": "FailStateEntered",
+            },
+            "LeftFailed",
+        ),
+        (
+            {
+                "error": "Bedrock.ThrottlingException",
+                "redriveCount": 0,
+                "failedAfter": "TaskFailed",
+            },
+            "RedriveExecution",
+        ),
+        # Fewer than 24,999 events (RedriveExecution API reference), not 25,000.
+        (
+            {"error": "Bedrock.ThrottlingException", "redriveCount": 0, "historyEvents": 24_998},
+            "RedriveExecution",
+        ),
+        (
+            {"error": "Bedrock.ThrottlingException", "redriveCount": 0, "historyEvents": 24_999},
+            "LeftFailed",
+        ),
     ],
 )
 def test_redrive_decision(
@@ -254,8 +331,39 @@ def test_redrive_decision(
 ) -> None:
     template = synthesized.templates["HardeningRedriven"]
     redriver = next(m for m in load(template) if m.logical_id.startswith("RedriveRedriver"))
-    described = {"redriveStatus": "REDRIVABLE", **described}
+    described = {
+        "redriveStatus": "REDRIVABLE",
+        "historyEvents": 40,
+        "failedAfter": "TaskTimedOut",
+        **described,
+    }
     assert _decide(redriver.definition, described) == decision
+
+
+def test_redriver_reads_the_last_two_events_newest_first(synthesized: Synthesized) -> None:
+    template = synthesized.templates["HardeningRedriven"]
+    redriver = next(m for m in load(template) if m.logical_id.startswith("RedriveRedriver"))
+    states = redriver.definition["States"]
+    assert states["DescribeExecution"]["Next"] == "LastEvents"
+    last = states["LastEvents"]
+    assert last["Resource"].endswith(":states:::aws-sdk:sfn:getExecutionHistory")
+    assert last["Arguments"] == {
+        "ExecutionArn": "{% $states.input.executionArn %}",
+        "ReverseOrder": True,
+        "MaxResults": 2,
+        "IncludeExecutionData": False,
+    }
+    assert last["Next"] == "WorthARedrive"
+    # What the Output makes of a GetExecutionHistory answer for a Fail state's failure.
+    expression = jsonata.Jsonata(last["Output"].removeprefix("{%").removesuffix("%}").strip())
+    frame = expression.create_frame()
+    events = [{"Id": 12, "Type": "ExecutionFailed"}, {"Id": 11, "Type": "FailStateEntered"}]
+    frame.bind("states", {"input": {"error": "E"}, "result": {"Events": events}})
+    assert expression.evaluate(None, frame) == {
+        "error": "E",
+        "historyEvents": 12,
+        "failedAfter": "FailStateEntered",
+    }
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ literal. A ``ModelId`` computed at run time (a JSONata expression) cannot be ala
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -27,10 +28,12 @@ from typing import TYPE_CHECKING, Any
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from lambdaless._errors import require
+from lambdaless._errors import LambdalessError, require
 from lambdaless.analysis.asl import iter_states
 
 if TYPE_CHECKING:
@@ -92,7 +95,10 @@ class WorkflowMonitoring(Construct):
         Args:
             workflow: the workflow to watch.
             topic: an SNS topic told when an alarm fires and when it recovers; none by default
-                (the alarms are visible in the console and on the dashboard).
+                (the alarms are visible in the console and on the dashboard). An encrypted
+                topic's key must let CloudWatch use it: a ``kms.Key`` of this app gets the
+                grant, an AWS-managed key (``alias/aws/sns``) or an imported key is refused
+                (see :func:`allow_cloudwatch_to_use_topic_key`).
             period: the evaluation period of every alarm; five minutes by default.
             bedrock_throttle_threshold: throttled Bedrock calls per period (all callers of the
                 model in the account and region) that raise the model's alarm; 10 by default.
@@ -168,6 +174,7 @@ class WorkflowMonitoring(Construct):
                 "steps retry throttles, so executions fail only if this persists.",
             )
         if topic is not None:
+            allow_cloudwatch_to_use_topic_key(topic)
             action = actions.SnsAction(topic)
             for alarm in self.alarms.values():
                 alarm.add_alarm_action(action)
@@ -253,6 +260,63 @@ class WorkflowMonitoring(Construct):
                 ),
             )
         return dashboard
+
+
+#: What CloudWatch needs on an encrypted topic's key to publish alarm notifications (SNS
+#: developer guide, "sns-key-management", compatibility with AWS services: kms:Decrypt and
+#: kms:GenerateDataKey*; the one GenerateDataKey action SNS calls to encrypt a message, written
+#: out so that no policy holds a wildcard action).
+CLOUDWATCH_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+CLOUDWATCH_PRINCIPAL = "cloudwatch.amazonaws.com"
+
+
+def allow_cloudwatch_to_use_topic_key(topic: sns.ITopic) -> None:
+    """Let CloudWatch alarms publish to ``topic`` when it is encrypted with a KMS key.
+
+    * no key, or a topic imported without one (``Topic.from_topic_arn``): nothing to do;
+    * an AWS-managed key (``alias/aws/sns``): refused, its key policy cannot be changed, so
+      CloudWatch could never use it and every alarm notification would be lost;
+    * a ``kms.Key`` of this app (or an ``Alias`` of one): its key policy gets the statement;
+    * an imported key: refused, with the statement to add to its policy by hand.
+    """
+    key = getattr(topic, "master_key", None)
+    if key is None:
+        return
+    target = getattr(key, "alias_target_key", None) if isinstance(key, kms.Alias) else key
+    names = [str(getattr(key, "alias_name", "") or ""), str(getattr(key, "key_arn", "") or "")]
+    if any(n.startswith("alias/aws/") or ":alias/aws/" in n for n in names):
+        raise LambdalessError(
+            f"alarm_topic={topic.node.path!r} is encrypted with the AWS-managed key "
+            f"{next(n for n in names if 'alias/aws/' in n)!r}: its key policy cannot allow "
+            f"{CLOUDWATCH_PRINCIPAL} to use it, so every alarm notification would be dropped "
+            "(SNS developer guide, sns-key-management). Encrypt the topic with a "
+            "customer-managed kms.Key instead; lambdaless then adds the grant CloudWatch needs."
+        )
+    if isinstance(target, kms.Key):
+        target.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal(CLOUDWATCH_PRINCIPAL)],
+                actions=list(CLOUDWATCH_KEY_ACTIONS),
+                resources=["*"],
+            )
+        )
+        return
+    raise LambdalessError(
+        f"alarm_topic={topic.node.path!r} is encrypted with an imported key lambdaless cannot "
+        f"edit: CloudWatch needs its key policy to allow {CLOUDWATCH_PRINCIPAL} "
+        f"{' and '.join(CLOUDWATCH_KEY_ACTIONS)} (SNS developer guide, sns-key-management), "
+        "or alarm notifications are dropped. Add this statement to the key policy: "
+        + json.dumps(
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": CLOUDWATCH_PRINCIPAL},
+                "Action": list(CLOUDWATCH_KEY_ACTIONS),
+                "Resource": "*",
+            }
+        )
+        + "; then pass the "
+        "topic imported without its key (sns.Topic.from_topic_arn), which is not checked."
+    )
 
 
 def _minutes(period: cdk.Duration) -> str:

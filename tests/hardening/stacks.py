@@ -52,7 +52,8 @@ class RedrivenStack(cdk.Stack):
         topic = sns.Topic(
             self,
             "Alarms",
-            master_key=kms.Alias.from_alias_name(self, "SnsKey", "alias/aws/sns"),
+            # A customer-managed key: CloudWatch cannot use an AWS-managed one (alias/aws/sns).
+            master_key=kms.Key(self, "SnsKey", enable_key_rotation=True, description="alarms"),
             enforce_ssl=True,
         )
         ask = InvokeBedrock(

@@ -141,3 +141,42 @@ def test_huge_answer_without_s3_is_an_error_and_s3_output_fixes_it() -> None:
     assert "400,000 bytes exceeds 262,144" in finding.message
     ask["Arguments"]["Output"] = {"S3Uri": "s3://bucket/answers/"}
     assert lint_definition(definition) == []
+
+
+def _distributed(definition: dict[str, Any]) -> dict[str, Any]:
+    definition["States"]["Each"]["ItemProcessor"]["ProcessorConfig"] = {
+        "Mode": "DISTRIBUTED",
+        "ExecutionType": "STANDARD",
+    }
+    return definition
+
+
+def test_distributed_map_collecting_answers_is_sized_like_an_inline_one() -> None:
+    """A Distributed Map without ResultWriter returns its children's outputs inline (AWS docs,
+    "state-map-distributed"): the payload rule covers it, with MaxItems as its bound."""
+    definition = _distributed(map_of_answers(MaxConcurrency=4))
+    definition["States"]["Each"]["ItemReader"] = {
+        "Resource": "arn:aws:states:::s3:getObject",
+        "ReaderConfig": {"InputType": "JSONL", "MaxItems": 1_000},
+        "Arguments": {"Bucket": "b", "Key": "in.jsonl"},
+    }
+    (finding,) = [f for f in lint_definition(definition) if f.rule == "payload-size"]
+    assert (finding.severity, finding.state) == ("error", "Ask")
+    assert "above 65 items" in finding.message
+    assert "its bound of 1,000 items" in finding.message
+    assert "ResultWriter" in finding.message
+
+
+def test_distributed_map_without_result_writer_is_a_finding_and_a_writer_fixes_it() -> None:
+    definition = _distributed(map_of_answers(MaxConcurrency=4))
+    ask = definition["States"]["Each"]["ItemProcessor"]["States"]["Ask"]
+    ask["Arguments"]["Output"] = {"S3Uri": "s3://bucket/answers/"}  # answers offloaded...
+    (finding,) = lint_definition(definition)  # ...yet each child's output comes back inline
+    assert (finding.rule, finding.severity, finding.state) == ("payload-size", "warning", "Each")
+    assert "without a ResultWriter" in finding.message
+    assert "States.DataLimitExceeded" in finding.message
+    definition["States"]["Each"]["ResultWriter"] = {
+        "Resource": "arn:aws:states:::s3:putObject",
+        "Arguments": {"Bucket": "b", "Prefix": "out/"},
+    }
+    assert lint_definition(definition) == []

@@ -149,6 +149,7 @@ def test_distributed_s3_snapshot_and_iam(
         prompt=PROMPT,
         model=NOVA,
         item_reader=S3Items.csv(S3Path(bucket, "in/docs.csv")),
+        results_to=S3Path(bucket, "summaries/"),
         max_concurrency=200,
         tolerated_failure_percentage=2.5,
         express_children=True,
@@ -161,9 +162,45 @@ def test_distributed_s3_snapshot_and_iam(
         "Mode": "DISTRIBUTED",
         "ExecutionType": "EXPRESS",
     }
+    # Results go to S3 (AWS docs, "input-output-resultwriter"); the Map passes AWS's summary on.
+    assert state["ResultWriter"] == {
+        "Resource": "arn:${AWS::Partition}:states:::s3:putObject",
+        "Arguments": {"Bucket": state["ItemReader"]["Arguments"]["Bucket"], "Prefix": "summaries/"},
+    }
+    assert "Output" not in state
     actions = [s["Action"] for s in sm_statements(us_stack)]
     assert "bedrock:InvokeModel" in actions
     assert "s3:GetObject" in actions
+    # ResultWriter's S3 actions under the prefix only, not the whole bucket.
+    (writer,) = [s for s in sm_statements(us_stack) if "s3:PutObject" in s["Action"]]
+    assert writer["Action"] == [
+        "s3:PutObject",
+        "s3:GetObject",
+        "s3:ListMultipartUploadParts",
+        "s3:AbortMultipartUpload",
+    ]
+    bucket_id = us_stack.resolve(bucket.bucket_arn)["Fn::GetAtt"][0]
+    assert us_stack.resolve(writer["Resource"]) == {
+        "Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/summaries/*"]]
+    }
+
+
+def test_items_from_s3_need_a_result_writer(stack: cdk.Stack) -> None:
+    """Items read from S3 are unbounded, so are their inline results: refused without
+    results_to (over 256 KiB, States.DataLimitExceeded loses every result)."""
+    bucket = s3.Bucket(stack, "Docs")
+    reader = S3Items.json(S3Path(bucket, "in/docs.json"))
+    with pytest.raises(LambdalessError, match=r"results_to=None .*item_reader"):
+        FanOut(stack, "F", prompt=PROMPT, model=NOVA, item_reader=reader, max_concurrency=5)
+    with pytest.raises(LambdalessError, match=r"results_to=.*inline Map"):
+        FanOut(
+            stack,
+            "G",
+            prompt=PROMPT,
+            model=NOVA,
+            max_concurrency=5,
+            results_to=S3Path(bucket, "out/"),
+        )
 
 
 @pytest.mark.parametrize("kind", ["json", "jsonl"])
@@ -175,7 +212,13 @@ def test_item_reader_formats(us_stack: cdk.Stack, asl: Asl, kind: str) -> None:
         us_stack,
         "W",
         definition=FanOut(
-            us_stack, "F", prompt=PROMPT, model=NOVA, item_reader=reader, max_concurrency=10
+            us_stack,
+            "F",
+            prompt=PROMPT,
+            model=NOVA,
+            item_reader=reader,
+            results_to=S3Path(bucket, "out/"),
+            max_concurrency=10,
         ),
     )
     item_reader = asl(us_stack)["States"]["F"]["ItemReader"]

@@ -10,7 +10,8 @@ Rules (each finding names the state and the numbers):
 ``map-concurrency``  an inline Map without MaxConcurrency runs 40 iterations at once; a
                      Distributed Map runs up to 10,000 children (more is invalid).
 ``payload-size``     a model answer passed along without ``Output.S3Uri`` that can exceed, or
-                     whose Map collects answers that can exceed, 256 KiB.
+                     whose Map (inline or Distributed) collects answers that can exceed,
+                     256 KiB; a Distributed Map without a ResultWriter.
 ``retry-budget``     a state's retries (back-off + attempts x TimeoutSeconds) outlast the
                      execution's TimeoutSeconds.
 
@@ -46,7 +47,7 @@ RULES: dict[str, str] = {
     "unbounded-loop": "a loop with no declared bound",
     "express-duration": "worst-case duration of an Express execution vs 300 s",
     "map-concurrency": "Map concurrency bounds (inline 40, Distributed 10,000)",
-    "payload-size": "model answers passed along without S3 offloading vs 256 KiB",
+    "payload-size": "model answers, and Distributed Map results, kept in the state vs 256 KiB",
     "retry-budget": "a state's retries vs the execution timeout",
 }
 
@@ -110,6 +111,13 @@ def max_tokens(state: Mapping[str, Any]) -> int | None:
         elif isinstance(node, list):
             stack.extend(node)
     return None
+
+
+def _max_items(state: Mapping[str, Any]) -> int | None:
+    """A Map's item bound from its ItemReader's ``ReaderConfig.MaxItems``, if literal."""
+    config = (state.get("ItemReader") or {}).get("ReaderConfig") or {}
+    items = config.get("MaxItems")
+    return items if isinstance(items, int) and not isinstance(items, bool) else None
 
 
 def offloads_output(state: Mapping[str, Any]) -> bool:
@@ -280,6 +288,7 @@ class _Linter:
 
     def payloads(self) -> None:
         limit = PAYLOAD_LIMIT_BYTES
+        sized_maps: set[str] = set()  # Maps whose collected answers were sized below
         for path, name, state in iter_states(self.definition):
             if task_kind(state) != "model" or offloads_output(state):
                 continue
@@ -307,12 +316,13 @@ class _Linter:
                 continue
             for outer in path:
                 parent = self._state(outer)
-                if parent is None or parent.get("Type") != "Map" or is_distributed(parent):
+                if parent is None or parent.get("Type") != "Map":
                     continue
                 if parent.get("ResultWriter"):
                     continue
+                sized_maps.add(outer)
                 fits = limit // size
-                items = self.notes.bounds.get(outer)
+                items = self.notes.bounds.get(outer, _max_items(parent))
                 if items is not None and items <= fits:
                     continue
                 severity: Severity = "error" if items is not None else "warning"
@@ -324,8 +334,30 @@ class _Linter:
                     f"Map {outer} collects one answer per item (up to {tokens:,} tokens x "
                     f"{BYTES_PER_TOKEN} = {size:,} bytes each): above {fits:,} items its "
                     f"output exceeds {limit:,} bytes ({bound}). Write answers to S3 "
-                    "(Output.S3Uri) or keep only what later states need.",
+                    "(Output.S3Uri"
+                    + (", or a ResultWriter" if is_distributed(parent) else "")
+                    + ") or keep only what later states need.",
                 )
+        # A Distributed Map without a ResultWriter returns every child's output inline
+        # (AWS docs, "state-map-distributed", "input-output-resultwriter"); its items may come
+        # from S3 in any number, so even small outputs can add up past the limit.
+        for _, name, state in iter_states(self.definition):
+            if (
+                state.get("Type") != "Map"
+                or not is_distributed(state)
+                or state.get("ResultWriter")
+                or name in sized_maps
+            ):
+                continue
+            self.add(
+                "payload-size",
+                "warning",
+                name,
+                "Distributed Map without a ResultWriter returns every child's output inline: "
+                f"once they add up to more than {limit:,} bytes the execution fails with "
+                "States.DataLimitExceeded, which States.ALL cannot catch, and every result is "
+                "lost. Write the results to S3 with a ResultWriter (FanOut(results_to=...)).",
+            )
 
     def _state(self, name: str) -> Mapping[str, Any] | None:
         for _, n, state in iter_states(self.definition):

@@ -12,6 +12,17 @@ No item is lost: each iteration catches ``States.ALL`` and returns
 ``{"ok": false, "item", "error", "cause"}``, and the Map state's own ``Output`` splits the
 iterations into ``{"results": [...], "failures": [...]}`` (no extra state).
 
+Results in S3 (``results_to=``, required with ``item_reader=``): a Distributed Map without a
+``ResultWriter`` returns every child's output inline, and above 256 KiB the execution fails with
+``States.DataLimitExceeded``, which ``States.ALL`` cannot catch (AWS docs, "state-map-distributed",
+"concepts-error-handling"): every result would be lost. With ``results_to`` the children's
+outputs are written to S3 (AWS docs, "input-output-resultwriter") and the Map's output is
+AWS's summary ``{"MapRunArn", "ResultWriterDetails": {"Bucket", "Key"}}``, ``Key`` being the
+run's ``manifest.json``; the manifest lists ``SUCCEEDED_<n>.json`` files (every item the step
+answered *and* every failure it caught: ``{"ok": false, ...}`` records, as above) and
+``FAILED_<n>.json`` / ``PENDING_<n>.json`` files (children that failed uncaught or never ran).
+There is no ``results``/``failures`` split in the state output then: read them from S3.
+
 Limits (AWS docs, "Using Map state in Inline mode" and "Using Map state in Distributed mode"):
 an inline Map runs at most 40 iterations at once and adds every iteration's events to the
 parent's 25,000-event history; a Distributed Map runs each item as a child execution, at most
@@ -25,6 +36,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import jsii
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
@@ -169,6 +182,35 @@ class S3Items:
         )
 
 
+#: aws-cdk-lib renders ``ResultWriterV2`` only under this feature flag; FanOut sets it on its own
+#: subtree, so the app's other Maps are untouched.
+RESULT_WRITER_V2_FLAG = "@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2"
+
+
+class _PrefixResultWriter(sfn.ResultWriterV2):
+    """aws-cdk-lib's ResultWriter, granting S3 under its prefix only (aws-cdk-lib grants the
+    whole bucket). The actions are those AWS lists for ResultWriter (AWS docs,
+    "input-output-resultwriter", IAM policies)."""
+
+    def __init__(self, path: S3Path) -> None:
+        super().__init__(bucket=path.bucket, prefix=path.key)
+        self._path = path
+
+    @jsii.member(jsii_name="providePolicyStatements")
+    def provide_policy_statements(self) -> list[iam.PolicyStatement]:
+        return [
+            iam.PolicyStatement(
+                actions=[
+                    "s3:PutObject",
+                    "s3:GetObject",
+                    "s3:ListMultipartUploadParts",
+                    "s3:AbortMultipartUpload",
+                ],
+                resources=[self._path.prefix_arn],
+            )
+        ]
+
+
 def _with_item(output: Any) -> Any:
     """A prompt step's Output with the item beside the uniform answer."""
     if is_expression(output):
@@ -194,6 +236,9 @@ class FanOut(sfn.StateMachineFragment):
 
         {"results":  [<each successful item's output>, ...],
          "failures": [{"ok": false, "item": ..., "error": "...", "cause": "..."}, ...]}
+
+    or, with ``results_to``, ``{"MapRunArn", "ResultWriterDetails": {"Bucket", "Key"}}`` and
+    the same records in S3 (see the module docstring).
 
     With ``prompt=``, each result is the uniform answer with the item beside it:
     ``{"item", "text", "stopReason", "usage"}``. With ``step=``, each result is the step's
@@ -224,6 +269,7 @@ class FanOut(sfn.StateMachineFragment):
         quota: ModelQuota | None = None,
         tolerated_failure_percentage: float | None = None,
         express_children: bool = False,
+        results_to: S3Path | None = None,
         comment: str | None = None,
     ) -> None:
         """
@@ -252,6 +298,11 @@ class FanOut(sfn.StateMachineFragment):
                 Distributed only.
             express_children: run a Distributed Map's children as Express executions
                 (cheaper, at most five minutes, at-least-once); Standard by default.
+            results_to: write a Distributed Map's results to S3 under this prefix
+                (``S3Path(bucket, "fan-out/")``; IAM is granted under the prefix only); the
+                Map's output is then the ResultWriter summary (see the module docstring).
+                Required with ``item_reader`` (items from S3 are not bounded by the state
+                payload, their results would be); by default results come back inline.
             comment: the Map state's Comment.
         """
         super().__init__(scope, id)
@@ -339,6 +390,29 @@ class FanOut(sfn.StateMachineFragment):
             express_children,
             "False for an inline Map",
         )
+        require(
+            results_to is None or isinstance(results_to, S3Path),
+            "results_to",
+            results_to,
+            "None or an S3Path (bucket and key prefix) for a Distributed Map's results",
+        )
+        require(
+            results_to is None or self.distributed,
+            "results_to",
+            results_to,
+            "None for an inline Map (ResultWriter is a Distributed Map field)",
+        )
+        require(
+            item_reader is None or results_to is not None,
+            "results_to",
+            results_to,
+            "an S3Path with item_reader=: results of items read from S3 can exceed the 256 KiB "
+            "state output, which fails the execution uncatchably (States.DataLimitExceeded)",
+        )
+        if results_to is not None:
+            self.node.set_context(RESULT_WRITER_V2_FLAG, True)  # before any child exists
+        #: where the results go (``None``: inline, in ``results``/``failures``)
+        self.results_to = results_to
 
         if prompt is not None:
             bedrock_model = BedrockModel.of(model)  # type: ignore[arg-type]
@@ -380,7 +454,11 @@ class FanOut(sfn.StateMachineFragment):
                     if express_children
                     else sfn.StateMachineType.STANDARD
                 ),
-                outputs=PARTITION_OUTPUT,
+                result_writer_v2=(
+                    _PrefixResultWriter(results_to) if results_to is not None else None
+                ),
+                # With a ResultWriter, $states.result is AWS's summary: passed on as it is.
+                outputs=PARTITION_OUTPUT if results_to is None else None,
                 comment=comment,
             )
         else:

@@ -1,0 +1,104 @@
+"""Every lint rule fires in both places it runs: at synth (the validation plugin) and in
+``lambdaless inspect`` (issue 12: "every rule runs both at synth and in inspect").
+
+Each rule has a state machine that breaks it, written as ASL and put into a ``Workflow``'s
+template, so the plugin and the CLI read exactly the same definition. A rule added to
+:data:`lambdaless.analysis.lint.RULES` without a case here fails this test.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_stepfunctions as sfn
+
+from lambdaless import Workflow
+from lambdaless.analysis.lint import RULES
+from lambdaless.cli import main
+
+from .test_lint import BEDROCK, map_of_answers, poll_loop
+
+_RETRY_OUTLASTS_TIMEOUT = {
+    "StartAt": "Ask",
+    "TimeoutSeconds": 100,
+    "States": {
+        "Ask": {
+            "Type": "Task",
+            "Resource": BEDROCK,
+            "TimeoutSeconds": 60,
+            "Arguments": {"Body": {"max_tokens": 500}},
+            "Retry": [{"ErrorEquals": ["Bedrock.ThrottlingException"], "MaxAttempts": 2}],
+            "End": True,
+        }
+    },
+}
+_EXPRESS_TOO_LONG = {
+    "StartAt": "Hold",
+    "States": {"Hold": {"Type": "Wait", "Seconds": 400, "End": True}},
+}
+
+#: rule -> (ASL that breaks it, Express?)
+CASES: dict[str, tuple[dict[str, Any], bool]] = {
+    "history-events": (poll_loop("lambdaless:max-iterations=5000"), False),
+    "unbounded-loop": (poll_loop(), False),
+    "express-duration": (_EXPRESS_TOO_LONG, True),
+    "map-concurrency": (map_of_answers(), False),
+    "payload-size": (map_of_answers(), False),
+    "retry-budget": (_RETRY_OUTLASTS_TIMEOUT, False),
+}
+
+
+def test_every_rule_has_a_case() -> None:
+    assert sorted(CASES) == sorted(RULES)
+
+
+@pytest.fixture(scope="module")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """``(cdk.out, the synth failure's text)`` of an app with one Workflow per rule."""
+    out = tmp_path_factory.mktemp("rules") / "cdk.out"
+    app = cdk.App(outdir=str(out), context={"aws:cdk:enable-path-metadata": True})
+    for rule, (definition, express) in CASES.items():
+        stack = cdk.Stack(app, "Rule" + "".join(w.title() for w in rule.split("-")))
+        workflow = Workflow(
+            stack,
+            "Flow",
+            definition=sfn.Pass(stack, "Placeholder"),
+            express=express,
+            alarms=False,
+        )
+        cfn = workflow.state_machine.node.default_child
+        assert isinstance(cfn, sfn.CfnStateMachine)
+        cfn.add_property_override("DefinitionString", json.dumps(definition))
+    with pytest.raises(Exception, match=r"(?i)validation") as failure:  # errors fail synth
+        app.synth()
+    return out, str(failure.value)
+
+
+@pytest.mark.parametrize("rule", sorted(CASES))
+def test_rule_fires_at_synth(synthesized: tuple[Path, str], rule: str) -> None:
+    out, failure = synthesized
+    assert "unbounded-loop" in failure  # the errors failed synth
+    report = json.loads((out / "validation-report.json").read_text())
+    fired = {
+        (violation["ruleName"], where["constructPath"].split("/")[0])
+        for plugin in report["pluginReports"]
+        if plugin["pluginName"] == "lambdaless"
+        for violation in plugin["violations"]
+        for where in violation["violatingConstructs"]
+    }
+    stack = "Rule" + "".join(w.title() for w in rule.split("-"))
+    assert (rule, stack) in fired, sorted(fired)
+
+
+@pytest.mark.parametrize("rule", sorted(CASES))
+def test_rule_fires_in_inspect(
+    synthesized: tuple[Path, str], rule: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, _ = synthesized
+    stack = "Rule" + "".join(w.title() for w in rule.split("-"))
+    main(["inspect", str(out / f"{stack}.template.json")])
+    assert f"] {rule} (" in capsys.readouterr().out

@@ -151,7 +151,7 @@ def test_distributed_s3_snapshot_and_iam(
         item_reader=S3Items.csv(S3Path(bucket, "in/docs.csv")),
         results_to=S3Path(bucket, "summaries/"),
         max_concurrency=200,
-        tolerated_failure_percentage=2.5,
+        tolerated_failure_percentage=2,  # asl-validator 4.0.0 misreads a decimal: see UNSETTLED
         express_children=True,
     )
     Workflow(us_stack, "W", definition=fan)

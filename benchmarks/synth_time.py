@@ -141,7 +141,18 @@ def main() -> None:
             if hand_written:
                 ask = sfn.CustomState(stack, f"Ask{i}", state_json=request)
                 for retry in retries:
-                    retry.apply_to(ask)
+                    ask.add_retry(
+                        errors=list(retry.errors),
+                        interval=cdk.Duration.seconds(retry.interval_seconds),
+                        max_attempts=retry.max_attempts,
+                        backoff_rate=retry.backoff_rate,
+                        max_delay=(
+                            cdk.Duration.seconds(retry.max_delay_seconds)
+                            if retry.max_delay_seconds is not None
+                            else None
+                        ),
+                        jitter_strategy=sfn.JitterType.FULL if retry.full_jitter else None,
+                    )
             else:
                 ask = sfn.CustomState(stack, f"Ask{i}", state_json=probe_ask.state_json)
             ask.add_catch(sfn.Fail(stack, f"Failed{i}"), errors=InvokeBedrock.PERMANENT_ERRORS)
@@ -179,6 +190,7 @@ def main() -> None:
     _check_same_output(
         variants, ("lambdaless alarms=False", "aws-cdk-lib", "aws-cdk-lib pre-rendered")
     )
+
     def timed(build: Callable[[str], cdk.App]) -> float:
         with tempfile.TemporaryDirectory() as out:
             gc.collect()

@@ -198,7 +198,14 @@ def test_to_retry_props_round_trips_through_cdk(stack: cdk.Stack, asl: Any) -> N
     assert props.jitter_strategy == sfn.JitterType.FULL
     wait = sfn.Wait(stack, "Wait", time=sfn.WaitTime.duration(cdk.Duration.seconds(1)))
     task = sfn.Parallel(stack, "Par").branch(wait)
-    policy.apply_to(task)
+    task.add_retry(
+        errors=props.errors,
+        interval=props.interval,
+        max_attempts=props.max_attempts,
+        backoff_rate=props.backoff_rate,
+        max_delay=props.max_delay,
+        jitter_strategy=props.jitter_strategy,
+    )
     Workflow(stack, "W", definition=task)
     assert asl(stack)["States"]["Par"]["Retry"] == [policy.to_asl()]
 

@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 from lambdaless.analysis.cost import MILLION, CostReport, Middleman, cost
-from lambdaless.analysis.history import HISTORY_LIMIT, Assumptions
+from lambdaless.analysis.history import Assumptions
 from lambdaless.analysis.lint import Finding, lint, machine_label
 from lambdaless.analysis.pricing import Prices, load_prices, prices_for
 from lambdaless.analysis.rollout import AliasRollout, describe_minutes, rollouts
+from lambdaless.limits import EXPRESS_MAX_SECONDS, HISTORY_MAX_EVENTS
 from lambdaless.synthesized import SynthesizedStateMachine, load, templates_in
 
 T = TypeVar("T")
@@ -145,14 +146,14 @@ def render_inspect(
     if not express:
         rows.append(
             [
-                f"history events (limit {HISTORY_LIMIT:,})",
+                f"history events (limit {HISTORY_MAX_EVENTS:,})",
                 _count(prof.happy["events"]),
                 _count(prof.worst["events"]),
             ]
         )
     rows.append(
         [
-            "duration" + (" (limit 300 s)" if express else ""),
+            "duration" + (f" (limit {EXPRESS_MAX_SECONDS} s)" if express else ""),
             _seconds(h.seconds),
             _seconds(w.seconds),
         ]

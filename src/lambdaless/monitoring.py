@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -31,13 +31,11 @@ from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from lambdaless._errors import LambdalessError, require
 from lambdaless.analysis.asl import iter_states
-
-if TYPE_CHECKING:
-    from lambdaless.workflow import Workflow
 
 #: Task resources that call a Bedrock model, and the field naming it.
 _BEDROCK_RESOURCES = re.compile(
@@ -48,6 +46,20 @@ _BEDROCK_RESOURCES = re.compile(
 _ID_FROM_ARN = re.compile(r":(foundation-model|inference-profile)/(?P<id>[^/]+)$")
 BEDROCK_NAMESPACE = "AWS/Bedrock"
 DEFAULT_PERIOD = cdk.Duration.minutes(5)
+
+
+class Monitored(Protocol):
+    """What monitoring reads of a workflow: a :class:`~lambdaless.Workflow` (typed by what it
+    offers, so that this module does not import the one that creates it)."""
+
+    @property
+    def state_machine(self) -> sfn.StateMachine:
+        """The state machine whose metrics are watched."""
+        ...
+
+    def definition(self) -> dict[str, Any]:
+        """The synthesized ASL, read for the Bedrock models it calls."""
+        ...
 
 
 def bedrock_model_ids(definition: Mapping[str, Any]) -> list[str]:
@@ -84,7 +96,7 @@ class WorkflowMonitoring(Construct):
         scope: Construct,
         id: str,
         *,
-        workflow: Workflow,
+        workflow: Monitored,
         topic: sns.ITopic | None = None,
         period: cdk.Duration = DEFAULT_PERIOD,
         bedrock_throttle_threshold: int = 10,
@@ -210,7 +222,7 @@ class WorkflowMonitoring(Construct):
         )
 
     def _dashboard(
-        self, workflow: Workflow, period: cdk.Duration, name: str | None
+        self, workflow: Monitored, period: cdk.Duration, name: str | None
     ) -> cloudwatch.Dashboard:
         machine = workflow.state_machine
         dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=name)

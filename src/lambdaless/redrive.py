@@ -56,6 +56,7 @@ from constructs import Construct
 
 from lambdaless._errors import invalid, require
 from lambdaless._nag import acknowledge, default_policy_resource, finding_text
+from lambdaless.limits import MAX_REDRIVES, REDRIVE_MAX_HISTORY_EVENTS
 from lambdaless.retry import (
     BEDROCK_PERMANENT_ERRORS,
     BEDROCK_TIMEOUT_ERRORS,
@@ -97,10 +98,6 @@ NEVER_REDRIVEN: frozenset[str] = frozenset(
         *CONVERSE_PERMANENT_ERRORS,
     }
 )
-MAX_REDRIVES = 1000  # RedriveExecution's own limit on redrives per execution (AWS quotas)
-#: A redrive needs a history of fewer than this many events ("The execution event history count
-#: is less than 24,999": Step Functions API reference, RedriveExecution).
-REDRIVE_HISTORY_EVENTS = 24_999
 _SDK = "arn:{partition}:states:::aws-sdk:sfn:{action}"
 
 
@@ -214,7 +211,7 @@ class Redrive(Construct):
             policy_statements=[
                 iam.PolicyStatement(actions=["states:DescribeExecution"], resources=[executions])
             ],
-            retries=[RetryPolicy(errors=("States.TaskFailed",), interval_seconds=5)],
+            retries=[RetryPolicy.task_failed()],
             timeout=cdk.Duration.seconds(60),
             assign=None,
             comment="Read the error, redriveCount and redriveStatus",
@@ -253,7 +250,7 @@ class Redrive(Construct):
             policy_statements=[
                 iam.PolicyStatement(actions=["states:RedriveExecution"], resources=[executions])
             ],
-            retries=[RetryPolicy(errors=("States.TaskFailed",), interval_seconds=5)],
+            retries=[RetryPolicy.task_failed()],
             timeout=cdk.Duration.seconds(60),
             assign=None,
             comment="Resume the execution at the state that failed",
@@ -262,7 +259,7 @@ class Redrive(Construct):
             "{% $states.input.redriveStatus = 'REDRIVABLE'"
             f" and $states.input.redriveCount < {max_redrives}"
             f" and $states.input.error in {json.dumps(list(errors))}"
-            f" and $states.input.historyEvents < {REDRIVE_HISTORY_EVENTS}"
+            f" and $states.input.historyEvents < {REDRIVE_MAX_HISTORY_EVENTS}"
             " and $states.input.failedAfter != 'FailStateEntered' %}"
         )
         decide = (

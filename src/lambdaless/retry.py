@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lambdaless._errors import require
+from lambdaless.limits import ASL_MAX_INTEGER, RETRY_MAX_DELAY_SECONDS
 
 if TYPE_CHECKING:
     from aws_cdk import aws_stepfunctions as sfn
@@ -57,6 +58,23 @@ HTTP_TRANSIENT_ERRORS: tuple[str, ...] = (
     "States.Http.StatusCode.503",
     "States.Http.StatusCode.504",
     "States.Http.Socket",
+)
+
+# AWS SDK integrations of the bedrock-agent and bedrock-agent-runtime APIs (same naming rule).
+AGENT_TRANSIENT_ERRORS: tuple[str, ...] = (
+    "BedrockAgent.ThrottlingException",
+    "BedrockAgent.InternalServerException",
+)
+AGENT_RUNTIME_TRANSIENT_ERRORS: tuple[str, ...] = (
+    "BedrockAgentRuntime.ThrottlingException",
+    "BedrockAgentRuntime.InternalServerException",
+    "BedrockAgentRuntime.BadGatewayException",
+)
+#: Transient errors of ``bedrock:createModelCustomizationJob``, named the optimized
+#: integration's way.
+CUSTOMIZATION_TRANSIENT_ERRORS: tuple[str, ...] = (
+    "Bedrock.ThrottlingException",
+    "Bedrock.InternalServerException",
 )
 
 RESERVED_ALL = "States.ALL"
@@ -105,16 +123,17 @@ class RetryPolicy:
             f"{RESERVED_ALL} alone, never beside other names",
         )
         require(
-            isinstance(self.interval_seconds, int) and 1 <= self.interval_seconds <= 99_999_999,
+            isinstance(self.interval_seconds, int)
+            and 1 <= self.interval_seconds <= ASL_MAX_INTEGER,
             "interval_seconds",
             self.interval_seconds,
-            "an integer from 1 to 99999999",
+            f"an integer from 1 to {ASL_MAX_INTEGER}",
         )
         require(
-            isinstance(self.max_attempts, int) and 0 <= self.max_attempts <= 99_999_999,
+            isinstance(self.max_attempts, int) and 0 <= self.max_attempts <= ASL_MAX_INTEGER,
             "max_attempts",
             self.max_attempts,
-            "an integer from 0 to 99999999",
+            f"an integer from 0 to {ASL_MAX_INTEGER}",
         )
         require(
             isinstance(self.backoff_rate, int | float) and 1.0 <= self.backoff_rate <= 1e8,
@@ -126,11 +145,11 @@ class RetryPolicy:
             self.max_delay_seconds is None
             or (
                 isinstance(self.max_delay_seconds, int)
-                and 1 <= self.max_delay_seconds <= 31_622_400
+                and 1 <= self.max_delay_seconds <= RETRY_MAX_DELAY_SECONDS
             ),
             "max_delay_seconds",
             self.max_delay_seconds,
-            "None or an integer from 1 to 31622400",
+            f"None or an integer from 1 to {RETRY_MAX_DELAY_SECONDS}",
         )
 
     # -- presets ---------------------------------------------------------------------------
@@ -184,6 +203,42 @@ class RetryPolicy:
             full_jitter=True,
         )
 
+    @classmethod
+    def agent_transient(cls) -> RetryPolicy:
+        """Throttling and 500s of the bedrock-agent API: four retries from 2 s, capped at 30 s."""
+        return cls(
+            errors=AGENT_TRANSIENT_ERRORS,
+            interval_seconds=2,
+            max_attempts=4,
+            backoff_rate=2.0,
+            max_delay_seconds=30,
+            full_jitter=True,
+        )
+
+    @classmethod
+    def agent_runtime_transient(cls) -> RetryPolicy:
+        """:meth:`agent_transient` for the bedrock-agent-runtime API (502 too)."""
+        return dataclasses.replace(cls.agent_transient(), errors=AGENT_RUNTIME_TRANSIENT_ERRORS)
+
+    @classmethod
+    def customization_transient(cls) -> RetryPolicy:
+        """Throttling and 500s when creating a model customization job: three retries from
+        5 s, capped at 60 s."""
+        return cls(
+            errors=CUSTOMIZATION_TRANSIENT_ERRORS,
+            interval_seconds=5,
+            max_attempts=3,
+            backoff_rate=2.0,
+            max_delay_seconds=60,
+            full_jitter=True,
+        )
+
+    @classmethod
+    def task_failed(cls) -> RetryPolicy:
+        """Any failed AWS SDK call (``States.TaskFailed``): three retries from 5 s, for
+        idempotent control-plane calls such as ``DescribeExecution``."""
+        return cls(errors=("States.TaskFailed",), interval_seconds=5)
+
     def with_(self, **changes: Any) -> RetryPolicy:
         """A copy with some fields changed, validated like the original."""
         return dataclasses.replace(self, **changes)
@@ -228,18 +283,6 @@ class RetryPolicy:
                 else None
             ),
             jitter_strategy=sfn.JitterType.FULL if self.full_jitter else None,
-        )
-
-    def apply_to(self, state: Any) -> None:
-        """Add this retrier to a CDK state that has ``add_retry`` (every Task, Map, Parallel)."""
-        props = self.to_retry_props()
-        state.add_retry(
-            errors=props.errors,
-            interval=props.interval,
-            max_attempts=props.max_attempts,
-            backoff_rate=props.backoff_rate,
-            max_delay=props.max_delay,
-            jitter_strategy=props.jitter_strategy,
         )
 
 

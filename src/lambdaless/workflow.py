@@ -18,19 +18,19 @@ from constructs import Construct
 from lambdaless._errors import LambdalessError, require, whole_seconds
 from lambdaless._nag import wildcard_reason
 from lambdaless._stack_env import StackEnv
-from lambdaless.analysis.asl import EXPRESS_MAX_SECONDS, retry_budgets
-from lambdaless.analysis.validation import at_synth
+from lambdaless.analysis.asl import retry_budgets
 from lambdaless.deployment import Deployment, Rollout
+from lambdaless.limits import EXPRESS_MAX_SECONDS, STANDARD_MAX_SECONDS
 from lambdaless.monitoring import WorkflowMonitoring, bedrock_model_ids
 from lambdaless.rules.models import check_steps_in_stack
 from lambdaless.steps._task import DirectTask, steps_bound, steps_of
+from lambdaless.synth_lint import at_synth
 from lambdaless.synthesized import resolve
 
 DEFAULT_STANDARD_TIMEOUT = cdk.Duration.hours(1)
 DEFAULT_EXPRESS_TIMEOUT = cdk.Duration.minutes(5)
 _DEFAULT_TIMEOUT_SECONDS = {False: 3600, True: 300}  # the two defaults above, by ``express``
 _NAME = re.compile(r"^[a-zA-Z0-9+!@.()\-=_']{1,80}$")
-STANDARD_MAX_SECONDS = 365 * 24 * 3600  # one year (AWS docs, "Step Functions service quotas")
 
 
 class Workflow(Construct):
@@ -240,7 +240,7 @@ class Workflow(Construct):
     def _nag_acknowledgements(self, tracing: bool) -> dict[str, str]:
         """The role's only wildcard resources are those AWS imposes (cdk-nag IAM5), each
         acknowledged with its reason on this Workflow, which holds the role and its policy
-        (recorded at synth when cdk-nag runs: see :mod:`lambdaless.analysis.validation`)."""
+        (recorded at synth when cdk-nag runs: see :mod:`lambdaless.synth_lint`)."""
         reason = (
             "Resource '*' only for actions without resource-level permissions, as the Step "
             "Functions docs prescribe: CloudWatch Logs vended-log delivery "

@@ -10,10 +10,9 @@ import aws_cdk as cdk
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
-from lambdaless import KnowledgeBaseSync, LambdalessError, Workflow
+from lambdaless import KnowledgeBaseSync, LambdalessError, RetryPolicy, Workflow
+from lambdaless.limits import HISTORY_MAX_EVENTS
 from lambdaless.patterns.knowledge_base import (
-    HISTORY_LIMIT,
-    agent_transient_retry,
     wait_schedule,
     worst_case_history_events,
 )
@@ -43,13 +42,13 @@ def _sync(stack: cdk.Stack, **options: Any) -> KnowledgeBaseSync:
 def test_default_worst_case_history_is_far_under_25000(stack: cdk.Stack) -> None:
     sync = _sync(stack)
     # 1 + start (2 + 3 x 5 attempts) + 60 polls x (2 + 17 + 2) + Done 2 + succeeded 1 = 1,281
-    assert sync.worst_case_history_events == 1_281 < HISTORY_LIMIT
+    assert sync.worst_case_history_events == 1_281 < HISTORY_MAX_EVENTS
     assert sync.wait_schedule[:6] == [10, 20, 40, 80, 160, 300]
     assert sync.worst_case_wait_seconds == 10 + 20 + 40 + 80 + 160 + 55 * 300
 
 
 def test_worst_case_with_retrieve_and_generate() -> None:
-    retry = [agent_transient_retry()]
+    retry = [RetryPolicy.agent_transient()]
     assert (
         worst_case_history_events(
             max_polls=40, start_retry=retry, poll_retry=retry, ask_retry=retry

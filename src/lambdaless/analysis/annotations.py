@@ -29,6 +29,16 @@ from lambdaless.analysis.asl import iter_states
 METADATA_KEY = "lambdaless:analysis"
 _COMMENT_BOUND = re.compile(r"lambdaless:max-(?:iterations|items)\s*=\s*(\d+)")
 
+#: The lint's rules (see :mod:`lambdaless.analysis.lint`): the ids a finding is acknowledged by.
+RULES: dict[str, str] = {
+    "history-events": "worst-case history events of one Standard execution vs 25,000",
+    "unbounded-loop": "a loop with no declared bound",
+    "express-duration": "worst-case duration of an Express execution vs 300 s",
+    "map-concurrency": "Map concurrency bounds (inline 40, Distributed 10,000)",
+    "payload-size": "model answers, and Distributed Map results, kept in the state vs 256 KiB",
+    "retry-budget": "a state's retries vs the execution timeout",
+}
+
 
 @dataclass(frozen=True)
 class Acknowledgement:
@@ -107,8 +117,6 @@ def acknowledge(target: Any, rule: str, *, reason: str, state: str | None = None
     The finding is still reported, marked with ``reason``, but no longer fails ``cdk synth``.
     ``target`` is a ``Workflow``, an ``sfn.StateMachine`` or its ``CfnStateMachine``.
     """
-    from lambdaless.analysis.lint import RULES
-
     require(rule in RULES, "rule", rule, f"a lint rule, one of {sorted(RULES)}")
     require(
         isinstance(reason, str) and bool(reason.strip()),

@@ -8,9 +8,6 @@ from typing import Any
 
 from lambdaless.retry import worst_case_seconds
 
-#: Express workflows run for at most five minutes (AWS docs, "Choosing workflow type").
-EXPRESS_MAX_SECONDS = 300
-
 
 def iter_states(
     definition: Mapping[str, Any], path: tuple[str, ...] = ()

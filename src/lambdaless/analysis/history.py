@@ -30,6 +30,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from lambdaless.limits import (
+    DISTRIBUTED_MAP_MAX_CONCURRENCY,
+    HTTP_TASK_TIMEOUT_SECONDS,
+    INLINE_MAP_MAX_CONCURRENCY,
+)
 from lambdaless.retry import worst_case_seconds
 
 Mode = Literal["happy", "worst"]
@@ -43,16 +48,6 @@ METRICS = (
     "http_seconds",
     "task_calls",
 )
-
-#: Step Functions execution history quota of a Standard workflow (AWS docs, "Step Functions
-#: service quotas": 25,000 events; past it the execution fails).
-HISTORY_LIMIT = 25_000
-#: Inline Map runs at most 40 iterations at once; Distributed Map at most 10,000 child
-#: executions (AWS docs, "Using Map state in Inline mode" / "... in Distributed mode").
-INLINE_MAP_MAX_CONCURRENCY = 40
-DISTRIBUTED_MAP_MAX_CONCURRENCY = 10_000
-#: The HTTP Task gives up on an endpoint after about 60 s (AWS docs, "Call HTTPS APIs").
-HTTP_TASK_TIMEOUT_SECONDS = 60
 
 
 @dataclass(frozen=True)

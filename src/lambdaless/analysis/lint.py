@@ -26,11 +26,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from lambdaless.analysis.annotations import Annotations, read
-from lambdaless.analysis.asl import EXPRESS_MAX_SECONDS, iter_states, retry_budgets
+from lambdaless.analysis.asl import iter_states, retry_budgets
 from lambdaless.analysis.history import (
-    DISTRIBUTED_MAP_MAX_CONCURRENCY,
-    HISTORY_LIMIT,
-    INLINE_MAP_MAX_CONCURRENCY,
     Assumptions,
     Profile,
     Walker,
@@ -38,22 +35,17 @@ from lambdaless.analysis.history import (
     profile,
     task_kind,
 )
+from lambdaless.limits import (
+    DISTRIBUTED_MAP_MAX_CONCURRENCY,
+    EXPRESS_MAX_SECONDS,
+    HISTORY_MAX_EVENTS,
+    INLINE_MAP_MAX_CONCURRENCY,
+    PAYLOAD_MAX_BYTES,
+)
 from lambdaless.synthesized import SynthesizedStateMachine
 
 Severity = Literal["error", "warning"]
 
-RULES: dict[str, str] = {
-    "history-events": "worst-case history events of one Standard execution vs 25,000",
-    "unbounded-loop": "a loop with no declared bound",
-    "express-duration": "worst-case duration of an Express execution vs 300 s",
-    "map-concurrency": "Map concurrency bounds (inline 40, Distributed 10,000)",
-    "payload-size": "model answers, and Distributed Map results, kept in the state vs 256 KiB",
-    "retry-budget": "a state's retries vs the execution timeout",
-}
-
-#: State input/output limit (AWS docs, "Step Functions service quotas": 256 KiB, else
-#: States.DataLimitExceeded).
-PAYLOAD_LIMIT_BYTES = 262_144
 #: Bytes per generated token assumed for answer sizes: about four characters of English per
 #: token (Anthropic/Amazon tokenizer guidance), one byte each in UTF-8.
 BYTES_PER_TOKEN = 4
@@ -91,10 +83,6 @@ class Finding:
         if self.acknowledged is not None:
             text += f" -- acknowledged: {self.acknowledged}"
         return text
-
-
-def _n(value: float) -> str:
-    return "unbounded" if math.isinf(value) else f"{value:,.0f}"
 
 
 def max_tokens(state: Mapping[str, Any]) -> int | None:
@@ -176,13 +164,13 @@ class _Linter:
                     f"lambdaless:max-iterations=N or bound().",
                 )
             else:
-                passes = math.floor(HISTORY_LIMIT / events) if events else 0
+                passes = math.floor(HISTORY_MAX_EVENTS / events) if events else 0
                 self.add(
                     "unbounded-loop",
                     "error",
                     loop[0],
                     f"loop {path} has no bound: {events:,.0f} history events per pass in the "
-                    f"worst case, so about {passes:,} passes exhaust the {HISTORY_LIMIT:,}-"
+                    f"worst case, so about {passes:,} passes exhaust the {HISTORY_MAX_EVENTS:,}-"
                     "event history. Count iterations and exit, then declare the bound "
                     "(lambdaless:max-iterations=N in the Comment, or bound()).",
                 )
@@ -191,9 +179,9 @@ class _Linter:
         worst = self.profile.worst["events"]
         if not math.isinf(worst):
             severity: Severity | None = None
-            if worst > HISTORY_LIMIT:
+            if worst > HISTORY_MAX_EVENTS:
                 severity = "error"
-            elif worst > HISTORY_WARNING_SHARE * HISTORY_LIMIT:
+            elif worst > HISTORY_WARNING_SHARE * HISTORY_MAX_EVENTS:
                 severity = "warning"
             if severity:
                 assumed = (
@@ -207,7 +195,7 @@ class _Linter:
                     severity,
                     None,
                     f"worst case {worst:,.0f} history events{assumed}, limit "
-                    f"{HISTORY_LIMIT:,}: the execution fails when it reaches the limit.",
+                    f"{HISTORY_MAX_EVENTS:,}: the execution fails when it reaches the limit.",
                 )
         for path, name, state in iter_states(self.definition):
             if state.get("Type") != "Map" or is_distributed(state) or name in self.notes.bounds:
@@ -217,14 +205,14 @@ class _Linter:
             per_item = self._per_item_events(state)
             if math.isinf(per_item):
                 continue
-            items = math.floor(HISTORY_LIMIT / per_item) if per_item else 0
+            items = math.floor(HISTORY_MAX_EVENTS / per_item) if per_item else 0
             self.add(
                 "history-events",
                 "warning",
                 name,
                 f"inline Map with no item bound: each item adds up to {per_item:,.0f} "
                 f"history events, so above about {items:,} items one execution exceeds "
-                f"{HISTORY_LIMIT:,}. Declare a bound (lambdaless:max-items=N) or use a "
+                f"{HISTORY_MAX_EVENTS:,}. Declare a bound (lambdaless:max-items=N) or use a "
                 "Distributed Map.",
             )
 
@@ -287,7 +275,7 @@ class _Linter:
                 )
 
     def payloads(self) -> None:
-        limit = PAYLOAD_LIMIT_BYTES
+        limit = PAYLOAD_MAX_BYTES
         sized_maps: set[str] = set()  # Maps whose collected answers were sized below
         for path, name, state in iter_states(self.definition):
             if task_kind(state) != "model" or offloads_output(state):

@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from lambdaless.analysis.asl import iter_states
+from lambdaless.limits import ASL_MAX_INTEGER, RETRY_MAX_DELAY_SECONDS
 
 JITTER_STRATEGIES = frozenset({"FULL", "NONE"})
-MAX_DELAY_SECONDS = 31_622_400
-MAX_INTEGER = 99_999_999
 STATES_ALL = "States.ALL"
 
 
@@ -69,14 +68,14 @@ def _invalid_fields(retrier: Mapping[str, Any], *, last: bool) -> list[tuple[str
     elif STATES_ALL in errors and (len(errors) > 1 or not last):
         found.append(("ErrorEquals", f"{STATES_ALL} alone, in the last retrier"))
     ranges = {
-        "IntervalSeconds": (_is_int, 1, MAX_INTEGER, f"an integer from 1 to {MAX_INTEGER}"),
-        "MaxAttempts": (_is_int, 0, MAX_INTEGER, f"an integer from 0 to {MAX_INTEGER}"),
+        "IntervalSeconds": (_is_int, 1, ASL_MAX_INTEGER, f"an integer from 1 to {ASL_MAX_INTEGER}"),
+        "MaxAttempts": (_is_int, 0, ASL_MAX_INTEGER, f"an integer from 0 to {ASL_MAX_INTEGER}"),
         "BackoffRate": (_is_number, 1.0, float("inf"), "a number of at least 1.0"),
         "MaxDelaySeconds": (
             _is_int,
             1,
-            MAX_DELAY_SECONDS,
-            f"an integer from 1 to {MAX_DELAY_SECONDS}",
+            RETRY_MAX_DELAY_SECONDS,
+            f"an integer from 1 to {RETRY_MAX_DELAY_SECONDS}",
         ),
     }
     for field, (kind, low, high, allowed) in ranges.items():

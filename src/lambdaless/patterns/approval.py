@@ -42,6 +42,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from lambdaless._errors import invalid, require, whole_seconds
+from lambdaless.limits import STANDARD_MAX_SECONDS
 from lambdaless.patterns._common import partition, variable_prefix
 from lambdaless.prompts import is_expression
 from lambdaless.steps._task import DirectTask
@@ -354,4 +355,4 @@ def _default_message(heartbeat_seconds: int | None) -> dict[str, Any]:
 
 
 def _seconds(argument: str, value: cdk.Duration) -> int:
-    return whole_seconds(argument, value, 31_536_000, where=" (one year)")
+    return whole_seconds(argument, value, STANDARD_MAX_SECONDS, where=" (one year)")

@@ -36,11 +36,6 @@ from lambdaless.steps._task import DirectTask
 CustomizationType = Literal["FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION"]
 _NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9+\-.])*$")  # JobName (API reference)
 _MODEL_NAME = re.compile(r"^([0-9a-zA-Z][_-]?)+$")  # CustomModelName (API reference)
-#: Transient errors of the job's creation, named the optimized integration's way.
-CUSTOMIZATION_TRANSIENT_ERRORS = (
-    "Bedrock.ThrottlingException",
-    "Bedrock.InternalServerException",
-)
 
 
 class ModelCustomization(sfn.StateMachineFragment):
@@ -194,16 +189,7 @@ class ModelCustomization(sfn.StateMachineFragment):
             arguments=arguments,
             output="{% $states.result %}",
             policy_statements=statements,
-            retries=[
-                RetryPolicy(
-                    errors=CUSTOMIZATION_TRANSIENT_ERRORS,
-                    interval_seconds=5,
-                    max_attempts=3,
-                    backoff_rate=2.0,
-                    max_delay_seconds=60,
-                    full_jitter=True,
-                )
-            ],
+            retries=[RetryPolicy.customization_transient()],
             timeout=timeout,
             assign=None,
             comment=comment or f"{customization_type} of {model.identifier}",

@@ -42,18 +42,17 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from lambdaless._errors import invalid, require
+from lambdaless.limits import (
+    DISTRIBUTED_MAP_MAX_CONCURRENCY,
+    DISTRIBUTED_MAP_MAX_ITEMS,
+    INLINE_MAP_MAX_CONCURRENCY,
+)
 from lambdaless.models import BedrockModel, ModelLike
 from lambdaless.patterns._common import S3Path
 from lambdaless.prompts import Inference, check_text, is_expression
 from lambdaless.retry import RetryPolicy
 from lambdaless.rules.expressions import check_jsonata
 from lambdaless.steps.bedrock import Converse, InvokeBedrock
-
-#: Concurrent iterations of an inline Map (AWS docs, "Using Map state in Inline mode").
-INLINE_MAX_CONCURRENCY = 40
-#: Parallel child executions of a Distributed Map (AWS docs, "Using Map state in Distributed
-#: mode"; the MaxConcurrency of a Distributed Map is at most 10,000).
-DISTRIBUTED_MAX_CONCURRENCY = 10_000
 
 #: What each failed iteration returns: the item, the error and its cause.
 FAILURE_OUTPUT = (
@@ -159,7 +158,9 @@ class S3Items:
         require(isinstance(self.path, S3Path), "path", self.path, "an S3Path")
         require(
             self.max_items is None
-            or (isinstance(self.max_items, int) and 1 <= self.max_items <= 100_000_000),
+            or (
+                isinstance(self.max_items, int) and 1 <= self.max_items <= DISTRIBUTED_MAP_MAX_ITEMS
+            ),
             "max_items",
             self.max_items,
             "None or an integer from 1 to 100000000",
@@ -344,7 +345,7 @@ class FanOut(sfn.StateMachineFragment):
                 {"max_concurrency": max_concurrency, "quota": quota},
                 "exactly one: unbounded concurrency runs into the model's quota",
             )
-        limit = DISTRIBUTED_MAX_CONCURRENCY if self.distributed else INLINE_MAX_CONCURRENCY
+        limit = DISTRIBUTED_MAP_MAX_CONCURRENCY if self.distributed else INLINE_MAP_MAX_CONCURRENCY
         mode = (
             "a Distributed Map" if self.distributed else "an inline Map (distributed=True for more)"
         )

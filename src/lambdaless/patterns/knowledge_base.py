@@ -31,14 +31,13 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from lambdaless._errors import LambdalessError, require
+from lambdaless.limits import HISTORY_MAX_EVENTS
 from lambdaless.models import BedrockModel, ModelLike
 from lambdaless.patterns._common import partition, region_arn, variable_prefix
 from lambdaless.prompts import check_text
 from lambdaless.retry import RetryPolicy
 from lambdaless.steps._task import DirectTask
 
-#: Events of a Standard execution's history (AWS docs, "Step Functions service quotas").
-HISTORY_LIMIT = 25_000
 _ID = re.compile(r"^[0-9a-zA-Z]{10}$")  # knowledge base and data source ids (API reference)
 
 # Events per state (AWS docs, "HistoryEvent" in the Step Functions API reference): every state
@@ -47,35 +46,6 @@ _ID = re.compile(r"^[0-9a-zA-Z]{10}$")  # knowledge base and data source ids (AP
 # execution ExecutionFailed; ExecutionStarted and ExecutionSucceeded frame the run.
 _STATE_EVENTS = 2
 _ATTEMPT_EVENTS = 3
-
-# AWS SDK integrations name errors "<SDK service name>.<Exception>" (AWS docs, "Handling errors
-# in Step Functions workflows"): BedrockAgent and BedrockAgentRuntime.
-AGENT_TRANSIENT_ERRORS: tuple[str, ...] = (
-    "BedrockAgent.ThrottlingException",
-    "BedrockAgent.InternalServerException",
-)
-AGENT_RUNTIME_TRANSIENT_ERRORS: tuple[str, ...] = (
-    "BedrockAgentRuntime.ThrottlingException",
-    "BedrockAgentRuntime.InternalServerException",
-    "BedrockAgentRuntime.BadGatewayException",
-)
-
-
-def agent_transient_retry() -> RetryPolicy:
-    """Throttling and 500s of the bedrock-agent API: four retries from 2 s, capped at 30 s."""
-    return RetryPolicy(
-        errors=AGENT_TRANSIENT_ERRORS,
-        interval_seconds=2,
-        max_attempts=4,
-        backoff_rate=2.0,
-        max_delay_seconds=30,
-        full_jitter=True,
-    )
-
-
-def agent_runtime_transient_retry() -> RetryPolicy:
-    """:func:`agent_transient_retry` for the bedrock-agent-runtime API."""
-    return agent_transient_retry().with_(errors=AGENT_RUNTIME_TRANSIENT_ERRORS)
 
 
 def _task_events(retries: Sequence[RetryPolicy]) -> int:
@@ -179,8 +149,8 @@ class KnowledgeBaseSync(sfn.StateMachineFragment):
                 with RetrieveAndGenerate; not asked by default.
             model: the model generating the answer to ``question``.
             retry: retriers of the bedrock-agent calls; by default
-                :func:`agent_transient_retry` (the Ask step uses
-                :func:`agent_runtime_transient_retry`).
+                :meth:`RetryPolicy.agent_transient` (the Ask step uses
+                :meth:`RetryPolicy.agent_runtime_transient`).
             variable_prefix_: prefix of the JSONata variables the loop keeps (``<prefix>Job``,
                 ``<prefix>Polls``); by default derived from ``id``.
         """
@@ -218,19 +188,19 @@ class KnowledgeBaseSync(sfn.StateMachineFragment):
             require(model is not None, "model", model, "a model to answer question=")
         else:
             require(model is None, "model", model, "None unless question= is given")
-        retries = list(retry) if retry is not None else [agent_transient_retry()]
-        ask_retries = [agent_runtime_transient_retry()]
+        retries = list(retry) if retry is not None else [RetryPolicy.agent_transient()]
+        ask_retries = [RetryPolicy.agent_runtime_transient()]
         self.worst_case_history_events = worst_case_history_events(
             max_polls=max_polls,
             start_retry=retries,
             poll_retry=retries,
             ask_retry=ask_retries if question is not None else None,
         )
-        if self.worst_case_history_events >= HISTORY_LIMIT:
+        if self.worst_case_history_events >= HISTORY_MAX_EVENTS:
             raise LambdalessError(
                 f"max_polls={max_polls} is not allowed: in the worst case the sync logs "
                 f"{self.worst_case_history_events} history events, over the "
-                f"{HISTORY_LIMIT:,} of a Standard execution; lower max_polls or the retries, "
+                f"{HISTORY_MAX_EVENTS:,} of a Standard execution; lower max_polls or the retries, "
                 "or raise initial_wait / max_wait to poll less often"
             )
         schedule = wait_schedule(

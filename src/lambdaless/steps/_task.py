@@ -14,13 +14,11 @@ from constructs import Construct
 
 from lambdaless._errors import require, whole_seconds
 from lambdaless._stack_env import StackEnv
+from lambdaless.limits import ASL_MAX_INTEGER
 from lambdaless.retry import RetryPolicy
 from lambdaless.rules.expressions import check_variable_name
 
 __all__ = ["DirectTask", "check_variable_name", "steps_bound", "steps_in", "steps_of"]
-
-#: Largest TimeoutSeconds ASL accepts.
-MAX_TIMEOUT_SECONDS = 99_999_999
 
 
 class DirectTask(sfn.CustomState):
@@ -61,7 +59,7 @@ class DirectTask(sfn.CustomState):
             heartbeat_seconds: the Task's ``HeartbeatSeconds``, for callback tasks.
         """
         timeout_seconds = (
-            whole_seconds("timeout", timeout, MAX_TIMEOUT_SECONDS) if timeout is not None else None
+            whole_seconds("timeout", timeout, ASL_MAX_INTEGER) if timeout is not None else None
         )
         require(comment is None or isinstance(comment, str), "comment", comment, "text or None")
         require(

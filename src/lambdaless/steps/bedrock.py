@@ -44,9 +44,6 @@ INVOKE_MODEL_RESOURCE = "arn:{partition}:states:::bedrock:invokeModel"
 # bedrock:InvokeModel for Converse (AWS docs, "Carry out a conversation with the Converse API
 # operations"), not the "bedrockruntime:converse" aws-cdk-lib's CallAwsService would derive.
 CONVERSE_RESOURCE = "arn:{partition}:states:::aws-sdk:bedrockruntime:converse"
-#: Bedrock's limit for an inline request body; larger inputs go through S3 (``input_s3_uri``).
-MAX_BODY_BYTES = 262_144
-
 _S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.+)$")
 _GUARDRAIL = re.compile(
     r"^([a-z0-9]{12}|arn:aws(-[a-z]+)*:bedrock:[a-z0-9-]+:\d{12}:guardrail/[a-z0-9]{12})$"

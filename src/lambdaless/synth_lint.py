@@ -16,7 +16,8 @@ The plugin also records each Workflow's cdk-nag acknowledgements (the wildcards 
 its role), when cdk-nag is loaded: aws-cdk-lib matches acknowledgements to findings after every
 plugin has run, so recording them here costs apps without cdk-nag nothing.
 
-This module imports aws-cdk-lib; the rest of :mod:`lambdaless.analysis` does not.
+This is the construct side's adapter of the lint: :mod:`lambdaless.analysis` reads templates and
+ASL only and never imports aws-cdk-lib.
 """
 
 from __future__ import annotations

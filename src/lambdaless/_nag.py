@@ -5,7 +5,7 @@ with aws-cdk-lib's own ``Validations.of(construct).acknowledge(...)``: no cdk-na
 needed at run time. Each acknowledgement names one finding (``RuleId[FindingId]``) on one
 resource, so nothing else on that resource, and nothing on its neighbours, is hidden.
 ``Workflow`` records its acknowledgements at synth, when cdk-nag is loaded
-(:mod:`lambdaless.analysis.validation`).
+(:mod:`lambdaless.synth_lint`).
 """
 
 from __future__ import annotations

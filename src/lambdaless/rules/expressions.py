@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from lambdaless.analysis.lint import PAYLOAD_LIMIT_BYTES
+from lambdaless.limits import PAYLOAD_MAX_BYTES
 from lambdaless.rules._rule import Rule
 
 _SFN = "https://docs.aws.amazon.com/step-functions/latest/dg/"
@@ -261,10 +261,10 @@ def check_literal_size(argument: str, value: Any) -> None:
     except (TypeError, ValueError):  # a value JSON cannot carry is refused elsewhere
         return
     PAYLOAD_LITERAL.require(
-        size <= PAYLOAD_LIMIT_BYTES,
+        size <= PAYLOAD_MAX_BYTES,
         argument,
         f"<{size:,} bytes>",
-        f"at most {PAYLOAD_LIMIT_BYTES:,} bytes (256 KiB) as JSON: pass large content through "
+        f"at most {PAYLOAD_MAX_BYTES:,} bytes (256 KiB) as JSON: pass large content through "
         "S3 (input_s3_uri) or the execution's input instead of a literal",
     )
 

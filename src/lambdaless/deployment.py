@@ -45,20 +45,39 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_stepfunctions as sfn
-from constructs import Construct
+from constructs import Construct, Node
 
 from lambdaless._errors import require
 from lambdaless.analysis.rollout import worst_case_minutes
+from lambdaless.monitoring import WorkflowMonitoring
 from lambdaless.rules import deployments as rules
 
-if TYPE_CHECKING:
-    from lambdaless.workflow import Workflow
+
+class Deployed(Protocol):
+    """What a rollout reads of its workflow: a :class:`~lambdaless.Workflow` (typed by what it
+    offers, so that this module does not import the one that creates it)."""
+
+    @property
+    def node(self) -> Node:
+        """The workflow's construct node (its path names the rollout)."""
+        ...
+
+    @property
+    def state_machine(self) -> sfn.StateMachine:
+        """The state machine that is versioned."""
+        ...
+
+    @property
+    def monitoring(self) -> WorkflowMonitoring | None:
+        """The workflow's alarms, which guard the rollout."""
+        ...
+
 
 DEFAULT_ALIAS = "live"
 #: The workflow's own alarms that guard a rollout (see the module docstring).
@@ -192,7 +211,7 @@ class Rollout(Construct):
     """
 
     def __init__(
-        self, scope: Construct, id: str, *, workflow: Workflow, deployment: Deployment
+        self, scope: Construct, id: str, *, workflow: Deployed, deployment: Deployment
     ) -> None:
         """
         Args:

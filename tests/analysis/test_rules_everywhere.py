@@ -3,7 +3,7 @@
 
 Each rule has a state machine that breaks it, written as ASL and put into a ``Workflow``'s
 template, so the plugin and the CLI read exactly the same definition. A rule added to
-:data:`lambdaless.analysis.lint.RULES` without a case here fails this test.
+:data:`lambdaless.analysis.annotations.RULES` without a case here fails this test.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 from aws_cdk import aws_stepfunctions as sfn
 
 from lambdaless import Workflow
-from lambdaless.analysis.lint import RULES
+from lambdaless.analysis.annotations import RULES
 from lambdaless.cli import main
 
 from .test_lint import BEDROCK, map_of_answers, poll_loop

@@ -123,10 +123,11 @@ def test_local_rejected_by_send_task_failure(stack: cdk.Stack) -> None:
         input={"doc": "x"},
         task_tokens={"ReviewRequest": ("failure", REJECTED_ERROR, "Too vague")},
     )
+    # The documented rejection error reaches the execution as the approver sent it.
     assert (result.status, result.states, result.error, result.cause) == (
         "FAILED",
         ["ReviewRequest", "ReviewRejected"],
-        "ApprovalRejected",
+        REJECTED_ERROR,
         "Too vague",
     )
 
@@ -137,9 +138,10 @@ def test_local_any_send_task_failure_is_a_rejection(stack: cdk.Stack) -> None:
         input={"doc": "x"},
         task_tokens={"ReviewRequest": ("failure", "Editor.Rejected", "Off-brand")},
     )
-    assert (result.status, result.error, result.cause) == (
+    assert (result.status, result.states[-1], result.error, result.cause) == (
         "FAILED",
-        "ApprovalRejected",
+        "ReviewRejected",
+        "Editor.Rejected",
         "Off-brand",
     )
 
@@ -149,28 +151,29 @@ def test_local_failure_without_cause_says_rejected(stack: cdk.Stack) -> None:
     result = LocalRunner(stack).run(
         input={"doc": "x"}, task_tokens={"ReviewRequest": ("failure", REJECTED_ERROR, "")}
     )
-    assert (result.status, result.error, result.cause) == ("FAILED", "ApprovalRejected", "rejected")
+    assert (result.status, result.error, result.cause) == ("FAILED", REJECTED_ERROR, "rejected")
 
 
 def test_local_old_decision_shape_approved_false_never_publishes(stack: cdk.Stack) -> None:
-    """A success saying ``"approved": false`` fails the request's Assign with ``$error()``.
-    On AWS that is ``States.QueryEvaluationError``, caught by the ``States.ALL`` Catch into
-    ``ReviewRejected``; moto 5.2.5 reports a JSONata error as the uncatchable
-    ``States.Runtime`` instead (see lambdaless.testing._moto_hooks), so locally the execution
-    fails in the request. Either way it never reaches ``Publish``."""
+    """A success saying ``"approved": false`` fails the request's Assign with ``$error()``:
+    ``States.QueryEvaluationError``, caught by the ``States.ALL`` Catch into ``ReviewRejected``,
+    which reports it as the rejection error (a ``States.*`` name is not the approver's)."""
     _sns(stack)
     result = LocalRunner(stack).run(
         input={"doc": "x"},
         task_tokens={"ReviewRequest": ("success", {"approved": False, "comment": "Too vague"})},
     )
-    assert result.status == "FAILED"
-    assert "Publish" not in result.states
+    assert (result.status, result.states, result.error) == (
+        "FAILED",
+        ["ReviewRequest", "ReviewRejected"],
+        REJECTED_ERROR,
+    )
     assert "the approver answered approved: false, Too vague" in str(result.cause)
 
 
 def test_local_throttled_publish_goes_to_rejection_route(stack: cdk.Stack) -> None:
     """No retrier on the request (a retried publish would send a second token): a failed
-    publish ends in the rejection route, with its error kept in the decision."""
+    publish ends in the rejection route, with its error kept in the decision and reported."""
     _sns(stack)
     result = LocalRunner(stack).run(
         input={"doc": "x"},
@@ -178,7 +181,7 @@ def test_local_throttled_publish_goes_to_rejection_route(stack: cdk.Stack) -> No
     )
     assert (result.status, result.error, result.cause) == (
         "FAILED",
-        "ApprovalRejected",
+        "SNS.ThrottledException",
         "Rate exceeded",
     )
 

@@ -74,7 +74,7 @@ def test_worst_case_formula_matches_a_local_run(stack: cdk.Stack) -> None:
     assert (result.status, result.states[-1]) == ("SUCCEEDED", "SyncDone")
     assert len(result.history) == worst
     result = runner.run(
-        input={}, responses={"SyncStart": _job("STARTING"), "SyncPoll": _job("IN_PROGRESS")}
+        input={}, responses={"SyncStart": _job("STARTING"), "SyncPoll": [_job("IN_PROGRESS")] * 7}
     )
     assert (result.status, result.error) == ("FAILED", "IngestionTimedOut")
     assert len(result.history) == worst - 1
@@ -248,7 +248,7 @@ def test_local_stopped_ingestion_fails(us_stack: cdk.Stack) -> None:
 def test_local_out_of_polls_times_out(us_stack: cdk.Stack) -> None:
     _sync(us_stack, max_polls=4)
     result = LocalRunner(us_stack).run(
-        input={}, responses={"SyncStart": _job("STARTING"), "SyncPoll": _job("IN_PROGRESS")}
+        input={}, responses={"SyncStart": _job("STARTING"), "SyncPoll": [_job("IN_PROGRESS")] * 4}
     )
     assert (result.status, result.error) == ("FAILED", "IngestionTimedOut")
     assert result.cause == "ingestion job JOB1234567 still IN_PROGRESS after 4 polls"

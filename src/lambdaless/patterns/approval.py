@@ -212,7 +212,9 @@ class HumanApproval(sfn.StateMachineFragment):
     (``approval.next(...)``), with the input it received; no state decides in between.
     Rejected (``SendTaskFailure`` with :data:`REJECTED_ERROR`, any other failure but a timeout,
     or a success whose output says ``"approved": false``): ``on_rejected`` (by default a Fail
-    ``ApprovalRejected`` whose cause is the approver's). Timed out (``States.Timeout`` /
+    whose error is the approver's ``SendTaskFailure`` error as given, e.g. :data:`REJECTED_ERROR`,
+    and whose cause is the approver's; :data:`REJECTED_ERROR` when the failure has a
+    ``States.*`` name, such as a refused answer). Timed out (``States.Timeout`` /
     ``States.HeartbeatTimeout``): ``on_timed_out`` (by default a Fail ``ApprovalTimedOut``).
     The answer is kept in the variable ``$<prefix>Decision``: the approver's output on success,
     ``{"approved": false, "error", "cause"}`` otherwise.
@@ -248,7 +250,8 @@ class HumanApproval(sfn.StateMachineFragment):
                 approver how to answer (:data:`HOW_TO_ANSWER`). By default
                 ``{"taskToken", "answer", "execution", "input"}``, where ``answer`` is
                 :data:`HOW_TO_ANSWER` (plus the heartbeat interval when ``heartbeat`` is set).
-            on_rejected: where a rejection goes; by default Fail ``ApprovalRejected``.
+            on_rejected: where a rejection goes; by default a Fail with the approver's error
+                (``Approval.Rejected`` when they follow :data:`HOW_TO_ANSWER`) and cause.
             on_timed_out: where a timeout goes; by default Fail ``ApprovalTimedOut``.
             comment: the request Task's Comment.
         """
@@ -304,7 +307,15 @@ class HumanApproval(sfn.StateMachineFragment):
         rejected = on_rejected or sfn.Fail(
             self,
             f"{id}Rejected",
-            error="ApprovalRejected",
+            # The approver's SendTaskFailure error passes through as given (a JSONata Error, AWS
+            # docs "Fail workflow state"), so a rejection fails the execution with
+            # REJECTED_ERROR as documented. A States.* name is Step Functions' own, not the
+            # approver's (e.g. the States.QueryEvaluationError of a refused answer): it is
+            # reported as REJECTED_ERROR.
+            error=(
+                f"{{% ($e := ${decision}.error; $type($e) = 'string' and $e != '' and "
+                f"$substring($e, 0, 7) != 'States.' ? $e : '{REJECTED_ERROR}') %}}"
+            ),
             cause=(
                 f"{{% $exists(${decision}.cause) and ${decision}.cause != '' ? "
                 f"$string(${decision}.cause) : 'rejected' %}}"

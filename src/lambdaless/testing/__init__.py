@@ -14,6 +14,7 @@ from lambdaless.testing.mocks import MockedResponse, Return, Throw
 from lambdaless.testing.runner import (
     LocalRunner,
     MissingMockError,
+    MockShapeError,
     RunResult,
     TaskCall,
     TaskTokenAnswer,
@@ -25,6 +26,7 @@ __all__ = [
     "MissingMockError",
     "MockConfig",
     "MockConfigError",
+    "MockShapeError",
     "MockedResponse",
     "Return",
     "RunResult",

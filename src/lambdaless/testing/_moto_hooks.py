@@ -153,6 +153,17 @@ _INTERNALS: tuple[tuple[str, str], ...] = (
     (f"{_PARSER}.asl.eval.program_state", "ProgramTimedOut"),
     (f"{_PARSER}.api", "StateMachineType"),
     (f"{_PARSER}.utils", "TMP_THREADS"),
+    (f"{_PARSER}.asl.component.common.error_name.error_equals_decl", "ErrorEqualsDecl._eval_body"),
+    (f"{_PARSER}.asl.component.state.exec.execute_state", "ExecutionState._from_error"),
+    (
+        f"{_PARSER}.asl.component.state.exec.state_map.max_concurrency",
+        "MaxConcurrencyDecl._eval_body",
+    ),
+    (f"{_PARSER}.asl.component.state.state", "is_within_size_quota"),
+    (
+        f"{_PARSER}.asl.component.state.exec.state_task.service.state_task_service",
+        "is_within_size_quota",
+    ),
 )
 
 
@@ -241,6 +252,7 @@ def install() -> None:
         _install_jsonata()
         _install_task_hooks()
         _install_virtual_time()
+        _install_strictness()
         _installed = True
 
 
@@ -481,10 +493,15 @@ def _install_task_hooks() -> None:
     custom_error_name = error_names.CustomErrorName
     original_error_name_init = custom_error_name.__init__
 
+    known = states_error_names()
+
     def error_name_init(self: Any, error_name: str | None) -> None:
         # AWS docs, "Call HTTPS APIs in Step Functions workflows": HTTP Tasks fail with
-        # States.Http.StatusCode.<code> and States.Http.Socket.
-        if error_name is not None and error_name.startswith("States.Http."):
+        # States.Http.StatusCode.<code> and States.Http.Socket. A failed Map iteration re-raises
+        # its error by name, States.* names included (moto refused those, turning e.g. an
+        # iteration's States.DataLimitExceeded into an unrelated ValueError).
+        allowed = error_name in known or str(error_name).startswith("States.Http.")
+        if error_name is not None and allowed:
             super(custom_error_name, self).__init__(error_name=error_name)
         else:
             original_error_name_init(self, error_name)
@@ -499,6 +516,10 @@ def _install_task_hooks() -> None:
     def _eval_parameters(self: Any, env: Any) -> Any:
         parameters = original_eval_parameters(self, env)
         if _is_local(env):
+            # AWS docs, "Handling errors in Step Functions workflows": States.DataLimitExceeded
+            # also when a state's input is over the quota after Parameters (Arguments).
+            if not _within_payload_limit(parameters):
+                raise _data_limit_failure(env, self.name, "was given arguments")
             env.lambdaless_arguments = copy.deepcopy(parameters)
         return parameters
 
@@ -652,8 +673,143 @@ def _install_virtual_time() -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# 4. Running one execution
+# 4. As strict as AWS
 # --------------------------------------------------------------------------------------------
+
+#: Errors no ``States.ALL`` (or ``States.TaskFailed``) matches (AWS docs, "Handling errors in
+#: Step Functions workflows": States.ALL "can't catch the States.DataLimitExceeded terminal
+#: error type and runtime error types"; a States.Runtime error "isn't retriable, and will always
+#: cause the execution to fail"). ``States.DataLimitExceeded`` still matches a Retrier or
+#: Catcher that names it.
+TERMINAL_ERRORS = ("States.Runtime", "States.DataLimitExceeded")
+_NAMED_ONLY = "States.DataLimitExceeded"
+
+
+def payload_bytes(value: Any) -> int:
+    """Size of a state's data as Step Functions counts it: its JSON text in UTF-8 (a string
+    value with its quotes)."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+    return len(text.encode("utf-8"))
+
+
+def _within_payload_limit(value: Any) -> bool:
+    from lambdaless.analysis.lint import PAYLOAD_LIMIT_BYTES
+
+    # AWS docs, "Step Functions service quotas": at most 256 KiB (262,144 bytes) of input or
+    # output per task, state or execution; moto refuses exactly 262,144 bytes too.
+    return payload_bytes(value) <= PAYLOAD_LIMIT_BYTES
+
+
+def _data_limit_failure(env: Any, state_name: str, what: str) -> BaseException:
+    failure: Any = importlib.import_module(
+        f"{_PARSER}.asl.component.common.error_name.failure_event"
+    )
+    states_error_name: Any = _resolve(
+        f"{_PARSER}.asl.component.common.error_name.states_error_name", "StatesErrorName"
+    )
+    event_detail: Any = importlib.import_module(f"{_PARSER}.asl.eval.event.event_detail")
+    api: Any = importlib.import_module(f"{_PARSER}.api")
+    cause = (
+        f"The state/task '{state_name}' {what} with a size exceeding the maximum number of "
+        "bytes service limit."
+    )
+    return failure.FailureEventException(  # type: ignore[no-any-return]
+        failure_event=failure.FailureEvent(
+            env=env,
+            error_name=states_error_name.from_name(_NAMED_ONLY),
+            event_type=api.HistoryEventType.TaskFailed,
+            event_details=event_detail.EventDetails(
+                taskFailedEventDetails=api.TaskFailedEventDetails(error=_NAMED_ONLY, cause=cause)
+            ),
+        )
+    )
+
+
+def _install_strictness() -> None:
+    error_equals: Any = _resolve(
+        f"{_PARSER}.asl.component.common.error_name.error_equals_decl", "ErrorEqualsDecl"
+    )
+    original_error_equals = error_equals._eval_body
+
+    def _error_equals_eval_body(self: Any, env: Any) -> None:
+        name = getattr(env.stack[-1], "error_name", None) if env.stack else None
+        if not _is_local(env) or name not in TERMINAL_ERRORS:
+            original_error_equals(self, env)
+            return
+        env.stack.pop()
+        named = any(getattr(n, "error_name", None) == name for n in self.error_names)
+        env.stack.append(name == _NAMED_ONLY and named)
+
+    error_equals._eval_body = _error_equals_eval_body
+
+    # A JSONata error is States.QueryEvaluationError, which Retry/Catch can match (AWS docs,
+    # "Handling errors in Step Functions workflows"); moto reports any non-ASL exception from a
+    # Task as the uncatchable States.Runtime.
+    execute_state: Any = _resolve(
+        f"{_PARSER}.asl.component.state.exec.execute_state", "ExecutionState"
+    )
+    jsonata_exception: Any = _resolve(f"{_PARSER}.asl.jsonata.jsonata", "JSONataException")
+    original_from_error = execute_state._from_error
+
+    def _from_error(self: Any, env: Any, ex: Exception) -> Any:
+        if not (_is_local(env) and isinstance(ex, jsonata_exception)):
+            return original_from_error(self, env, ex)
+        failure: Any = importlib.import_module(
+            f"{_PARSER}.asl.component.common.error_name.failure_event"
+        )
+        states_error_name: Any = _resolve(
+            f"{_PARSER}.asl.component.common.error_name.states_error_name", "StatesErrorName"
+        )
+        event_detail: Any = importlib.import_module(f"{_PARSER}.asl.eval.event.event_detail")
+        api: Any = importlib.import_module(f"{_PARSER}.api")
+        error = "States.QueryEvaluationError"
+        return failure.FailureEvent(
+            env=env,
+            error_name=states_error_name.from_name(error),
+            event_type=api.HistoryEventType.TaskFailed,
+            event_details=event_detail.EventDetails(
+                taskFailedEventDetails=api.TaskFailedEventDetails(
+                    error=error, cause=str(ex.details or "")
+                )
+            ),
+        )
+
+    execute_state._from_error = _from_error
+
+    # Map iterations one at a time, in item order: on AWS the order of concurrent iterations is
+    # not defined, so item order is one order AWS may produce, and the only one that gives each
+    # item the same mocked responses on every run.
+    max_concurrency: Any = _resolve(
+        f"{_PARSER}.asl.component.state.exec.state_map.max_concurrency", "MaxConcurrencyDecl"
+    )
+    original_max_concurrency = max_concurrency._eval_body
+
+    def _max_concurrency_eval_body(self: Any, env: Any) -> None:
+        original_max_concurrency(self, env)
+        if _is_local(env):
+            env.stack[-1] = 1
+
+    max_concurrency._eval_body = _max_concurrency_eval_body
+
+    for module_name in (
+        f"{_PARSER}.asl.component.state.state",
+        f"{_PARSER}.asl.component.state.exec.state_task.service.state_task_service",
+    ):
+        importlib.import_module(module_name).is_within_size_quota = _within_payload_limit  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------------------------
+# 5. Running one execution
+# --------------------------------------------------------------------------------------------
+
+
+def parse(definition: str) -> Any:
+    """moto's program for an ASL definition (its ANTLR parse costs most of a short run; the
+    program holds no execution state, so one parse serves every execution)."""
+    install()
+    parser: Any = _resolve(f"{_PARSER}.asl.parse.asl_parser", "AmazonStateLanguageParser")
+    program, _tree = parser.parse(definition)
+    return program
 
 
 class Execution:
@@ -670,14 +826,14 @@ class Execution:
         mocker: Mocker,
         account: str,
         region: str,
+        program: Any = None,
     ) -> None:
+        """``program``: :func:`parse` of ``definition``, when the caller keeps it for reuse."""
         install()
         classes = _local_classes()
         details: Any = importlib.import_module(f"{_PARSER}.asl.eval.evaluation_details")
         api: Any = importlib.import_module(f"{_PARSER}.api")
-        parser: Any = _resolve(f"{_PARSER}.asl.parse.asl_parser", "AmazonStateLanguageParser")
-
-        program, _tree = parser.parse(definition)
+        program = parse(definition) if program is None else program
         role_arn = f"arn:aws:iam::{account}:role/lambdaless-local"
         machine_arn = f"arn:aws:states:{region}:{account}:stateMachine:{state_machine_name}"
         execution_arn = (

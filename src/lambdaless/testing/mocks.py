@@ -23,6 +23,7 @@ __all__ = [
     "Return",
     "Throw",
     "bedrock_text",
+    "check_shape",
     "converse_text",
     "failure",
     "http_response",
@@ -302,6 +303,116 @@ def responses_from(value: MockedResponse | Any) -> list[MockedResponse]:
     if isinstance(value, Return | Throw):
         return [value]
     return [Return(value)]
+
+
+# --------------------------------------------------------------------------------------------
+# Shapes: a mocked result must be one its integration can return
+# --------------------------------------------------------------------------------------------
+
+#: The request field only one family's InvokeModel body has -> that family and the response
+#: field holding its answer (Bedrock user guide, each family's "inference request parameters
+#: and response fields" page). In order: Anthropic bodies also have ``messages``; Nova's
+#: ``schemaVersion`` is optional, so ``messages`` alone is Nova or a chat-completions body;
+#: Llama and Mistral both send ``prompt``.
+_REQUEST_FAMILIES: tuple[tuple[str, str, frozenset[str]], ...] = (
+    ("anthropic_version", "anthropic", frozenset({"content"})),
+    ("schemaVersion", "nova", frozenset({"output"})),
+    ("inputText", "titan", frozenset({"results"})),
+    ("prompt", "llama or mistral", frozenset({"generation", "outputs"})),
+    ("message", "cohere", frozenset({"text"})),
+    ("messages", "nova or chat", frozenset({"output", "choices"})),
+)
+_ANSWER_FAMILIES = {
+    "content": "anthropic",
+    "output": "nova",
+    "results": "titan",
+    "generation": "llama",
+    "outputs": "mistral",
+    "text": "cohere",
+    "choices": "chat",
+}
+
+
+def _invoke_model_problem(arguments: Any, result: Any) -> str | None:
+    if not isinstance(result, Mapping) or "Body" not in result:
+        return (
+            "a bedrock:invokeModel result is {'Body': <the model's JSON>, 'ContentType': ...} "
+            "(AWS docs, 'Invoke and customize Amazon Bedrock models with Step Functions'); "
+            f"got {_short(result)}; use mocks.bedrock_text(family, text)"
+        )
+    body = result["Body"]
+    request = arguments.get("Body") if isinstance(arguments, Mapping) else None
+    if not isinstance(request, Mapping):
+        return None  # a body the runner cannot read (an expression's string): Body suffices
+    match = next((m for m in _REQUEST_FAMILIES if m[0] in request), None)
+    if match is None:
+        return None
+    _, family, answers = match
+    if isinstance(body, Mapping) and answers & set(body):
+        return None
+    other = next(
+        (f for key, f in _ANSWER_FAMILIES.items() if isinstance(body, Mapping) and key in body),
+        None,
+    )
+    told = f"a {other} response" if other else _short(body)
+    wanted = " or ".join(repr(a) for a in sorted(answers))
+    return (
+        f"the request is a {family} body, whose response carries {wanted}, but the mocked "
+        f"Body is {told}; use mocks.bedrock_text(<family>, text)"
+    )
+
+
+def _converse_problem(result: Any) -> str | None:
+    message = result.get("Output", {}).get("Message") if isinstance(result, Mapping) else None
+    if isinstance(message, Mapping) and "Content" in message:
+        return None
+    return (
+        "a bedrockruntime:converse result has Output.Message.Content (the SDK's shape in "
+        "PascalCase, AWS docs, 'Learning to use AWS service SDK integrations in Step "
+        f"Functions'); got {_short(result)}; use mocks.converse_text(text)"
+    )
+
+
+def _http_problem(result: Any) -> str | None:
+    if not isinstance(result, Mapping) or not {"ResponseBody", "StatusCode"} <= set(result):
+        return (
+            "an http:invoke result has ResponseBody, StatusCode, StatusText and Headers (AWS "
+            f"docs, 'Call HTTPS APIs in Step Functions workflows'); got {_short(result)}; "
+            "use mocks.http_response(status, body)"
+        )
+    status = result["StatusCode"]
+    if not isinstance(status, int) or not 200 <= status < 300:
+        return (
+            f"an http:invoke Return has a 2xx StatusCode; StatusCode {status!r} fails the task "
+            "with States.Http.StatusCode.<code> on AWS: use mocks.http_response(status, body), "
+            "which throws for non-2xx"
+        )
+    return None
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    text = json.dumps(value, default=repr)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def check_shape(resource: str, arguments: Any, response: MockedResponse) -> str | None:
+    """Why a mocked result is one the Task's integration could never return, or ``None``.
+
+    Checked for the integrations lambdaless calls: ``bedrock:invokeModel`` (a ``Body``, and for
+    a request of a known family that family's answer field), ``aws-sdk:bedrockruntime:
+    converse`` (``Output.Message.Content``) and ``http:invoke`` (``ResponseBody`` and a 2xx
+    ``StatusCode``). A ``Throw`` always fits.
+    """
+    if not isinstance(response, Return):
+        return None
+    service = resource.rsplit(":::", 1)[-1]
+    if service.startswith("bedrock:invokeModel"):
+        return _invoke_model_problem(arguments, response.payload)
+    if service.startswith("aws-sdk:bedrockruntime:converse"):
+        return _converse_problem(response.payload)
+    if service.startswith("http:invoke"):
+        return _http_problem(response.payload)
+    return None
 
 
 def to_mocked_response_json(responses: Iterable[MockedResponse]) -> dict[str, Any]:

@@ -30,13 +30,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from lambdaless._errors import invalid, require
+from lambdaless.analysis.lint import PAYLOAD_LIMIT_BYTES
 from lambdaless.synthesized import LOCAL_PSEUDO_PARAMETERS, SynthesizedStateMachine, load
 from lambdaless.testing.mock_config import MockConfig
-from lambdaless.testing.mocks import MockedResponse, Return, Throw, responses_from
+from lambdaless.testing.mocks import MockedResponse, Return, Throw, check_shape, responses_from
 
 __all__ = [
     "LocalRunner",
     "MissingMockError",
+    "MockShapeError",
     "RunResult",
     "TaskCall",
     "TaskTokenAnswer",
@@ -47,7 +50,13 @@ Status = Literal["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]
 
 
 class MissingMockError(LookupError):
-    """A Task ran with no scripted response (or an unanswered task token) for its state."""
+    """A Task ran with no scripted response (or an unanswered task token) for its state, or
+    was invoked more times than its mocked responses cover."""
+
+
+class MockShapeError(ValueError):
+    """A mocked result that the Task's integration could never return (see
+    :func:`lambdaless.testing.mocks.check_shape`)."""
 
 
 @dataclass(frozen=True)
@@ -140,17 +149,20 @@ class _Session:
         responses: Mapping[str, list[MockedResponse]],
         task_tokens: TaskTokenHandler | Mapping[str, Any] | None,
         passthrough: bool,
+        repeat_last: bool,
     ) -> None:
         self.tasks = tasks
         self.responses = responses
         self.task_tokens = task_tokens
         self.passthrough = passthrough
+        self.repeat_last = repeat_last
         self.lock = threading.Lock()
         self.counts: dict[str, int] = {}
         self.calls: list[TaskCall] = []
         self.retry_delays: list[tuple[str, float]] = []
         self.wait_delays: list[float] = []
         self.missing: dict[str, str] = {}
+        self.misshapen: dict[str, str] = {}
 
     def _is_token_task(self, state: str) -> bool:
         return self.tasks.get(state, "").endswith(".waitForTaskToken")
@@ -175,12 +187,18 @@ class _Session:
             self.calls.append(TaskCall(state_name, resource, arguments, invocation, token))
         response = self._scripted(state_name, resource, token, arguments, invocation)
         if response is None:
-            message = self._missing_message(state_name, resource, token is not None)
+            message = self._missing_message(state_name, resource, token is not None, invocation)
             with self.lock:
                 self.missing.setdefault(state_name, message)
             # moto turns this into a States.Runtime failure of the state, with this cause;
             # run() then raises MissingMockError whatever the state machine caught.
             raise MissingMockError(message)
+        problem = check_shape(resource, arguments, response) if token is None else None
+        if problem is not None:
+            message = f"the mock of Task state {state_name!r} (invocation {invocation}): {problem}"
+            with self.lock:
+                self.misshapen.setdefault(state_name, message)
+            raise MockShapeError(message)
         if isinstance(response, Throw):
             return ScriptedThrow(response.error, response.cause)
         return ScriptedReturn(response.payload)
@@ -190,8 +208,12 @@ class _Session:
     ) -> MockedResponse | None:
         scripted = self.responses.get(state)
         if scripted:
-            # Response n answers invocation n; the last one answers every later invocation.
-            return scripted[min(invocation, len(scripted) - 1)]
+            # Response n answers invocation n. As in Step Functions Local, an invocation beyond
+            # the last response has no mock; repeat_last=True opts into the last one answering
+            # every later invocation.
+            if invocation < len(scripted):
+                return scripted[invocation]
+            return scripted[-1] if self.repeat_last else None
         if token is None or self.task_tokens is None:
             return None
         handler = self.task_tokens
@@ -203,8 +225,19 @@ class _Session:
         answer = handler(request) if callable(handler) else handler
         return None if answer is None else _token_answer(state, answer)
 
-    @staticmethod
-    def _missing_message(state: str, resource: str, is_token_task: bool) -> str:
+    def _missing_message(
+        self, state: str, resource: str, is_token_task: bool, invocation: int
+    ) -> str:
+        scripted = self.responses.get(state)
+        if scripted:
+            last = len(scripted) - 1
+            covered = "invocation 0" if last == 0 else f"invocations 0-{last}"
+            return (
+                f"Task state {state!r} ({resource}) was invoked {invocation + 1} times (retries "
+                f"count) but its mocked responses cover only {covered}: add a response for "
+                f'invocation {invocation} (in a mock config, the key "{invocation}"), or pass '
+                "repeat_last=True to let the last response answer every later invocation"
+            )
         how = f"responses={{{state!r}: ...}} or a mock config test case entry for {state!r}"
         if is_token_task:
             how += f", or answer its task token with task_tokens={{{state!r}: ...}}"
@@ -241,14 +274,21 @@ def _token_answer(state: str, answer: Any) -> MockedResponse:
     )
 
 
-def _check_states_errors(scripted: Mapping[str, list[MockedResponse]]) -> None:
-    """A Throw may name a ``States.*`` error only if Step Functions has it (``States.Http.*``
-    are the errors of HTTP Tasks)."""
+def _check_mocks(scripted: Mapping[str, list[MockedResponse]]) -> None:
+    """Every Return is JSON (no NaN, Decimal, sets...), and a Throw may name a ``States.*`` error
+    only if Step Functions has it (``States.Http.*`` are the errors of HTTP Tasks)."""
     from lambdaless.testing._moto_hooks import states_error_names
 
     known = states_error_names()
     for state, responses in scripted.items():
         for response in responses:
+            if isinstance(response, Return):
+                try:
+                    json.dumps(response.payload, allow_nan=False)
+                except (TypeError, ValueError) as problem:
+                    raise invalid(
+                        f"the mock of {state!r}", response.payload, f"a JSON value ({problem})"
+                    ) from None
             error = response.error if isinstance(response, Throw) else ""
             if (
                 error.startswith("States.")
@@ -259,6 +299,25 @@ def _check_states_errors(scripted: Mapping[str, list[MockedResponse]]) -> None:
                     f"the mock of {state!r} throws {error!r}, which is not a Step Functions "
                     f"error; the States.* errors are {', '.join(sorted(known))}"
                 )
+
+
+def _execution_input(value: Any) -> Any:
+    """The execution input as StartExecution takes it: any JSON text of at most 256 KiB."""
+    if value is None:
+        return {}
+    try:
+        text = json.dumps(value, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError) as error:
+        raise invalid("input", value, f"a JSON value ({error})") from None
+    size = len(text.encode("utf-8"))
+    # AWS docs, "Step Functions service quotas": execution input at most 256 KiB.
+    require(
+        size <= PAYLOAD_LIMIT_BYTES,
+        "input",
+        f"{size:,} bytes of JSON",
+        f"at most {PAYLOAD_LIMIT_BYTES:,} bytes (StartExecution refuses more)",
+    )
+    return json.loads(text)
 
 
 def _plain_json(value: Any) -> Any:
@@ -307,6 +366,8 @@ class LocalRunner:
         self.passthrough = passthrough
         self.account = account
         self.region = region
+        # Parsed programs by definition text, for this runner's executions only.
+        self._programs: dict[str, Any] = {}
 
     def state_machine(self, selector: str | None = None) -> SynthesizedStateMachine:
         """The state machine named by logical id, construct path or name (exact first, then a
@@ -332,23 +393,28 @@ class LocalRunner:
     def run(
         self,
         state_machine: str | None = None,
-        input: Mapping[str, Any] | None = None,
+        input: Any = None,
         *,
         mock_config: MockConfig | Mapping[str, Any] | str | Path | None = None,
         test_case: str | None = None,
         responses: Mapping[str, Sequence[MockedResponse] | MockedResponse | Any] | None = None,
         task_tokens: TaskTokenHandler | Mapping[str, Any] | None = None,
         timeout_seconds: float = 30,
+        repeat_last: bool = False,
     ) -> RunResult:
         """Run one execution to its end and report it.
 
+        ``input``: the execution input, any JSON value (object, array, string, number, boolean
+        or null, as StartExecution accepts); ``None`` (the default) is ``{}``.
         ``mock_config``/``test_case``: a Step Functions Local mock-config file (path, JSON string
         or dict) and the test case to use (optional when there is one). Its ``StateMachines`` key
         is the state machine's name or logical id, or the only key in the file.
         ``responses``: state name -> responses, one per invocation of that state (retries
-        included); the last one answers every later invocation. Merged over the test case.
-        Invocations are counted per state across the whole execution, in the order they happen:
-        inside a Map with ``MaxConcurrency`` above 1 that order is the threads' order.
+        included). Merged over the test case. Invocations are counted per state across the whole
+        execution, in the order they happen; Map iterations run one at a time in item order, so
+        the same item gets the same responses on every run.
+        ``repeat_last``: let a state's last response answer every invocation beyond its
+        responses; by default such an invocation has no mock, as in Step Functions Local.
         ``task_tokens``: answers for ``.waitForTaskToken`` tasks without a scripted response,
         either a callable receiving a :class:`TaskTokenRequest` or a mapping of state name to an
         answer or such a callable; an answer is ``("success", output)``,
@@ -356,7 +422,8 @@ class LocalRunner:
         or ``Throw`` (see the module docstring for timeouts).
         ``timeout_seconds``: wall-clock limit; past it the result is ``TIMED_OUT``.
 
-        Raises :class:`MissingMockError` if any Task ran without a mock.
+        Raises :class:`MissingMockError` if any Task ran without a mock, and
+        :class:`MockShapeError` if a mocked result has a shape its integration never returns.
         """
         from lambdaless.testing import _moto_hooks
 
@@ -384,15 +451,26 @@ class LocalRunner:
                 f"mocks name {unknown}, which are not Task states of {machine.path}; "
                 f"its Task states are {sorted(tasks)}"
             )
-        _check_states_errors(scripted)
-        session = _Session(tasks, scripted, task_tokens, self.passthrough)
+        _check_mocks(scripted)
+        require(
+            isinstance(timeout_seconds, int | float) and timeout_seconds > 0,
+            "timeout_seconds",
+            timeout_seconds,
+            "a number of seconds above 0",
+        )
+        execution_input = _execution_input(input)
+        session = _Session(tasks, scripted, task_tokens, self.passthrough, repeat_last)
         execution_name = f"local-{next(_run_numbers)}-{uuid.uuid4().hex[:8]}"
+        definition = json.dumps(machine.definition)
+        if definition not in self._programs:
+            self._programs[definition] = _moto_hooks.parse(definition)
         execution = _moto_hooks.Execution(
-            definition=json.dumps(machine.definition),
+            program=self._programs[definition],
+            definition=definition,
             state_machine_name=machine.name,
             state_machine_type=machine.type,
             execution_name=execution_name,
-            execution_input=_plain_json(dict(input or {})),
+            execution_input=execution_input,
             mocker=session,
             account=self.account,
             region=self.region,
@@ -407,6 +485,8 @@ class LocalRunner:
             )
         if session.missing:
             raise MissingMockError("\n".join(session.missing.values()))
+        if session.misshapen:
+            raise MockShapeError("\n".join(session.misshapen.values()))
 
         history = execution.history()
         entered = [

@@ -63,6 +63,8 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Protocol
 
+from lambdaless.limits import PAYLOAD_MAX_BYTES
+
 MOTO_VERSION = "5.2.5"
 _PARSER = "moto.stepfunctions.parser"
 
@@ -693,11 +695,9 @@ def payload_bytes(value: Any) -> int:
 
 
 def _within_payload_limit(value: Any) -> bool:
-    from lambdaless.analysis.lint import PAYLOAD_LIMIT_BYTES
-
     # AWS docs, "Step Functions service quotas": at most 256 KiB (262,144 bytes) of input or
     # output per task, state or execution; moto refuses exactly 262,144 bytes too.
-    return payload_bytes(value) <= PAYLOAD_LIMIT_BYTES
+    return payload_bytes(value) <= PAYLOAD_MAX_BYTES
 
 
 def _data_limit_failure(env: Any, state_name: str, what: str) -> BaseException:

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from lambdaless._errors import invalid, require
-from lambdaless.analysis.lint import PAYLOAD_LIMIT_BYTES
+from lambdaless.limits import PAYLOAD_MAX_BYTES
 from lambdaless.synthesized import LOCAL_PSEUDO_PARAMETERS, SynthesizedStateMachine, load
 from lambdaless.testing.mock_config import MockConfig
 from lambdaless.testing.mocks import MockedResponse, Return, Throw, check_shape, responses_from
@@ -312,10 +312,10 @@ def _execution_input(value: Any) -> Any:
     size = len(text.encode("utf-8"))
     # AWS docs, "Step Functions service quotas": execution input at most 256 KiB.
     require(
-        size <= PAYLOAD_LIMIT_BYTES,
+        size <= PAYLOAD_MAX_BYTES,
         "input",
         f"{size:,} bytes of JSON",
-        f"at most {PAYLOAD_LIMIT_BYTES:,} bytes (StartExecution refuses more)",
+        f"at most {PAYLOAD_MAX_BYTES:,} bytes (StartExecution refuses more)",
     )
     return json.loads(text)
 

@@ -357,7 +357,7 @@ def test_expression_prompt_is_passed_through_where_the_body_has_a_field() -> Non
         ({"max_tokens": -5}, "max_tokens"),
         ({"max_tokens": True}, "max_tokens"),
         ({"max_tokens": 1.5}, "max_tokens"),
-        ({"temperature": 1.5}, "temperature"),
+        ({"temperature": 2.5}, "temperature"),  # 0-2: per-model limits in tests/rules
         ({"temperature": -0.1}, "temperature"),
         ({"temperature": "0.5"}, "temperature"),
         ({"top_p": 2}, "top_p"),

@@ -18,9 +18,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from lambdaless._errors import invalid, require
+from lambdaless._errors import require
 from lambdaless.models import ModelFamily
 from lambdaless.rules.expressions import check_text, is_expression
+from lambdaless.rules.inference import check_inference, check_llama_stop_sequences
 
 __all__ = ["Inference", "check_text", "concat", "is_expression", "request_body"]
 
@@ -42,7 +43,8 @@ class Inference:
 
     Args:
         max_tokens: the most tokens the model may generate (default 1024).
-        temperature: randomness from 0 to 1; ``None`` keeps the model's default.
+        temperature: randomness from 0 to 1 (up to 2 for AI21 Jamba and OpenAI models through
+            InvokeModel); ``None`` keeps the model's default.
         top_p: nucleus-sampling mass from 0 to 1; ``None`` keeps the model's default.
         stop_sequences: texts that end generation; none by default.
     """
@@ -60,33 +62,7 @@ class Inference:
             "a list or tuple of texts",
         )
         object.__setattr__(self, "stop_sequences", tuple(self.stop_sequences))
-        require(
-            isinstance(self.max_tokens, int)
-            and not isinstance(self.max_tokens, bool)
-            and 1 <= self.max_tokens <= 1_000_000,
-            "max_tokens",
-            self.max_tokens,
-            "an integer from 1 to 1000000",
-        )
-        for name in ("temperature", "top_p"):
-            value = getattr(self, name)
-            require(
-                value is None
-                or (
-                    isinstance(value, int | float)
-                    and not isinstance(value, bool)
-                    and 0.0 <= value <= 1.0
-                ),
-                name,
-                value,
-                "None or a number from 0.0 to 1.0",
-            )
-        require(
-            all(isinstance(s, str) and s for s in self.stop_sequences),
-            "stop_sequences",
-            list(self.stop_sequences),
-            "non-empty strings",
-        )
+        check_inference(self)
 
 
 def _drop_none(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -131,8 +107,7 @@ def request_body(
             ),
         }
     if family is ModelFamily.LLAMA:
-        if stops:
-            raise invalid("stop_sequences", stops, "none: Meta Llama takes no stop sequences")
+        check_llama_stop_sequences(stops)
         header = "<|start_header_id|>{}<|end_header_id|>\n\n"
         parts = ["<|begin_of_text|>"]
         if system is not None:

@@ -6,9 +6,19 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_sns as sns
 from tests.rules._support import accepted, refused
 
-from lambdaless import ChainPrompt, Converse, FanOut, InvokeBedrock
+from lambdaless import (
+    ApprovalChannel,
+    CallHttpApi,
+    ChainPrompt,
+    Converse,
+    FanOut,
+    HttpAuth,
+    HumanApproval,
+    InvokeBedrock,
+)
 
 NOVA = "amazon.nova-lite-v1:0"
 
@@ -174,4 +184,40 @@ def test_fan_out_items_are_parsed(stack: cdk.Stack) -> None:
             max_concurrency=2,
         ),
         argument="items",
+    )
+
+
+def _http(stack: cdk.Stack, **kwargs: Any) -> CallHttpApi:
+    auth = HttpAuth.api_key(
+        header_name="x-api-key", value=cdk.SecretValue.secrets_manager("api-key")
+    )
+    return CallHttpApi(
+        stack, "Call", base_url="https://api.example.com", auth=auth, method="POST", **kwargs
+    )
+
+
+def test_http_arguments_are_checked(stack: cdk.Stack) -> None:
+    refused(
+        "jsonata-syntax",
+        lambda: _http(stack, body={"text": "{% $states.input.text & %}"}),
+        argument="body.text",
+    )
+    refused("jsonpath-in-jsonata", lambda: _http(stack, body={"id.$": "$.id"}))
+    refused(
+        "jsonata-whole-string",
+        lambda: _http(stack, query={"q": "name={% $states.input.name %}"}),
+        argument="query.q",
+    )
+    accepted(lambda: _http(stack, body={"text": "{% $states.input.text %}", "price": "$USD 5"}))
+
+
+def test_approval_message_is_checked(stack: cdk.Stack) -> None:
+    channel = ApprovalChannel.sns_topic(sns.Topic(stack, "Topic"))
+    message = {"token": "{% $states.context.Task.Token %}", "doc": "$.document"}
+    refused(
+        "jsonpath-in-jsonata",
+        lambda: HumanApproval(
+            stack, "Review", channel=channel, timeout=cdk.Duration.hours(1), message=message
+        ),
+        argument="message.doc",
     )

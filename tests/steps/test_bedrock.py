@@ -585,7 +585,7 @@ def test_bad_input_names_the_argument(
 @pytest.mark.parametrize(
     ("inference", "argument"),
     [
-        (lambda: Inference(temperature=1.01), "temperature"),
+        (lambda: Inference(temperature=2.01), "temperature"),
         (lambda: Inference(max_tokens=0), "max_tokens"),
         (lambda: Inference(top_p=-1), "top_p"),
     ],

@@ -45,6 +45,7 @@ from lambdaless._errors import invalid, require, whole_seconds
 from lambdaless.limits import STANDARD_MAX_SECONDS
 from lambdaless.patterns._common import partition, variable_prefix
 from lambdaless.prompts import is_expression
+from lambdaless.rules.expressions import check_value
 from lambdaless.steps._task import DirectTask
 
 #: Errors that end the wait without a decision (AWS docs, "Handling errors in Step Functions
@@ -276,6 +277,8 @@ class HumanApproval(sfn.StateMachineFragment):
             body,
             "a message carrying $states.context.Task.Token, or none for the default",
         )
+        if message is not None:
+            check_value("message", message)
         decision = f"{variable_prefix(id)}Decision"
         self.decision_variable = decision
         resource, arguments, statements = channel.render(

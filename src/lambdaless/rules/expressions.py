@@ -140,7 +140,10 @@ BUILT_IN_FUNCTIONS: frozenset[str] = frozenset(
 RESERVED_VARIABLES: frozenset[str] = frozenset({"states"})
 
 _JSONPATH = re.compile(r"^\$\$?(\.[^\s.]+|\[[^\]]*\])*$")
-_BARE_VARIABLE = re.compile(r"^\$[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_-]+|\[[^\]]*\])*$")
+# '$states...' or '$name.path': a variable read meant as an expression ('$USD' alone is text)
+_BARE_VARIABLE = re.compile(
+    r"^\$(states|[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_-]+|\[[^\]]*\])+)(\.[A-Za-z0-9_-]+)*$"
+)
 _INTRINSIC = re.compile(r"^States\.[A-Z][A-Za-z]*\(")
 _EVAL = re.compile(r"\$eval\s*\(")
 

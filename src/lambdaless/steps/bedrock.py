@@ -36,6 +36,7 @@ from lambdaless.retry import (
     RetryPolicy,
 )
 from lambdaless.rules.expressions import check_value
+from lambdaless.rules.inference import check_for_model
 from lambdaless.steps._task import DirectTask, check_variable_name
 
 # AWS docs, "Invoke and customize Amazon Bedrock models with Step Functions".
@@ -172,6 +173,7 @@ class InvokeBedrock(DirectTask):
         arguments: dict[str, Any] = {"ModelId": bedrock_model.invoke_arn(scope)}
         if prompt is not None:
             assert family is not None
+            check_for_model(bedrock_model.foundation_model_id, inference, converse=False)
             arguments["Body"] = request_body(
                 family, prompt=prompt, system=system, inference=inference
             )
@@ -273,6 +275,7 @@ class Converse(DirectTask):
         _uniform_options(
             prompt=prompt, system=system, inference=inference, assign_result_to=assign_result_to
         )
+        check_for_model(bedrock_model.foundation_model_id, inference, converse=True, system=system)
         output = converse_answer_expression()
         self.model = bedrock_model
         super().__init__(

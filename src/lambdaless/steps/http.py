@@ -37,6 +37,7 @@ from lambdaless._errors import invalid, require
 from lambdaless._stack_env import StackEnv
 from lambdaless.prompts import is_expression
 from lambdaless.retry import HTTP_TRANSIENT_ERRORS, RetryPolicy
+from lambdaless.rules.expressions import check_value
 from lambdaless.steps._task import DirectTask, check_variable_name
 
 HTTP_INVOKE_RESOURCE = "arn:{partition}:states:::http:invoke"
@@ -416,6 +417,9 @@ class CallHttpApi(DirectTask):
                 value,
                 "a dict, or a JSONata expression '{% ... %}'",
             )
+        for argument, value in (("body", body), ("headers", headers), ("query", query)):
+            if value is not None:
+                check_value(argument, value)
 
         dynamic_path = path is not None and is_expression(path)
         if path is None:

@@ -65,6 +65,9 @@ def test_cli_inspect_prints_a_table_per_state_machine(
     assert "history events (limit 25,000)" in text
     assert "with a Lambda middleman" in text
     assert "Prices: us-east-1 prices checked" in text
+    # the summarizer deploys with a canary; the others switch at once
+    assert "deployment: alias 'live': CANARY 10% for 10 min, then 100%" in text
+    assert "deployment: none" in text
 
 
 def test_cli_diagram_writes_every_format(cdk_out: Path, tmp_path: Path) -> None:

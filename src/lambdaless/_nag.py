@@ -51,14 +51,6 @@ class UnavoidableWildcard:
 #: Wildcard resources lambdaless steps grant because the ARN cannot be known at deploy time.
 UNAVOIDABLE_WILDCARDS: tuple[UnavoidableWildcard, ...] = (
     UnavoidableWildcard(
-        ":stateMachine:*",
-        frozenset({"states:InvokeHTTPEndpoint"}),
-        "states:InvokeHTTPEndpoint is authorized on the calling state machine, whose ARN "
-        "cannot appear in its own role (circular reference); each statement is narrowed to one "
-        "endpoint by its states:HTTPEndpoint condition.",
-        condition_key="states:HTTPEndpoint",
-    ),
-    UnavoidableWildcard(
         ":model-customization-job/*",
         frozenset(
             {

@@ -16,7 +16,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from lambdaless._errors import LambdalessError, require, whole_seconds
-from lambdaless._nag import wildcard_reason
+from lambdaless._nag import finding_text, wildcard_reason
 from lambdaless._stack_env import StackEnv
 from lambdaless.analysis.asl import retry_budgets
 from lambdaless.deployment import Deployment, Rollout
@@ -167,6 +167,9 @@ class Workflow(Construct):
         #: the lambdaless steps of the definition, inside Map and Parallel too
         self.steps: list[DirectTask] = steps_of(definition, bound)
         check_steps_in_stack(StackEnv.of(scope), self.steps, where=f"Workflow {id!r}")
+        #: cdk-nag finding texts of the qualified state machine ARNs granted to HTTP steps
+        self._endpoint_wildcards: list[str] = []
+        self._grant_http_endpoints(deployment is not None)
         self._check_retry_budgets()
         require(alarms or alarm_topic is None, "alarm_topic", alarm_topic, "None when alarms=False")
         self.monitoring: WorkflowMonitoring | None = (
@@ -237,6 +240,37 @@ class Workflow(Construct):
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
 
+    def _grant_http_endpoints(self, versioned: bool) -> None:
+        """``states:InvokeHTTPEndpoint`` for every HTTP step, on this state machine only, as
+        AWS's example scopes it (AWS docs, "call-https-apis", IAM permissions).
+
+        The role's default policy cannot name the state machine (the state machine depends on
+        it: a circular dependency), so the statements go into a policy of their own on the role,
+        as aws-cdk-lib does for a Distributed Map's grants. Executions of the alias and versions
+        a ``deployment=`` publishes run as ``<arn>:<qualifier>``, and a Distributed Map's child
+        executions as ``<arn>/<map label>`` (Step Functions API reference, StartExecution:
+        qualified state machine ARNs): those forms are added only when the workflow has them.
+        """
+        from lambdaless.steps.http import CallHttpApi
+
+        calls = [step for step in self.steps if isinstance(step, CallHttpApi)]
+        if not calls:
+            return
+        arn = self.state_machine.state_machine_arn
+        arns = [arn]
+        if versioned:
+            arns.append(f"{arn}:*")
+        if '"DISTRIBUTED"' in json.dumps(self.definition()):
+            arns.append(f"{arn}/*")
+        stack = cdk.Stack.of(self)
+        self._endpoint_wildcards = [finding_text(stack.resolve(a)) for a in arns[1:]]
+        iam.Policy(
+            self,
+            "HttpEndpoints",
+            roles=[self.state_machine.role],
+            statements=[call.endpoint_statement(arns) for call in calls],
+        )
+
     def _nag_acknowledgements(self, tracing: bool) -> dict[str, str]:
         """The role's only wildcard resources are those AWS imposes (cdk-nag IAM5), each
         acknowledged with its reason on this Workflow, which holds the role and its policy
@@ -257,6 +291,13 @@ class Workflow(Construct):
         # lambdaless._nag.UNAVOIDABLE_WILDCARDS), each with its own reason.
         # A step's Resource '*' shares the finding id of the role's own, so its reason is added
         # to that finding's reason rather than replacing it.
+        for text in self._endpoint_wildcards:
+            finding = f"AwsSolutions-IAM5[Resource::{text}]"
+            reasons[finding] = (
+                "states:InvokeHTTPEndpoint on this state machine's own qualified ARNs (its "
+                "alias and versions, or its Distributed Map's child executions), narrowed to "
+                "one endpoint and method by conditions."
+            )
         for step in self.steps:
             for text in step.nag_wildcards:
                 finding = f"AwsSolutions-IAM5[Resource::{text}]"

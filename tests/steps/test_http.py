@@ -202,12 +202,13 @@ def policy_statements(stack: cdk.Stack) -> list[dict[str, Any]]:
 
 
 def test_iam_static_endpoint_is_exact(us_stack: cdk.Stack) -> None:
-    machine(
+    workflow = machine(
         us_stack,
         CallHttpApi(
             us_stack, "Call", base_url="https://api.example.com", path="/v1/status", auth=api_key()
         ),
     )
+    machine_id = us_stack.resolve(workflow.state_machine.state_machine_arn)["Ref"]
     Template.from_stack(us_stack).has_resource_properties(
         "AWS::IAM::Policy",
         {
@@ -217,16 +218,8 @@ def test_iam_static_endpoint_is_exact(us_stack: cdk.Stack) -> None:
                         {
                             "Action": "states:InvokeHTTPEndpoint",
                             "Effect": "Allow",
-                            "Resource": {
-                                "Fn::Join": [
-                                    "",
-                                    [
-                                        "arn:",
-                                        {"Ref": "AWS::Partition"},
-                                        ":states:us-east-1:111122223333:stateMachine:*",
-                                    ],
-                                ]
-                            },
+                            # the calling state machine only (AWS docs, "call-https-apis")
+                            "Resource": {"Ref": machine_id},
                             "Condition": {
                                 "StringEquals": {
                                     "states:HTTPEndpoint": "https://api.example.com/v1/status",
@@ -597,3 +590,61 @@ def test_status_handler_reads_code_and_body(stack: cdk.Stack) -> None:
     assert result.output["statusCode"] == 409
     assert result.output["body"] == {"reason": "version mismatch"}
     assert result.output["error"] == "States.Http.StatusCode.409"
+
+
+def _invoke_grants(stack: cdk.Stack) -> list[tuple[str, Any]]:
+    """(policy logical id, Resource) of every states:InvokeHTTPEndpoint statement."""
+    policies = Template.from_stack(stack).find_resources("AWS::IAM::Policy")
+    return [
+        (logical_id, statement["Resource"])
+        for logical_id, policy in policies.items()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Action"] == "states:InvokeHTTPEndpoint"
+    ]
+
+
+def test_invoke_endpoint_is_granted_on_the_calling_state_machine_only(stack: cdk.Stack) -> None:
+    """Not on stateMachine:* (issue 12, item 8): on the Workflow's own state machine, in a
+    policy of its own (the default policy naming the state machine would be a cycle)."""
+    workflow = machine(
+        stack, CallHttpApi(stack, "Call", base_url="https://api.example.com", auth=api_key())
+    )
+    (grant,) = _invoke_grants(stack)
+    assert grant[1] == stack.resolve(workflow.state_machine.state_machine_arn)
+    assert grant[0].startswith("WorkflowHttpEndpoints")
+
+
+def test_distributed_children_are_granted_by_their_qualified_arn(stack: cdk.Stack) -> None:
+    from lambdaless import FanOut
+
+    call = CallHttpApi(stack, "Call", base_url="https://api.example.com", auth=api_key())
+    workflow = machine(stack, FanOut(stack, "Each", step=call, max_concurrency=5, distributed=True))
+    ((_, resources),) = _invoke_grants(stack)
+    arn = stack.resolve(workflow.state_machine.state_machine_arn)
+    assert resources == [arn, {"Fn::Join": ["", [arn, "/*"]]}]
+
+
+def test_a_plain_state_machine_must_grant_the_endpoint(tmp_path: Any) -> None:
+    def plain(grant: bool) -> cdk.App:
+        app = cdk.App(outdir=str(tmp_path / str(grant)))
+        stack = cdk.Stack(app, "S")
+        call = CallHttpApi(stack, "Call", base_url="https://api.example.com", auth=api_key())
+        state_machine = sfn.StateMachine(
+            stack, "Plain", definition_body=sfn.DefinitionBody.from_chainable(call)
+        )
+        if grant:
+            call.grant_endpoint(state_machine)
+        return app
+
+    with pytest.raises(Exception, match=r"CallHttpApi 'Call' has no states:InvokeHTTPEndpoint"):
+        plain(False).synth()
+    template = plain(True).synth().get_stack_by_name("S").template
+    grants = [
+        statement["Resource"]
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::IAM::Policy"
+        for statement in resource["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Action"] == "states:InvokeHTTPEndpoint"
+    ]
+    assert len(grants) == 1
+    assert list(grants[0]) == ["Ref"]

@@ -28,6 +28,8 @@ from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
 import aws_cdk as cdk
+import constructs
+import jsii
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_stepfunctions as sfn
@@ -336,9 +338,12 @@ class CallHttpApi(DirectTask):
     ``{"statusCode", "body", "error", "cause"}``. Transient failures (408, 429, 502, 503, 504 and
     socket errors) are retried first with :meth:`RetryPolicy.http_transient`.
 
-    IAM: ``states:InvokeHTTPEndpoint`` only for this method and this base URL (the exact URL when
-    the path is static; ``<base>/*`` when it comes from state data, so a look-alike host such as
-    ``<base>.evil.tld`` never matches), and read access to this connection and its secret only.
+    IAM: ``states:InvokeHTTPEndpoint`` on the calling state machine only, for this method and
+    this base URL (the exact URL when the path is static; ``<base>/*`` when it comes from state
+    data, so a look-alike host such as ``<base>.evil.tld`` never matches), and read access to
+    this connection and its secret only. A :class:`~lambdaless.Workflow` grants the first in a
+    policy of its own; with a plain ``sfn.StateMachine`` call :meth:`grant_endpoint` (synth
+    fails otherwise).
     """
 
     TRANSIENT_ERRORS: ClassVar[list[str]] = list(HTTP_TRANSIENT_ERRORS)
@@ -467,18 +472,69 @@ class CallHttpApi(DirectTask):
             resource=HTTP_INVOKE_RESOURCE.format(partition=StackEnv.of(scope).partition),
             arguments=arguments,
             output=RESPONSE_OUTPUT,
-            policy_statements=_policy_statements(
-                scope, connection, method, self.endpoint_condition
-            ),
+            policy_statements=_policy_statements(scope, connection),
             retries=retry if retry is not None else [RetryPolicy.http_transient()],
             timeout=timeout,
             # Assign sees $states.result as Output does: store the same shape.
             assign={assign_result_to: _SHAPED_RESULT} if assign_result_to else None,
             comment=comment,
-            wildcard_resources=[StackEnv.of(scope).arn("states", "stateMachine:*")],
         )
+        #: whether a state machine's role was given states:InvokeHTTPEndpoint for this step
+        self.endpoint_granted = False
+        self.node.add_validation(_EndpointGranted(self))
         for errors, handler in handlers:
             self.add_catch(handler, errors=errors, outputs=STATUS_HANDLER_OUTPUT)
+
+    def endpoint_statement(self, state_machine_arns: Sequence[str]) -> iam.PolicyStatement:
+        """``states:InvokeHTTPEndpoint`` for this step's endpoint and method, on the calling
+        state machine (AWS docs, "call-https-apis", IAM permissions: the Resource is the state
+        machine's ARN). ``Workflow`` grants it in a policy of its own; see :meth:`grant_endpoint`.
+        """
+        conditions = {k: dict(v) for k, v in self.endpoint_condition.items()}
+        conditions.setdefault("StringEquals", {})["states:HTTPMethod"] = self.method
+        self.endpoint_granted = True
+        return StackEnv.of(self).statement(
+            ["states:InvokeHTTPEndpoint"], list(state_machine_arns), conditions
+        )
+
+    def grant_endpoint(self, state_machine: sfn.StateMachine) -> iam.Policy:
+        """Grant ``states:InvokeHTTPEndpoint`` to a plain ``sfn.StateMachine`` running this step
+        (a :class:`~lambdaless.Workflow` does it itself).
+
+        The grant names the state machine's ARN, which its own role's default policy cannot
+        (the state machine depends on that policy: a circular dependency), so it is a separate
+        ``iam.Policy`` on the role, as aws-cdk-lib does for a Distributed Map's grants.
+        """
+        require(
+            isinstance(state_machine, sfn.StateMachine),
+            "state_machine",
+            state_machine,
+            "an aws_stepfunctions.StateMachine",
+        )
+        return iam.Policy(
+            self,
+            "EndpointPolicy",
+            roles=[state_machine.role],
+            statements=[self.endpoint_statement([state_machine.state_machine_arn])],
+        )
+
+
+@jsii.implements(constructs.IValidation)
+class _EndpointGranted:
+    """Fails synth when no state machine was granted ``states:InvokeHTTPEndpoint`` for the
+    step: its calls would all be refused (AccessDenied) at run time."""
+
+    def __init__(self, step: CallHttpApi) -> None:
+        self._step = step
+
+    def validate(self) -> list[str]:
+        if self._step.endpoint_granted:
+            return []
+        return [
+            f"CallHttpApi {self._step.node.id!r} has no states:InvokeHTTPEndpoint grant: use it "
+            "in a lambdaless Workflow (which grants it on its state machine) or call "
+            "step.grant_endpoint(state_machine) for an aws_stepfunctions.StateMachine"
+        ]
 
 
 def _ordered_handlers(
@@ -519,23 +575,12 @@ def _endpoint_condition(base: str, endpoint: str, dynamic_path: bool) -> dict[st
 
 
 def _policy_statements(
-    scope: Construct,
-    connection: events.IConnection,
-    method: str,
-    endpoint_condition: Mapping[str, Mapping[str, str]],
+    scope: Construct, connection: events.IConnection
 ) -> list[iam.PolicyStatement]:
+    """The statements the step registers with its graph. states:InvokeHTTPEndpoint is not one
+    of them: it names the state machine (:meth:`CallHttpApi.endpoint_statement`)."""
     env = StackEnv.of(scope)
-    conditions: dict[str, dict[str, str]] = {k: dict(v) for k, v in endpoint_condition.items()}
-    conditions.setdefault("StringEquals", {})["states:HTTPMethod"] = method
     return [
-        # AWS docs ("Call HTTPS APIs", IAM permissions) scope InvokeHTTPEndpoint to the state
-        # machine's ARN. A step cannot name its own state machine's ARN without a dependency
-        # cycle (the role's policy would reference the state machine, which depends on the
-        # role), so it takes the state machines of this account and region: the role is this
-        # state machine's own, and the endpoint and method conditions carry the restriction.
-        env.statement(
-            ["states:InvokeHTTPEndpoint"], [env.arn("states", "stateMachine:*")], conditions
-        ),
         env.statement(["events:RetrieveConnectionCredentials"], [connection.connection_arn]),
         env.statement(
             ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],

@@ -5,7 +5,12 @@
 133 reviews a minute and Little's law gives floor(133.3 / 60 x 6) = 13 in flight. A review the
 model refuses lands in ``failures`` with its error; the others in ``results``.
 
-Input: ``{"reviews": [{"id": ..., "text": ...}, ...]}``.
+A batch holds at most 500 reviews, declared with ``bound()`` so the limits lint sizes the worst
+case with it: 500 x 33 history events stay under Standard's 25,000, and 500 five-token answers
+far under the 256 KiB state output. Split larger sets, or use a Distributed Map
+(``FanOut(distributed=True, results_to=...)``).
+
+Input: ``{"reviews": [{"id": ..., "text": ...}, ...]}`` (at most 500).
 Output: ``{"results": [{"item", "text", "stopReason", "usage"}], "failures": [{"ok": false,
 "item", "error", "cause"}]}``.
 """
@@ -18,6 +23,9 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from lambdaless import FanOut, Inference, ModelQuota, Workflow
+from lambdaless.analysis import bound
+
+MAX_REVIEWS = 500  # reviews per batch (execution)
 
 
 class ReviewFanOutStack(cdk.Stack):
@@ -41,3 +49,4 @@ class ReviewFanOutStack(cdk.Stack):
             ),
         )
         self.workflow = Workflow(self, "Reviews", definition=triage)
+        bound(self.workflow, "Triage", MAX_REVIEWS)

@@ -314,14 +314,39 @@ def _path(states: Sequence[str], keep: int = 12) -> str:
     return " -> ".join(head) + f" -> ... ({hidden} more) ... -> " + " -> ".join(tail)
 
 
+def _read_json(path: Path, flag: str) -> Any:
+    """The JSON document in ``path``; a missing or malformed file is an error naming both."""
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise ValueError(f"{flag} {path}: cannot read it ({error.strerror or error})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{flag} {path}: not valid JSON ({error})") from None
+
+
+def _input(raw: str | None) -> tuple[bool, Any]:
+    """(given, value) of ``--input``: any JSON value, inline or ``@file.json``."""
+    if raw is None:
+        return False, None
+    if raw.startswith("@"):
+        return True, _read_json(Path(raw[1:]), "--input")
+    try:
+        return True, json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"--input {raw!r}: not valid JSON ({error})") from None
+
+
 def _run(args: argparse.Namespace) -> int:
     # Imported here: the local runner loads moto, which the other commands never need.
-    import logging
-
-    from lambdaless.testing import LocalRunner, MissingMockError, MockConfig
-
-    # moto's interpreter logs every failed state as an exception; the result says it already.
-    logging.getLogger("moto").setLevel(logging.CRITICAL)
+    from lambdaless.testing import (
+        LocalRunner,
+        MissingMockError,
+        MockConfig,
+        MockConfigError,
+        MockShapeError,
+    )
 
     runner = LocalRunner(args.cdk_out)
     if args.all:
@@ -330,11 +355,10 @@ def _run(args: argparse.Namespace) -> int:
             machines = [runner.state_machine(args.state_machine)]
     else:
         machines = [runner.state_machine(args.state_machine)]
-    raw = args.input
-    if raw and raw.startswith("@"):
-        raw = Path(raw[1:]).read_text()
-    payload = json.loads(raw) if raw else {}
+    given, payload = _input(args.input)
     mocks = Path(args.mocks)
+    if not mocks.exists():
+        raise ValueError(f"--mocks {mocks}: no such file or folder")
     failures = 0
     ran = 0
     for machine in machines:
@@ -342,19 +366,31 @@ def _run(args: argparse.Namespace) -> int:
         if mock_file is None:
             print(f"{machine_label(machine)}: no mock file in {mocks}, skipped")
             continue
-        config = MockConfig.load(mock_file)
+        document = _read_json(mock_file, "--mocks")
+        try:
+            config = MockConfig.load(document)
+            key = config.machine_key([machine.name, machine.logical_id, machine.path])
+        except MockConfigError as error:
+            raise ValueError(f"--mocks {mock_file}: {error}") from None
         # Without --input, a sample input beside the mock file: <Name>.input.json.
         sample = mock_file.with_name(mock_file.stem + ".input.json")
-        machine_input = payload if raw or not sample.is_file() else json.loads(sample.read_text())
-        key = config.machine_key([machine.name, machine.logical_id, machine.path])
+        machine_input = payload if given or not sample.is_file() else _read_json(sample, "input")
         cases = sorted(config.state_machines[key]) if args.all else [args.test_case]
         for case in cases:
             title = f"{machine_label(machine)} :: {case or 'default'}"
             try:
-                result = runner.run(machine.path, machine_input, mock_config=config, test_case=case)
-            except MissingMockError as error:
+                result = runner.run(
+                    machine.path,
+                    machine_input,
+                    mock_config=config,
+                    test_case=case,
+                    timeout_seconds=args.timeout,
+                    repeat_last=args.repeat_last,
+                )
+            except (MissingMockError, MockShapeError) as error:
                 failures += 1
-                print(f"{title}\n  missing mock: {error}")
+                kind = "missing mock" if isinstance(error, MissingMockError) else "mock shape"
+                print(f"{title}\n  {kind}: {error}")
                 continue
             ran += 1
             print(f"{title}  -> {result.status}")
@@ -367,11 +403,32 @@ def _run(args: argparse.Namespace) -> int:
                 print(f"  output: {json.dumps(result.output)[:400]}")
             else:
                 print(f"  error: {result.error}: {(result.cause or '')[:300]}")
-    print(f"{ran} run(s), {failures} without mocks")
+    print(f"{ran} run(s), {failures} with missing or misshapen mocks")
+    if ran + failures == 0:
+        # Nothing ran: no state machine had a mock file (or a test case) to run.
+        print(f"lambdaless run: no test case ran; --mocks {mocks} matched none", file=sys.stderr)
+        return 1
     return 1 if failures else 0
 
 
 # -- parser ---------------------------------------------------------------------------------------
+def _number(kind: type[float] | type[int], low: float, high: float = math.inf) -> Any:
+    """An argparse type: a finite ``kind`` from ``low`` to ``high``, else a message saying so."""
+
+    def parse(text: str) -> float | int:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not math.isfinite(value) or not low <= value <= high:
+            upper = "" if math.isinf(high) else f" to {high:g}"
+            noun = "a whole number" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"{text!r} is not {noun} from {low:g}{upper}")
+        return value
+
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (kept separate so tests can drive it)."""
     parser = argparse.ArgumentParser(
@@ -387,20 +444,27 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("--region", help="price region (default us-east-1)")
     inspect.add_argument("--prices", help="a JSON file of prices (see lambdaless.analysis.pricing)")
     inspect.add_argument(
-        "--model-latency", type=float, default=5.0, help="seconds per Bedrock call (default 5)"
+        "--model-latency",
+        type=_number(float, 0),
+        default=5.0,
+        help="seconds per Bedrock call (default 5)",
     )
     inspect.add_argument(
-        "--http-latency", type=float, default=1.0, help="seconds per HTTP call (default 1)"
+        "--http-latency",
+        type=_number(float, 0),
+        default=1.0,
+        help="seconds per HTTP call (default 1)",
     )
     inspect.add_argument(
         "--map-items",
-        type=int,
+        type=_number(int, 0),
         default=10,
         help="items per Map without a declared bound (default 10)",
     )
     inspect.add_argument(
         "--lambda-memory",
-        type=int,
+        # AWS Lambda developer guide, "Lambda quotas": 128 MB to 10,240 MB of memory.
+        type=_number(int, 128, 10_240),
         default=256,
         help="memory of the middleman Lambda in MB (default 256)",
     )
@@ -435,6 +499,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--all",
         action="store_true",
         help="run every test case of every state machine with a mock file",
+    )
+    run.add_argument(
+        "--timeout",
+        type=_number(float, 0.001),
+        default=30.0,
+        help="wall-clock seconds per run before it is reported TIMED_OUT (default 30)",
+    )
+    run.add_argument(
+        "--repeat-last",
+        action="store_true",
+        help="let a state's last mocked response answer every later invocation (by default an "
+        "invocation beyond the mocked responses fails the run, as in Step Functions Local)",
     )
     run.set_defaults(handler=_run)
     return parser

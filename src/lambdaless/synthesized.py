@@ -119,13 +119,21 @@ def state_machines(
     return found
 
 
+def _read_template(path: Path) -> Any:
+    """A template file's JSON; a malformed one is a ``ValueError`` naming the file."""
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}: not a JSON template ({error})") from None
+
+
 def templates_in(cdk_out: str | Path) -> dict[str, dict[str, Any]]:
     """Stack name -> template for every ``*.template.json`` in a cloud assembly folder."""
     folder = Path(cdk_out)
     if not folder.is_dir():
         raise FileNotFoundError(f"cdk_out={str(folder)!r} is not a folder; run `cdk synth` first")
     return {
-        path.name.removesuffix(".template.json"): json.loads(path.read_text())
+        path.name.removesuffix(".template.json"): _read_template(path)
         for path in sorted(folder.rglob("*.template.json"))
     }
 
@@ -137,7 +145,7 @@ def load(source: Any, *, pseudo: Mapping[str, str] | None = None) -> list[Synthe
     if isinstance(source, str | Path):
         path = Path(source)
         if path.is_file():
-            return state_machines(json.loads(path.read_text()), stack=path.stem, pseudo=pseudo)
+            return state_machines(_read_template(path), stack=path.stem, pseudo=pseudo)
         return [
             machine
             for name, template in templates_in(path).items()

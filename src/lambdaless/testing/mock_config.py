@@ -81,6 +81,8 @@ class MockConfig:
     """A parsed Step Functions Local mock-config document."""
 
     def __init__(self, document: Mapping[str, Any]) -> None:
+        if not isinstance(document, Mapping):
+            raise MockConfigError(f"a mock config is a JSON object, not {type(document).__name__}")
         machines = document.get("StateMachines")
         responses = document.get("MockedResponses")
         if not isinstance(machines, Mapping) or not isinstance(responses, Mapping):
@@ -116,12 +118,18 @@ class MockConfig:
         """From a parsed document, a path to a JSON file, or a JSON string."""
         if isinstance(source, MockConfig):
             return source
-        if isinstance(source, Mapping):
-            return cls(source)
+        if not isinstance(source, str | Path):
+            return cls(source)  # a parsed document; the constructor says what is wrong
         text = str(source)
+        where = "the mock config text"
         if not text.lstrip().startswith("{"):
+            where = str(source)
             text = Path(source).read_text()
-        return cls(json.loads(text))
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise MockConfigError(f"{where}: not valid JSON ({error})") from None
+        return cls(document)
 
     def machine_key(self, candidates: Iterable[str]) -> str:
         """The ``StateMachines`` key for a state machine known by any of ``candidates`` (name,

@@ -6,6 +6,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from tests.rules._support import accepted, refused
 
@@ -18,6 +19,8 @@ from lambdaless import (
     HttpAuth,
     HumanApproval,
     InvokeBedrock,
+    ModelCustomization,
+    S3Path,
 )
 
 NOVA = "amazon.nova-lite-v1:0"
@@ -220,4 +223,21 @@ def test_approval_message_is_checked(stack: cdk.Stack) -> None:
             stack, "Review", channel=channel, timeout=cdk.Duration.hours(1), message=message
         ),
         argument="message.doc",
+    )
+
+
+def test_customization_job_name_expression_is_parsed(stack: cdk.Stack) -> None:
+    bucket = s3.Bucket(stack, "Data")
+    refused(
+        "jsonata-syntax",
+        lambda: ModelCustomization(
+            stack,
+            "Tune",
+            base_model="amazon.titan-text-express-v1",
+            training_data=S3Path(bucket, "train.jsonl"),
+            output_data=S3Path(bucket, "output/"),
+            hyper_parameters={"epochCount": "2"},
+            job_name="{% 'tune-' & $uuid( %}",
+        ),
+        argument="job_name",
     )

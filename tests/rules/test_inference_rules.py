@@ -132,7 +132,6 @@ def test_llama_takes_no_stop_sequences_through_invoke_model(stack: cdk.Stack) ->
         "anthropic.claude-opus-4-1-20250805-v1:0",
         "global.anthropic.claude-opus-4-5-20251101-v1:0",
         "anthropic.claude-sonnet-4-6",
-        "anthropic.claude-opus-4-7",
     ],
 )
 def test_inference_sampling_exclusive(stack: cdk.Stack, model: str) -> None:
@@ -219,3 +218,26 @@ def test_converse_system_prompt(stack: cdk.Stack, model: str) -> None:
 )
 def test_converse_chat_models_pass(stack: cdk.Stack, model: str) -> None:
     accepted(lambda: converse(stack, model, system="Be brief."))
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "anthropic.claude-opus-4-7",
+        "us.anthropic.claude-opus-4-8",
+        "anthropic.claude-sonnet-5",
+        "anthropic.claude-haiku-5-5",
+        "anthropic.claude-fable-5",
+    ],
+)
+@pytest.mark.parametrize("sampling", [{"temperature": 0.2}, {"top_p": 0.9}])
+def test_inference_sampling_refused(
+    stack: cdk.Stack, model: str, sampling: dict[str, float]
+) -> None:
+    refused(
+        "inference-sampling-refused",
+        lambda: invoke(stack, model, **sampling),
+        argument="temperature/top_p",
+    )
+    refused("inference-sampling-refused", lambda: converse(stack, model, **sampling))
+    accepted(lambda: InvokeBedrock(stack, "Plain", model=model, prompt="x"))

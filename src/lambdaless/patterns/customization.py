@@ -31,6 +31,7 @@ from lambdaless.models import BedrockModel, ModelKind, ModelLike
 from lambdaless.patterns._common import S3Path, partition, region_arn
 from lambdaless.prompts import is_expression
 from lambdaless.retry import RetryPolicy
+from lambdaless.rules.expressions import check_jsonata
 from lambdaless.steps._task import DirectTask
 
 CustomizationType = Literal["FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION"]
@@ -129,6 +130,7 @@ class ModelCustomization(sfn.StateMachineFragment):
         }
         for argument, (value, pattern) in names.items():
             if is_expression(value):
+                check_jsonata(argument, value)
                 continue
             require(
                 isinstance(value, str) and 1 <= len(value) <= 63 and bool(pattern.match(value)),

@@ -35,6 +35,13 @@ INFERENCE_SAMPLING_EXCLUSIVE = Rule(
     _GUIDE + "model-parameters-anthropic-claude-messages-request-response.html",
     "construct",
 )
+INFERENCE_SAMPLING_REFUSED = Rule(
+    "inference-sampling-refused",
+    "temperature or top_p on Anthropic Claude models that refuse sampling parameters (Opus 4.7 "
+    "and later, Sonnet 5, Haiku after 4.5, Fable, Mythos: a 400 on every request)",
+    _GUIDE + "model-card-anthropic-claude-opus-4-7.html",
+    "construct",
+)
 CONVERSE_MODEL = Rule(
     "converse-model",
     "Converse with a model it does not support (embedding, image, video, speech, rerank "
@@ -47,6 +54,7 @@ RULES: tuple[Rule, ...] = (
     INFERENCE_RANGE,
     INFERENCE_MODEL_LIMITS,
     INFERENCE_SAMPLING_EXCLUSIVE,
+    INFERENCE_SAMPLING_REFUSED,
     CONVERSE_MODEL,
 )
 
@@ -158,6 +166,17 @@ def check_llama_stop_sequences(stop_sequences: Any) -> None:
     )
 
 
+def refuses_sampling(model_id: str) -> bool:
+    """Whether an Anthropic model refuses ``temperature`` and ``top_p`` altogether."""
+    if _CLAUDE_UNVERSIONED_NEW.match(model_id):
+        return True
+    match = _CLAUDE_VERSION.match(model_id)
+    if match is None:
+        return False
+    kind, version = match[1], (int(match[2]), int(match[3] or 0))
+    return version > (4, 5) if kind == "haiku" else version >= (4, 7)
+
+
 def check_for_model(
     model_id: str | None, inference: Any, *, converse: bool, system: str | None = None
 ) -> None:
@@ -196,6 +215,15 @@ def check_for_model(
         t,
         f"a number from 0 to {temperature_top:g} for {model_id}"
         + (" through Converse" if converse else ""),
+    )
+    INFERENCE_SAMPLING_REFUSED.require(
+        not (
+            (inference.temperature is not None or inference.top_p is not None)
+            and refuses_sampling(model_id)
+        ),
+        "temperature/top_p",
+        (inference.temperature, inference.top_p),
+        f"None for both: {model_id} refuses sampling parameters",
     )
     INFERENCE_SAMPLING_EXCLUSIVE.require(
         not (

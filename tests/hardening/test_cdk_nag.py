@@ -14,9 +14,9 @@ from tests.hardening._support import Synthesized
 REVIEWED_FINDINGS = (
     # CloudWatch Logs delivery and X-Ray actions have no resource-level permissions.
     r"AwsSolutions-IAM5\[Resource::\*\]",
-    # states:InvokeHTTPEndpoint on the calling state machine, which its own role cannot name.
-    r"AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>"
-    r":stateMachine:\*\]",
+    # states:InvokeHTTPEndpoint on the workflow's own qualified ARNs (alias and versions with
+    # deployment=, Distributed Map children): <StateMachine>:* and <StateMachine>/*.
+    r"AwsSolutions-IAM5\[Resource::<\w+>[:/]\*\]",
     # Bedrock generates customization job and custom model ids when the job runs.
     r"AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>"
     r":(model-customization-job|custom-model)/\*\]",

@@ -131,7 +131,7 @@ def main() -> None:
         retriers added by ``add_retry`` and its grants written next to each state machine, as a
         CDK user writes them (``hand_written``); or the cheapest possible build, a lower bound:
         retriers pre-rendered into the state JSON and one set of statement objects shared by
-        every state machine (as lambdaless shares them)."""
+        every state machine."""
         app = cdk.App(outdir=outdir)
         stack = cdk.Stack(
             app, "Bench", env=cdk.Environment(account="111122223333", region="us-east-1")

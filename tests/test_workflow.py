@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import types
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -23,7 +22,6 @@ from lambdaless import (
     RetryPolicy,
     Workflow,
 )
-from lambdaless.steps import _task
 
 Asl = Callable[[cdk.Stack], dict[str, Any]]
 NOVA = "amazon.nova-lite-v1:0"
@@ -460,34 +458,9 @@ def test_nag_acknowledgements_are_recorded_at_synth_when_cdk_nag_runs(
         assert acknowledged() == {}
 
 
-def test_workflow_knows_its_steps_from_the_binding_alone(
-    stack: cdk.Stack, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """No step bound elsewhere: the steps the state machine bound are all of them, found
-    without asking aws-cdk-lib for the graph."""
-    monkeypatch.setattr(_task._BINDINGS, "elsewhere", weakref.WeakSet())
-
-    def no_walk(*args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("find_reachable_states called")
-
-    first, second = ask(stack, "First"), ask(stack, "Second")
-    done = sfn.Succeed(stack, "Done")
-    route = sfn.Choice(stack, "Route").when(
-        sfn.Condition.jsonata("{% $states.input.more %}"), second.next(done)
-    )
-    first.add_catch(done)
-    with monkeypatch.context() as patched:
-        patched.setattr(sfn.State, "find_reachable_states", no_walk)
-        workflow = Workflow(
-            stack, "Workflow", definition=first.next(route.otherwise(done)), alarms=False
-        )
-    assert [s.step_name for s in workflow.steps] == ["First", "Second"]
-
-
-def test_steps_bound_elsewhere_before_make_the_workflow_walk_its_graph(
-    stack: cdk.Stack, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(_task._BINDINGS, "elsewhere", weakref.WeakSet())
+def test_workflow_finds_its_steps_wherever_they_were_bound(stack: cdk.Stack) -> None:
+    """Steps of a Parallel (bound when given their branch) count; a step of another state
+    machine does not."""
     plain = ask(stack, "InAPlainMachine")
     sfn.StateMachine(stack, "Plain", definition_body=sfn.DefinitionBody.from_chainable(plain))
     inner = ask(stack, "Inner")
@@ -496,4 +469,3 @@ def test_steps_bound_elsewhere_before_make_the_workflow_walk_its_graph(
         stack, "Workflow", definition=ask(stack, "Outer").next(branches), alarms=False
     )
     assert {s.step_name for s in workflow.steps} == {"Inner", "Outer"}
-    assert set(_task._BINDINGS.elsewhere) == {plain}  # Inner is claimed, Plain's step is not

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import sys
-import weakref
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -138,10 +137,8 @@ def _logical_ids(template_path: Path) -> dict[str, str]:
     return {}
 
 
-_PLUGINS: weakref.WeakKeyDictionary[IConstruct, LimitsPlugin] = weakref.WeakKeyDictionary()
-_SCOPES: weakref.WeakKeyDictionary[IConstruct, tuple[str, IConstruct | None]] = (
-    weakref.WeakKeyDictionary()
-)
+#: The attribute of a Stage (an App) that holds its :class:`LimitsPlugin`.
+_ATTRIBUTE = "_lambdaless_limits_plugin"
 
 
 def at_synth(
@@ -153,19 +150,18 @@ def at_synth(
     """When the app synthesizes, lint the state machine of ``workflow`` (``workflow_id`` in
     ``scope``) and, if cdk-nag runs, acknowledge ``nag_acknowledgements`` on it.
 
-    The scope's path and Stage are read once per scope: a jsii call each.
+    The app's plugin is kept on the app (its Stage) itself: one per construct tree.
     """
-    known = _SCOPES.get(scope)
-    if known is None:
-        known = _SCOPES[scope] = (scope.node.path, cdk.Stage.of(scope))
-    path, stage = known
+    stage = cdk.Stage.of(scope)
     if stage is None:
         return  # a construct tree without an App: nothing synthesizes it
-    plugin = _PLUGINS.get(stage)
+    plugin: LimitsPlugin | None = getattr(stage, _ATTRIBUTE, None)
     if plugin is None:
-        plugin = _PLUGINS[stage] = LimitsPlugin()
+        plugin = LimitsPlugin()
+        setattr(stage, _ATTRIBUTE, plugin)
         cdk.Validations.of(stage).add_plugins(plugin)
     # constructs sanitizes "/" in ids to "--" (constructs library, Node constructor)
+    path = scope.node.path
     parent = f"/{path}" if path else ""
     plugin.paths.add(f"{parent}/{workflow_id.replace('/', '--')}/StateMachine/Resource")
     plugin.nag_acknowledgements.append((workflow, nag_acknowledgements))

@@ -23,7 +23,7 @@ from lambdaless.deployment import Deployment, Rollout
 from lambdaless.limits import EXPRESS_MAX_SECONDS, STANDARD_MAX_SECONDS
 from lambdaless.monitoring import WorkflowMonitoring, bedrock_model_ids
 from lambdaless.rules.models import check_steps_in_stack
-from lambdaless.steps._task import DirectTask, steps_bound, steps_of
+from lambdaless.steps._task import DirectTask, steps_in
 from lambdaless.synth_lint import at_synth
 from lambdaless.synthesized import resolve
 
@@ -140,32 +140,31 @@ class Workflow(Construct):
         self.timeout = timeout
         self.timeout_seconds = seconds
         self.log_group = log_group or self._default_log_group(log_retention, encryption_key)
-        with steps_bound() as bound:
-            self.state_machine = sfn.StateMachine(
-                self,
-                "StateMachine",
-                definition_body=sfn.DefinitionBody.from_chainable(definition),
-                state_machine_type=(
-                    sfn.StateMachineType.EXPRESS if express else sfn.StateMachineType.STANDARD
-                ),
-                state_machine_name=state_machine_name,
-                timeout=timeout,
-                query_language=query_language,
-                comment=comment,
-                tracing_enabled=tracing,
-                logs=sfn.LogOptions(
-                    destination=self.log_group,
-                    level=log_level,
-                    include_execution_data=include_execution_data,
-                ),
-                encryption_configuration=(
-                    sfn.CustomerManagedEncryptionConfiguration(encryption_key)
-                    if encryption_key is not None
-                    else None
-                ),
-            )
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            state_machine_type=(
+                sfn.StateMachineType.EXPRESS if express else sfn.StateMachineType.STANDARD
+            ),
+            state_machine_name=state_machine_name,
+            timeout=timeout,
+            query_language=query_language,
+            comment=comment,
+            tracing_enabled=tracing,
+            logs=sfn.LogOptions(
+                destination=self.log_group,
+                level=log_level,
+                include_execution_data=include_execution_data,
+            ),
+            encryption_configuration=(
+                sfn.CustomerManagedEncryptionConfiguration(encryption_key)
+                if encryption_key is not None
+                else None
+            ),
+        )
         #: the lambdaless steps of the definition, inside Map and Parallel too
-        self.steps: list[DirectTask] = steps_of(definition, bound)
+        self.steps: list[DirectTask] = steps_in(definition)
         check_steps_in_stack(StackEnv.of(scope), self.steps, where=f"Workflow {id!r}")
         #: cdk-nag finding texts of the qualified state machine ARNs granted to HTTP steps
         self._endpoint_wildcards: list[str] = []

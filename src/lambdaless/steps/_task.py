@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import aws_cdk as cdk
@@ -18,7 +16,7 @@ from lambdaless.limits import ASL_MAX_INTEGER
 from lambdaless.retry import RetryPolicy
 from lambdaless.rules.expressions import check_variable_name
 
-__all__ = ["DirectTask", "check_variable_name", "steps_bound", "steps_in", "steps_of"]
+__all__ = ["DirectTask", "check_variable_name", "steps_in"]
 
 
 class DirectTask(sfn.CustomState):
@@ -96,8 +94,7 @@ class DirectTask(sfn.CustomState):
 
     @property
     def policy_statements(self) -> list[iam.PolicyStatement]:
-        """The statements this step adds to its state machine's role (read-only: steps of a
-        stack that grant the same share one statement object)."""
+        """The statements this step adds to its state machine's role (a copy of the list)."""
         return list(self._policy_statements)
 
     @property
@@ -111,7 +108,6 @@ class DirectTask(sfn.CustomState):
         super()._when_bound_to_graph(graph)
         for statement in self._policy_statements:
             graph.register_policy_statement(statement)
-        _BINDINGS.bound(self)
 
     def add_retry(
         self,
@@ -165,53 +161,6 @@ class DirectTask(sfn.CustomState):
         require(result_path is None, "result_path", result_path, "None: this step speaks JSONata")
         super().add_catch(handler, errors=errors, outputs=outputs, assign=assign)
         return self
-
-
-class _Bindings:
-    """Which steps aws-cdk-lib binds to graphs, noted in the callback each step gets anyway.
-
-    A state machine binds the states of its top-level graph while it is constructed; ``Map``
-    and ``Parallel`` bind theirs earlier, when given their branches.
-    """
-
-    def __init__(self) -> None:
-        self.collecting: list[DirectTask] | None = None
-        #: steps bound while no Workflow was collecting, not yet claimed by one
-        self.elsewhere: weakref.WeakSet[DirectTask] = weakref.WeakSet()
-
-    def bound(self, step: DirectTask) -> None:
-        if self.collecting is not None:
-            self.collecting.append(step)
-        else:
-            self.elsewhere.add(step)
-
-
-_BINDINGS = _Bindings()
-
-
-@contextmanager
-def steps_bound() -> Iterator[list[DirectTask]]:
-    """The steps of the state machine constructed in this block, complete once it ends.
-
-    The steps a state machine binds are all of its steps unless some were bound before, in a
-    ``Map`` or ``Parallel``; then :func:`steps_in` asks aws-cdk-lib for the whole graph.
-    """
-    collected: list[DirectTask] = []
-    outer, _BINDINGS.collecting = _BINDINGS.collecting, collected
-    try:
-        yield collected
-    finally:
-        _BINDINGS.collecting = outer
-
-
-def steps_of(definition: sfn.IChainable, bound: list[DirectTask]) -> list[DirectTask]:
-    """The steps of ``definition``, given those :func:`steps_bound` saw its machine bind."""
-    if not _BINDINGS.elsewhere:
-        return bound
-    found = steps_in(definition)
-    for step in found:
-        _BINDINGS.elsewhere.discard(step)
-    return found
 
 
 def steps_in(definition: sfn.IChainable) -> list[DirectTask]:

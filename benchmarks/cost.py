@@ -5,7 +5,7 @@ inspect`` does (:mod:`lambdaless.analysis.cost`, default assumptions: 5 s per Be
 per HTTP call, a 256 MB x86 middleman Lambda, us-east-1 prices). Checks the target "on the
 happy path of every example, the transitions equal its service calls".
 
-Rerun: ``.venv/bin/python benchmarks/cost.py``
+Rerun: ``.venv/bin/python benchmarks/cost.py`` (add ``--write`` to save the results)
 """
 
 from __future__ import annotations

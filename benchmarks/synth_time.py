@@ -15,7 +15,7 @@ and times construction + ``app.synth()``; variants alternate order every round. 
 the median of per-round ratios. Peak memory: Python heap peak (tracemalloc, a separate
 untimed round per variant) and the jsii Node process's high-water mark (shared by both).
 
-Rerun: ``.venv/bin/python benchmarks/synth_time.py``
+Rerun: ``.venv/bin/python benchmarks/synth_time.py`` (add ``--write`` to save the results)
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
+from lambdaless._jsii_env import silence_node_banner
 from lambdaless.analysis.cost import MILLION, CostReport, Middleman, cost
 from lambdaless.analysis.history import Assumptions
 from lambdaless.analysis.lint import Finding, lint, machine_label
@@ -518,6 +519,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``lambdaless`` console script."""
+    silence_node_banner()  # before any subcommand starts aws-cdk-lib's jsii runtime
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args))

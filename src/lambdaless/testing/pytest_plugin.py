@@ -1,7 +1,10 @@
 """pytest plugin (entry point ``lambdaless``): the ``local_runner`` fixture.
 
 Loaded by every pytest run in an environment where cdk-lambdaless is installed, so it imports
-nothing heavy: no jsii/aws_cdk, no moto. The runner and moto load on first use.
+nothing heavy: no jsii/aws_cdk, no moto. The runner and moto load on first use. Loading it
+silences jsii's Node end-of-life banner unless the user set the variable
+(:func:`lambdaless._jsii_env.silence_node_banner`): pytest loads plugins before any test
+starts aws-cdk-lib.
 """
 
 from __future__ import annotations
@@ -11,8 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from lambdaless._jsii_env import silence_node_banner
+
 if TYPE_CHECKING:
     from lambdaless.testing.runner import LocalRunner
+
+silence_node_banner()
 
 
 @pytest.fixture

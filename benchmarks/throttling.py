@@ -18,7 +18,7 @@ This is a model of Bedrock's quota, not a measurement of it. Every item catches 
 (as FanOut does), so the share completed is meaningful for both; without a Catch the aws-cdk-lib
 Map would fail as a whole at the first exhausted item (reported as ``first_failure_s``).
 
-Rerun: ``.venv/bin/python benchmarks/throttling.py`` (add ``--write`` to save the results)
+Rerun: ``.venv/bin/python benchmarks/throttling.py``
 """
 
 from __future__ import annotations

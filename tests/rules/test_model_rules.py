@@ -320,3 +320,18 @@ def test_step_stack(app: cdk.App, other_region: str) -> None:
 def test_step_in_the_workflow_stack_passes(us_stack: cdk.Stack) -> None:
     step = InvokeBedrock(us_stack, "Ask", model="amazon.nova-lite-v1:0", prompt="hi")
     accepted(lambda: Workflow(us_stack, "Flow", definition=step, alarms=False))
+
+
+@pytest.mark.parametrize(
+    ("model_id", "real"),
+    [
+        ("anthropic.claude-3-5-sonnet-20241022-v1:0", "anthropic.claude-3-5-sonnet-20241022-v2:0"),
+        ("anthropic.claude-3-haiku-20240307-v2:0", "anthropic.claude-3-haiku-20240307-v1:0"),
+        ("amazon.nova-pro-v2:0", "amazon.nova-pro-v1:0"),
+        ("meta.llama3-8b-instruct-v1:1", "meta.llama3-8b-instruct-v1:0"),
+        ("amazon.titan-image-generator-v2:1", "amazon.titan-image-generator-v2:0"),
+    ],
+)
+def test_model_version_that_does_not_exist(model_id: str, real: str) -> None:
+    error = refused("model-version-suffix", lambda: BedrockModel.of(model_id), value=model_id)
+    assert repr(real) in str(error)

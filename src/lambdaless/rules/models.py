@@ -86,6 +86,7 @@ _SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
 # What follows a versionless id in a known one: an optional date stamp, then '-vN[:M]' or ':N'
 # (and a provisioned-throughput ':<n>k' context suffix).
 _VERSION_TAIL = re.compile(r"^(-\d{8})?(-v\d+(:\d+)?|:\d+)(:\d+k)?$")
+_VERSION_AT_END = re.compile(r"(-v\d+(:\d+)?|:\d+)$")
 # Anthropic's dated ids always carry a version ('anthropic.claude-3-haiku-20240307-v1:0').
 _DATED_WITHOUT_VERSION = re.compile(r"^anthropic\.claude-.*-\d{8}$")
 _PARTITIONS = ("aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f")
@@ -169,6 +170,22 @@ def check_version_suffix(argument: str, model_id: str) -> None:
     if completions:
         raise MODEL_VERSION.refuse(
             argument, model_id, f"the full model id with its version, e.g. {completions[0]!r}"
+        )
+    # A known model with a version it does not have ('...-20241022-v1:0' for '-v2:0').
+    base = _VERSION_AT_END.sub("", model_id)
+    if base != model_id:
+        versions = sorted(
+            known
+            for known in KNOWN_MODEL_IDS
+            if known.startswith(base)
+            and _VERSION_TAIL.match(known[len(base) :])
+            and not known.endswith("k")
+        )
+        MODEL_VERSION.require(
+            not versions,
+            argument,
+            model_id,
+            f"a version of this model that exists: {', '.join(map(repr, versions))}",
         )
     MODEL_VERSION.require(
         not _DATED_WITHOUT_VERSION.match(model_id),

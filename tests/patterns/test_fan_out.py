@@ -315,3 +315,20 @@ def test_acceptance_1000_items_two_failing_for_good(stack: cdk.Stack) -> None:
         f["item"]["text"] for f in output["failures"]
     ]
     assert sorted(seen) == sorted(i["text"] for i in items)  # no item lost, none twice
+
+
+def test_a_result_writer_is_refused_by_the_local_runner_by_name(stack: cdk.Stack) -> None:
+    """moto cannot run a ResultWriter: a clear refusal naming the Map, not a parser trace."""
+    bucket = s3.Bucket(stack, "Out")
+    fan = FanOut(
+        stack,
+        "Summaries",
+        prompt=PROMPT,
+        model=NOVA,
+        distributed=True,
+        results_to=S3Path(bucket, "out/"),
+        max_concurrency=2,
+    )
+    Workflow(stack, "W", definition=fan)
+    with pytest.raises(NotImplementedError, match=r"\['Summaries'\] write their results to S3"):
+        LocalRunner(stack).run(input={"items": [{"text": "a"}]}, responses={})

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from lambdaless._errors import invalid, require
+from lambdaless.analysis.asl import iter_states
 from lambdaless.limits import PAYLOAD_MAX_BYTES
 from lambdaless.synthesized import LOCAL_PSEUDO_PARAMETERS, SynthesizedStateMachine, load
 from lambdaless.testing.mock_config import MockConfig
@@ -444,6 +445,16 @@ class LocalRunner:
             # moto's activity tasks wait for a real worker and ignore mocks.
             raise NotImplementedError(
                 f"activity Task states {activities} cannot run locally; mock a service task instead"
+            )
+        writers = sorted(
+            name for _, name, state in iter_states(machine.definition) if "ResultWriter" in state
+        )
+        if writers:
+            # moto's ASL parser refuses a JSONata ResultWriter, and it would write to no bucket.
+            raise NotImplementedError(
+                f"Map states {writers} write their results to S3 (ResultWriter, e.g. "
+                "FanOut(results_to=...)), which cannot run locally: run the same workflow without "
+                "results_to= offline, or the item step alone"
             )
         unknown = sorted(set(scripted) - set(tasks))
         if unknown:

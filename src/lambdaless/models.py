@@ -16,6 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from aws_cdk import aws_bedrock as bedrock
 from aws_cdk import aws_iam as iam
 from constructs import IConstruct
 
@@ -66,6 +67,11 @@ _FAMILY_RULES: tuple[tuple[re.Pattern[str], ModelFamily], ...] = tuple(
 
 _MODEL_ID = rules.MODEL_ID
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+# The resource part of a model ARN, e.g. aws_bedrock.IModel.model_arn (partition and region may
+# be tokens): ``...:foundation-model/<id>``, ``...:inference-profile/<id>``.
+_MODEL_ARN_TAIL = re.compile(
+    r":(?P<kind>foundation-model|inference-profile|provisioned-model)/(?P<name>[^/]+)$"
+)
 INVOKE_MODEL = "bedrock:InvokeModel"
 
 
@@ -193,15 +199,35 @@ class BedrockModel:
         return cls(ModelKind.PROVISIONED, arn, foundation_model_id, family or derived)
 
     @classmethod
-    def of(cls, identifier: str | BedrockModel) -> BedrockModel:
-        """A model from a foundation-model id, a system profile id or a provisioned ARN."""
+    def of(cls, identifier: ModelLike) -> BedrockModel:
+        """A model from a foundation-model id, a system profile id, a provisioned ARN, or
+        aws-cdk-lib's ``aws_bedrock.FoundationModel`` / ``ProvisionedModel`` / ``IModel``.
+
+        Every step and pattern converts its ``model`` argument here, once.
+        """
         if isinstance(identifier, BedrockModel):
             return identifier
-        if isinstance(identifier, str) and _split_profile_id(identifier):
+        if isinstance(identifier, bedrock.FoundationModel):
+            return cls.foundation_model(identifier.model_id)
+        if isinstance(identifier, bedrock.ProvisionedModel):
+            return cls.provisioned(identifier.model_arn)
+        if not isinstance(identifier, str) and isinstance(
+            getattr(identifier, "model_arn", None), str
+        ):
+            return cls._of_model_arn(identifier.model_arn)
+        if not isinstance(identifier, str):
+            raise invalid(
+                "model",
+                identifier,
+                "a BedrockModel, a model or profile id, a provisioned-model ARN, or an "
+                "aws_bedrock.IModel",
+                wrong_type=True,
+            )
+        if _split_profile_id(identifier):
             return cls.cross_region_profile(identifier)
-        if isinstance(identifier, str) and ":provisioned-model/" in identifier:
+        if ":provisioned-model/" in identifier:
             return cls.provisioned(identifier)
-        if isinstance(identifier, str) and ":application-inference-profile/" in identifier:
+        if ":application-inference-profile/" in identifier:
             raise invalid(
                 "model",
                 identifier,
@@ -209,6 +235,26 @@ class BedrockModel:
                 " so that the models it routes to can be granted",
             )
         return cls.foundation_model(identifier)
+
+    @classmethod
+    def _of_model_arn(cls, arn: str) -> BedrockModel:
+        """An ``aws_bedrock.IModel`` by its ``model_arn``: a foundation model, a system profile
+        or a provisioned model (the ARN's last segment names the first two)."""
+        match = _MODEL_ARN_TAIL.search(arn)
+        kind, name = (match["kind"], match["name"]) if match else ("", "")
+        if kind == "foundation-model":
+            return cls.foundation_model(name)
+        if kind == "inference-profile":
+            return cls.cross_region_profile(name)
+        if kind == "provisioned-model":
+            return cls.provisioned(arn)
+        raise invalid(
+            "model",
+            arn,
+            "an aws_bedrock.IModel whose model_arn names a foundation-model, an inference-profile "
+            "or a provisioned-model (for an application profile use "
+            "BedrockModel.application_profile(arn, source=...))",
+        )
 
     @staticmethod
     def _check_arn(arn: str, argument: str, kind: ModelKind) -> None:
@@ -234,16 +280,67 @@ class BedrockModel:
         (AWS docs, "Geographic cross-Region inference"), so they only work through the profile.
         """
         env = StackEnv.of(scope)
+        return [env.statement(actions, arns, when) for arns, when in self._grants(env)]
+
+    def grant_invoke(
+        self,
+        grantee: iam.IGrantable,
+        *,
+        scope: IConstruct | None = None,
+        actions: Sequence[str] = (INVOKE_MODEL,),
+    ) -> iam.Grant:
+        """Let ``grantee`` call this model: the same statements the steps get.
+
+        Args:
+            grantee: a role, a function, a user... (``iam.IGrantable``).
+            scope: a construct of the stack whose partition, region and account the ARNs use;
+                by default ``grantee`` itself (a role, a function...).
+            actions: the actions granted; ``bedrock:InvokeModel`` by default (add
+                ``bedrock:InvokeModelWithResponseStream`` for streaming).
+        """
+        if not hasattr(grantee, "grant_principal"):
+            raise invalid(
+                "grantee", grantee, "an aws_iam.IGrantable (a role, a function...)", wrong_type=True
+            )
+        where = scope if scope is not None else grantee
+        if not hasattr(where, "node"):
+            raise invalid(
+                "scope",
+                scope,
+                "a construct of the grantee's stack (needed for a grantee that is not a construct)",
+                wrong_type=True,
+            )
+        require(
+            isinstance(actions, list | tuple)
+            and all(isinstance(a, str) for a in actions)
+            and len(actions) > 0,
+            "actions",
+            actions,
+            "a non-empty list of IAM actions like 'bedrock:InvokeModel'",
+        )
+        env = StackEnv.of(where)  # type: ignore[arg-type]
+        grants = [
+            iam.Grant.add_to_principal(
+                grantee=grantee,
+                actions=list(actions),
+                resource_arns=list(arns),
+                conditions=dict(when) if when else None,
+            )
+            for arns, when in self._grants(env)
+        ]
+        combined = grants[0]
+        for grant in grants[1:]:
+            combined = combined.combine(grant)
+        return combined
+
+    def _grants(self, env: StackEnv) -> list[tuple[list[str], dict[str, dict[str, str]] | None]]:
+        """(resources, conditions) of each statement that calling this model needs."""
         entry = self._invoke_arn(env)
-        statements = [env.statement(actions, [entry])]
+        grants: list[tuple[list[str], dict[str, dict[str, str]] | None]] = [([entry], None)]
         routed = self._routed_model_arns(env)
         if routed:
-            statements.append(
-                env.statement(
-                    actions, routed, {"StringEquals": {"bedrock:InferenceProfileArn": entry}}
-                )
-            )
-        return statements
+            grants.append((routed, {"StringEquals": {"bedrock:InferenceProfileArn": entry}}))
+        return grants
 
     def _invoke_arn(self, env: StackEnv) -> str:
         if self.kind is ModelKind.FOUNDATION_MODEL:
@@ -294,5 +391,5 @@ class BedrockModel:
         rules.check_profile_region(self.identifier, self.geography or "", region)
 
 
-ModelLike = str | BedrockModel
+ModelLike = str | BedrockModel | bedrock.IModel
 """Anything :meth:`BedrockModel.of` accepts."""

@@ -11,7 +11,9 @@
   counts other callers of the model. Throttles the steps retry successfully count too, so the
   threshold defaults to a sustained rate, not one occurrence;
 * an optional SNS topic notified when any alarm fires and when it recovers;
-* a CloudWatch dashboard: executions, duration, alarms, and Bedrock calls per model.
+* with ``dashboard=True`` (``Workflow(dashboard=True)``), a CloudWatch dashboard: executions,
+  duration, alarms, and Bedrock calls per model. Off by default: each dashboard is billed per
+  month (AWS docs, "Amazon CloudWatch pricing"), and the alarms need none.
 
 The models come from the synthesized definition (``Workflow.definition()``): every
 ``bedrock:invokeModel`` and ``aws-sdk:bedrockruntime:converse`` Task whose ``ModelId`` is
@@ -34,7 +36,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from lambdaless._errors import LambdalessError, require
+from lambdaless._errors import LambdalessError, at_path, require, require_type
 from lambdaless.analysis.asl import iter_states
 
 #: Task resources that call a Bedrock model, and the field naming it.
@@ -82,15 +84,16 @@ def bedrock_model_ids(definition: Mapping[str, Any]) -> list[str]:
 
 
 class WorkflowMonitoring(Construct):
-    """Execution and Bedrock throttle alarms, an optional topic, and a dashboard.
+    """Execution and Bedrock throttle alarms, an optional topic, and an optional dashboard.
 
     Attributes:
         alarms: every alarm, by name (``failed``, ``timed_out``, ``throttled``, ``aborted``,
             ``bedrock_throttles:<model id>``).
-        dashboard: the CloudWatch dashboard.
+        dashboard: the CloudWatch dashboard, or ``None`` (the default, ``dashboard=False``).
         model_ids: the Bedrock models alarmed on.
     """
 
+    @at_path
     def __init__(
         self,
         scope: Construct,
@@ -101,6 +104,7 @@ class WorkflowMonitoring(Construct):
         period: cdk.Duration = DEFAULT_PERIOD,
         bedrock_throttle_threshold: int = 10,
         model_ids: Sequence[str] | None = None,
+        dashboard: bool = False,
         dashboard_name: str | None = None,
     ) -> None:
         """
@@ -116,7 +120,9 @@ class WorkflowMonitoring(Construct):
                 model in the account and region) that raise the model's alarm; 10 by default.
             model_ids: the ``ModelId`` dimension values to alarm on; by default those read
                 from the workflow's definition.
-            dashboard_name: the dashboard's name; CloudFormation generates one by default.
+            dashboard: add a CloudWatch dashboard; off by default.
+            dashboard_name: the dashboard's name (with ``dashboard=True``); CloudFormation
+                generates one by default.
         """
         super().__init__(scope, id)
         seconds = period.to_seconds(integral=False) if isinstance(period, cdk.Duration) else 0
@@ -146,11 +152,15 @@ class WorkflowMonitoring(Construct):
             model_ids,
             "None or a list of Bedrock model ids",
         )
+        require_type(dashboard, bool, "dashboard", "True or False")
+        require_type(
+            dashboard_name, (str, type(None)), "dashboard_name", "None or a dashboard name"
+        )
         require(
-            dashboard_name is None or isinstance(dashboard_name, str),
+            dashboard or dashboard_name is None,
             "dashboard_name",
             dashboard_name,
-            "None or a dashboard name",
+            "None when dashboard=False",
         )
         ids = list(model_ids) if model_ids is not None else bedrock_model_ids(workflow.definition())
         require(
@@ -191,7 +201,9 @@ class WorkflowMonitoring(Construct):
             for alarm in self.alarms.values():
                 alarm.add_alarm_action(action)
                 alarm.add_ok_action(action)
-        self.dashboard = self._dashboard(workflow, period, dashboard_name)
+        self.dashboard: cloudwatch.Dashboard | None = (
+            self._dashboard(workflow, period, dashboard_name) if dashboard else None
+        )
 
     @staticmethod
     def metric_bedrock(

@@ -54,7 +54,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from lambdaless._errors import invalid, require
+from lambdaless._errors import at_path, invalid, require
 from lambdaless._nag import acknowledge, default_policy_resource, finding_text
 from lambdaless.limits import MAX_REDRIVES, REDRIVE_MAX_HISTORY_EVENTS
 from lambdaless.retry import (
@@ -109,6 +109,7 @@ class Redrive(Construct):
         redriver: the small Standard :class:`~lambdaless.Workflow` that decides and redrives.
     """
 
+    @at_path
     def __init__(
         self,
         scope: Construct,

@@ -15,7 +15,14 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from lambdaless._errors import LambdalessError, require, whole_seconds
+from lambdaless._errors import (
+    LambdalessError,
+    at_path,
+    invalid,
+    require,
+    require_type,
+    whole_seconds,
+)
 from lambdaless._nag import finding_text, wildcard_reason
 from lambdaless._stack_env import StackEnv
 from lambdaless.analysis.asl import retry_budgets
@@ -44,19 +51,24 @@ class Workflow(Construct):
     * a timeout (one hour for Standard, five minutes for Express, by default);
     * a retry budget check: a state whose retries cannot finish within the workflow's timeout
       fails synth with the state's name and the numbers;
-    * alarms (failed, timed-out, throttled, aborted executions; Bedrock throttles per model) and
-      a dashboard, unless ``alarms=False``;
+    * alarms (failed, timed-out, throttled, aborted executions; Bedrock throttles per model),
+      unless ``alarms=False``; a CloudWatch dashboard with ``dashboard=True`` (a dashboard has a
+      monthly price, so it is opt-in);
     * with ``deployment=``, a version per definition change and an alias that moves to it
       gradually, rolling back on the alarms (:mod:`lambdaless.deployment`).
+
+    Like ``sfn.StateMachine``, a workflow grants (``grant_start_execution``, ``grant_read``,
+    ``grant_task_response``, ...) and gives metrics (``metric_failed(period=...)``, ...).
 
     Attributes:
         state_machine: the ``sfn.StateMachine``.
         role: its IAM role, holding the least-privilege statements of every lambdaless step.
         log_group: the log group executions are logged to.
-        monitoring: the alarms and dashboard, or ``None`` with ``alarms=False``.
+        monitoring: the alarms (and the dashboard), or ``None`` with ``alarms=False``.
         rollout: the version and alias, or ``None`` without ``deployment=``.
     """
 
+    @at_path
     def __init__(
         self,
         scope: Construct,
@@ -77,6 +89,7 @@ class Workflow(Construct):
         alarms: bool = True,
         alarm_topic: sns.ITopic | None = None,
         deployment: Deployment | None = None,
+        dashboard: bool = False,
     ) -> None:
         """
         Args:
@@ -98,29 +111,28 @@ class Workflow(Construct):
             comment: the definition's Comment.
             alarms: a :class:`~lambdaless.monitoring.WorkflowMonitoring` (alarms on failed,
                 timed-out, throttled and aborted executions and on Bedrock throttles of each
-                model called, plus a dashboard); on by default, ``False`` for none.
+                model called); on by default, ``False`` for none.
             alarm_topic: an SNS topic the alarms notify; none by default.
             deployment: publish a version on every definition change and shift the alias
                 ``live`` (or ``alias_name``) to it with ``Deployment.canary(...)``,
                 ``linear(...)`` or ``all_at_once()``, rolling back on the failed, timed-out and
                 aborted alarms plus the deployment's own; none by default (executions start
                 the state machine's latest revision).
+            dashboard: a CloudWatch dashboard of executions, durations, alarms and Bedrock calls
+                per model (needs ``alarms``); off by default.
         """
         super().__init__(scope, id)
-        require(
-            hasattr(type(definition), "start_state"),  # the class: no jsii call
-            "definition",
-            definition,
-            "a state, chain or fragment",
-        )
+        if not hasattr(type(definition), "start_state"):  # the class: no jsii call
+            raise invalid("definition", definition, "a state, chain or fragment", wrong_type=True)
         for flag, value in (
             ("express", express),
             ("include_execution_data", include_execution_data),
             ("tracing", tracing),
             ("alarms", alarms),
+            ("dashboard", dashboard),
         ):
-            require(isinstance(value, bool), flag, value, "True or False")
-        require(comment is None or isinstance(comment, str), "comment", comment, "None or text")
+            require_type(value, bool, flag, "True or False")
+        require_type(comment, (str, type(None)), "comment", "None or text")
         require(
             state_machine_name is None
             or cdk.Token.is_unresolved(state_machine_name)
@@ -171,6 +183,7 @@ class Workflow(Construct):
         self._grant_http_endpoints(deployment is not None)
         self._check_retry_budgets()
         require(alarms or alarm_topic is None, "alarm_topic", alarm_topic, "None when alarms=False")
+        require(alarms or not dashboard, "dashboard", dashboard, "False when alarms=False")
         self.monitoring: WorkflowMonitoring | None = (
             WorkflowMonitoring(
                 self,
@@ -178,6 +191,7 @@ class Workflow(Construct):
                 workflow=self,
                 topic=alarm_topic,
                 model_ids=bedrock_model_ids(self.definition()),
+                dashboard=dashboard,
             )
             if alarms
             else None
@@ -330,31 +344,125 @@ class Workflow(Construct):
                     + (", or use a Standard workflow." if self.express else ", or raise timeout.")
                 )
 
-    # -- metrics ---------------------------------------------------------------------------
-    def metric_failed(self) -> cloudwatch.Metric:
+    # -- grants (aws-cdk-lib's, on the state machine) ---------------------------------------
+    def grant_start_execution(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` start executions (``states:StartExecution``)."""
+        return self.state_machine.grant_start_execution(grantee)
+
+    def grant_start_sync_execution(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` run synchronous Express executions (``states:StartSyncExecution``)."""
+        require(self.express, "grant_start_sync_execution", self.node.path, "an Express workflow")
+        return self.state_machine.grant_start_sync_execution(grantee)
+
+    def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` list and describe executions and read their history."""
+        return self.state_machine.grant_read(grantee)
+
+    def grant_task_response(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` answer callback tasks (``states:SendTaskSuccess``, ``SendTaskFailure``,
+        ``SendTaskHeartbeat``), e.g. the approver of a :class:`~lambdaless.HumanApproval`."""
+        return self.state_machine.grant_task_response(grantee)
+
+    def grant_execution(self, grantee: iam.IGrantable, *actions: str) -> iam.Grant:
+        """Let ``grantee`` perform ``actions`` (``states:StopExecution``, ...) on executions."""
+        return self.state_machine.grant_execution(grantee, *actions)
+
+    def grant_redrive_execution(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` redrive failed executions (``states:RedriveExecution``; Standard only,
+        AWS docs "Redriving state machines")."""
+        require(not self.express, "grant_redrive_execution", self.node.path, "a Standard workflow")
+        return self.state_machine.grant_redrive_execution(grantee)
+
+    def grant(self, grantee: iam.IGrantable, *actions: str) -> iam.Grant:
+        """Let ``grantee`` perform ``actions`` on the state machine itself."""
+        return self.state_machine.grant(grantee, *actions)
+
+    # -- metrics (aws-cdk-lib's, with the same options) ------------------------------------
+    def metric(
+        self, metric_name: str, props: cloudwatch.MetricOptions | None = None, **options: Any
+    ) -> cloudwatch.Metric:
+        """Any ``AWS/States`` metric of the state machine; ``props`` or keyword options
+        (``period=``, ``statistic=``, ... as ``cloudwatch.MetricOptions``) pass through."""
+        return self.state_machine.metric(metric_name, **metric_options(props, options))
+
+    def metric_failed(
+        self, props: cloudwatch.MetricOptions | None = None, **options: Any
+    ) -> cloudwatch.Metric:
         """Executions that failed."""
-        return self.state_machine.metric_failed()
+        return self.state_machine.metric_failed(**metric_options(props, options))
 
-    def metric_timed_out(self) -> cloudwatch.Metric:
+    def metric_timed_out(
+        self, props: cloudwatch.MetricOptions | None = None, **options: Any
+    ) -> cloudwatch.Metric:
         """Executions that timed out."""
-        return self.state_machine.metric_timed_out()
+        return self.state_machine.metric_timed_out(**metric_options(props, options))
 
-    def metric_throttled(self) -> cloudwatch.Metric:
+    def metric_throttled(
+        self, props: cloudwatch.MetricOptions | None = None, **options: Any
+    ) -> cloudwatch.Metric:
         """StartExecution calls throttled by Step Functions."""
-        return self.state_machine.metric_throttled()
+        return self.state_machine.metric_throttled(**metric_options(props, options))
 
-    def metric_aborted(self) -> cloudwatch.Metric:
+    def metric_aborted(
+        self, props: cloudwatch.MetricOptions | None = None, **options: Any
+    ) -> cloudwatch.Metric:
         """Executions that were aborted."""
-        return self.state_machine.metric_aborted()
+        return self.state_machine.metric_aborted(**metric_options(props, options))
 
-    def metric_succeeded(self) -> cloudwatch.Metric:
+    def metric_succeeded(
+        self, props: cloudwatch.MetricOptions | None = None, **options: Any
+    ) -> cloudwatch.Metric:
         """Executions that succeeded."""
-        return self.state_machine.metric_succeeded()
+        return self.state_machine.metric_succeeded(**metric_options(props, options))
 
-    def metric_started(self) -> cloudwatch.Metric:
+    def metric_started(
+        self, props: cloudwatch.MetricOptions | None = None, **options: Any
+    ) -> cloudwatch.Metric:
         """Executions started."""
-        return self.state_machine.metric_started()
+        return self.state_machine.metric_started(**metric_options(props, options))
 
-    def metric_time(self) -> cloudwatch.Metric:
+    def metric_time(
+        self, props: cloudwatch.MetricOptions | None = None, **options: Any
+    ) -> cloudwatch.Metric:
         """Execution duration."""
-        return self.state_machine.metric_time()
+        return self.state_machine.metric_time(**metric_options(props, options))
+
+
+#: The fields of ``cloudwatch.MetricOptions`` (aws-cdk-lib's metric props, flattened to keyword
+#: arguments in Python).
+METRIC_OPTIONS = (
+    "account",
+    "color",
+    "dimensions_map",
+    "id",
+    "label",
+    "period",
+    "region",
+    "stack_account",
+    "stack_region",
+    "statistic",
+    "unit",
+    "visible",
+)
+
+
+def metric_options(
+    props: cloudwatch.MetricOptions | None, options: dict[str, Any]
+) -> dict[str, Any]:
+    """``props`` and keyword ``options`` merged (keywords win), as aws-cdk-lib's keywords."""
+    if props is not None and not isinstance(props, cloudwatch.MetricOptions):
+        raise invalid("props", props, "None or an aws_cloudwatch.MetricOptions", wrong_type=True)
+    unknown = sorted(set(options) - set(METRIC_OPTIONS))
+    require(
+        not unknown,
+        "options",
+        unknown,
+        "keywords of cloudwatch.MetricOptions: " + ", ".join(METRIC_OPTIONS),
+    )
+    merged = {
+        name: getattr(props, name)
+        for name in METRIC_OPTIONS
+        if props is not None and getattr(props, name) is not None
+    }
+    merged.update(options)
+    return merged

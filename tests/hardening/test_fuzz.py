@@ -433,6 +433,7 @@ def test_monitoring_and_redrive(harness: Harness) -> None:
             period=durations(),
             bedrock_throttle_threshold=maybe(st.integers(1, 100)),
             model_ids=maybe(st.lists(st.sampled_from(MODEL_IDS), max_size=2)),
+            dashboard=maybe(st.booleans()),
             dashboard_name=maybe(st.just("lambdaless")),
         ),
         redrive=optional(

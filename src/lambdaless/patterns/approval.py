@@ -41,7 +41,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from lambdaless._errors import invalid, require, whole_seconds
+from lambdaless._errors import at_path, invalid, require, whole_seconds
 from lambdaless.limits import STANDARD_MAX_SECONDS
 from lambdaless.patterns._common import partition, variable_prefix
 from lambdaless.prompts import is_expression
@@ -225,6 +225,7 @@ class HumanApproval(sfn.StateMachineFragment):
         decision_variable: the variable name holding the decision.
     """
 
+    @at_path
     def __init__(
         self,
         scope: Construct,

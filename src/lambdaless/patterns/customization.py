@@ -25,7 +25,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from lambdaless._errors import invalid, require
+from lambdaless._errors import at_path, invalid, require
 from lambdaless._nag import acknowledge, default_policy_resource, finding_text
 from lambdaless.models import BedrockModel, ModelKind, ModelLike
 from lambdaless.patterns._common import S3Path, partition, region_arn
@@ -52,6 +52,7 @@ class ModelCustomization(sfn.StateMachineFragment):
         role: the Bedrock service role the job runs as (created unless given).
     """
 
+    @at_path
     def __init__(
         self,
         scope: Construct,

@@ -41,7 +41,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from lambdaless._errors import invalid, require
+from lambdaless._errors import at_path, invalid, require
 from lambdaless.limits import (
     DISTRIBUTED_MAP_MAX_CONCURRENCY,
     DISTRIBUTED_MAP_MAX_ITEMS,
@@ -252,6 +252,7 @@ class FanOut(sfn.StateMachineFragment):
         distributed: whether the Map runs in Distributed mode.
     """
 
+    @at_path
     def __init__(
         self,
         scope: Construct,

@@ -30,7 +30,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from lambdaless._errors import LambdalessError, require
+from lambdaless._errors import LambdalessError, at_path, require
 from lambdaless.limits import HISTORY_MAX_EVENTS
 from lambdaless.models import BedrockModel, ModelLike
 from lambdaless.patterns._common import partition, region_arn, variable_prefix
@@ -119,6 +119,7 @@ class KnowledgeBaseSync(sfn.StateMachineFragment):
         worst_case_wait_seconds: the sum of every wait when all polls are used.
     """
 
+    @at_path
     def __init__(
         self,
         scope: Construct,

@@ -15,7 +15,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from lambdaless._errors import invalid, require
+from lambdaless._errors import at_path, invalid, require
 from lambdaless.models import BedrockModel, ModelLike
 from lambdaless.prompts import Inference, check_text, is_expression
 from lambdaless.retry import RetryPolicy
@@ -65,6 +65,7 @@ class PromptChain(sfn.StateMachineFragment):
         steps: the Task state of each prompt, in order (to add catches).
     """
 
+    @at_path
     def __init__(
         self,
         scope: Construct,

@@ -10,7 +10,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from lambdaless._errors import require, whole_seconds
+from lambdaless._errors import at_path, require, whole_seconds
 from lambdaless._stack_env import StackEnv
 from lambdaless.limits import ASL_MAX_INTEGER
 from lambdaless.retry import RetryPolicy
@@ -33,6 +33,7 @@ class DirectTask(sfn.CustomState):
     do; each callback costs a jsii round trip, so there are no others.
     """
 
+    @at_path
     def __init__(
         self,
         scope: Construct,

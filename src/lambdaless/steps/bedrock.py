@@ -16,7 +16,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from lambdaless._errors import invalid, require
+from lambdaless._errors import at_path, invalid, require
 from lambdaless._stack_env import StackEnv
 from lambdaless.models import BedrockModel, ModelLike
 from lambdaless.prompts import (
@@ -84,6 +84,7 @@ class InvokeBedrock(DirectTask):
     TRANSIENT_ERRORS: ClassVar[list[str]] = list(BEDROCK_TRANSIENT_ERRORS)
     PERMANENT_ERRORS: ClassVar[list[str]] = list(BEDROCK_PERMANENT_ERRORS)
 
+    @at_path
     def __init__(
         self,
         scope: Construct,
@@ -243,6 +244,7 @@ class Converse(DirectTask):
     TRANSIENT_ERRORS: ClassVar[list[str]] = list(CONVERSE_TRANSIENT_ERRORS)
     PERMANENT_ERRORS: ClassVar[list[str]] = list(CONVERSE_PERMANENT_ERRORS)
 
+    @at_path
     def __init__(
         self,
         scope: Construct,

@@ -35,7 +35,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from lambdaless._errors import invalid, require
+from lambdaless._errors import at_path, invalid, require
 from lambdaless._stack_env import StackEnv
 from lambdaless.prompts import is_expression
 from lambdaless.retry import HTTP_TRANSIENT_ERRORS, RetryPolicy
@@ -349,6 +349,7 @@ class CallHttpApi(DirectTask):
     TRANSIENT_ERRORS: ClassVar[list[str]] = list(HTTP_TRANSIENT_ERRORS)
     METHODS: ClassVar[tuple[str, ...]] = HTTP_METHODS
 
+    @at_path
     def __init__(
         self,
         scope: Construct,

@@ -68,7 +68,8 @@ def test_workflow_grants_what_aws_cdk_lib_grants(
     workflow = _workflow(stack)
     role = _role(stack)
     result = getattr(workflow, grant)(role)
-    assert isinstance(result, iam.Grant) and result.success
+    assert isinstance(result, iam.Grant)
+    assert result.success
     assert _actions(_statements(stack, role)) == expected
 
 
@@ -212,7 +213,8 @@ def test_the_innermost_construct_names_the_error(stack: cdk.Stack) -> None:
 # -- opt-in costs ----------------------------------------------------------------------------
 def test_dashboard_is_opt_in_and_alarms_stay_on(stack: cdk.Stack) -> None:
     default = _workflow(stack)
-    assert default.monitoring is not None and default.monitoring.dashboard is None
+    assert default.monitoring is not None
+    assert default.monitoring.dashboard is None
     template = Template.from_stack(stack)
     template.resource_count_is("AWS::CloudWatch::Dashboard", 0)
     assert len(template.find_resources("AWS::CloudWatch::Alarm")) == 5  # 4 executions + 1 model
@@ -220,10 +222,11 @@ def test_dashboard_is_opt_in_and_alarms_stay_on(stack: cdk.Stack) -> None:
 
 def test_dashboard_on_request(stack: cdk.Stack) -> None:
     workflow = _workflow(stack, dashboard=True)
-    assert workflow.monitoring is not None and workflow.monitoring.dashboard is not None
+    assert workflow.monitoring is not None
+    assert workflow.monitoring.dashboard is not None
     Template.from_stack(stack).resource_count_is("AWS::CloudWatch::Dashboard", 1)
 
 
 def test_dashboard_needs_alarms(stack: cdk.Stack) -> None:
-    with pytest.raises(LambdalessError, match="dashboard=True .*alarms=False"):
+    with pytest.raises(LambdalessError, match=r"dashboard=True .*alarms=False"):
         _workflow(stack, alarms=False, dashboard=True)

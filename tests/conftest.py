@@ -1,4 +1,5 @@
-"""Shared fixtures: fresh CDK stacks, resolved ASL and readable JSON snapshots."""
+"""Shared fixtures: fresh CDK stacks, resolved ASL and readable JSON snapshots, through the same
+public helpers users get (``lambdaless.testing`` and its pytest plugin's ``asl_snapshot``)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,8 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 from syrupy.assertion import SnapshotAssertion
-from syrupy.extensions.json import JSONSnapshotExtension
 
-from lambdaless.synthesized import load
+from lambdaless.testing import definition
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,11 +43,6 @@ def us_stack(app: cdk.App) -> cdk.Stack:
 def asl() -> Callable[[cdk.Stack], dict[str, Any]]:
     """The resolved ASL of a stack's only state machine."""
 
-    def definition(stack: cdk.Stack) -> dict[str, Any]:
-        machines = load(stack)
-        assert len(machines) == 1, [m.path for m in machines]
-        return machines[0].definition
-
     return definition
 
 
@@ -58,6 +53,6 @@ def template() -> Callable[[cdk.Stack], Template]:
 
 
 @pytest.fixture
-def snapshot_json(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+def snapshot_json(asl_snapshot: SnapshotAssertion) -> SnapshotAssertion:
     """Snapshots as readable JSON files, one per test, under tests/__snapshots__/."""
-    return snapshot.use_extension(JSONSnapshotExtension)
+    return asl_snapshot

@@ -139,7 +139,8 @@ def templates_in(cdk_out: str | Path) -> dict[str, dict[str, Any]]:
 
 
 def load(source: Any, *, pseudo: Mapping[str, str] | None = None) -> list[SynthesizedStateMachine]:
-    """State machines from a CDK ``Stack``, a template dict, a template file or a cdk.out folder."""
+    """State machines from a CDK ``Stack``, a template dict, a template file, a cdk.out folder,
+    or any construct inside a stack (a ``Workflow``: the state machines under it)."""
     if isinstance(source, Mapping):
         return state_machines(source, pseudo=pseudo)
     if isinstance(source, str | Path):
@@ -162,6 +163,12 @@ def load(source: Any, *, pseudo: Mapping[str, str] | None = None) -> list[Synthe
             if isinstance(node, CfnResource) and node.cfn_resource_type == STATE_MACHINE_TYPE
         }
         return state_machines(template, stack=source.stack_name, pseudo=pseudo, paths=paths)
+    from constructs import Construct
+
+    if isinstance(source, Construct):
+        prefix = source.node.path + "/"
+        return [m for m in load(Stack.of(source), pseudo=pseudo) if m.path.startswith(prefix)]
     raise TypeError(
-        f"source={source!r} is not a Stack, a template dict, a template file or a cdk.out folder"
+        f"source={source!r} is not a Stack, a construct, a template dict, a template file or a "
+        "cdk.out folder"
     )

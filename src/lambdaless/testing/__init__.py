@@ -1,4 +1,10 @@
-"""Run synthesized state machines offline, in-process, on moto's Step Functions interpreter.
+"""Test your own workflows: their ASL, their IAM, and runs offline.
+
+>>> from lambdaless.testing import definitions, iam_statements
+>>> definitions(stack)          # resolved ASL by workflow name, stable across runs (snapshots)
+>>> iam_statements(workflow)    # the statements of the workflow's role, resolved
+
+Run synthesized state machines offline, in-process, on moto's Step Functions interpreter:
 
 >>> from lambdaless.testing import LocalRunner, mocks
 >>> result = LocalRunner(stack).run(input={"topic": "tides"},
@@ -9,6 +15,7 @@ moto is imported on the first ``run``, not by importing this package.
 """
 
 from lambdaless.testing import mocks
+from lambdaless.testing.assertions import definition, definitions, iam_statements
 from lambdaless.testing.mock_config import MockConfig, MockConfigError
 from lambdaless.testing.mocks import MockedResponse, Return, Throw
 from lambdaless.testing.runner import (
@@ -34,5 +41,8 @@ __all__ = [
     "TaskTokenAnswer",
     "TaskTokenRequest",
     "Throw",
+    "definition",
+    "definitions",
+    "iam_statements",
     "mocks",
 ]

@@ -10,13 +10,16 @@ synthesized. Names a fragment leaves to the reader are given below, per name.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_stepfunctions as sfn
 
+from lambdaless import InvokeBedrock
 from lambdaless.synthesized import load
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -44,16 +47,23 @@ def _files() -> dict[str, str]:
     return files
 
 
-def _context(stack: cdk.Stack) -> dict[str, Any]:
-    """What the fragments take as given: imports, and states or ARNs defined elsewhere."""
-    return {
-        "self": stack,
-        "SecretValue": cdk.SecretValue,
-        "not_found": sfn.Pass(stack, "NotFound"),
-        "outage": sfn.Pass(stack, "Outage"),
-        "profile_arn": "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/ab1",
-        "provisioned_arn": "arn:aws:bedrock:us-east-1:123456789012:provisioned-model/ab1",
-    }
+#: What the fragments take as given (imports, or states, roles and ARNs defined elsewhere), built
+#: only for the fragments that use them.
+GIVEN: dict[str, Callable[[cdk.Stack], Any]] = {
+    "SecretValue": lambda _: cdk.SecretValue,
+    "not_found": lambda stack: sfn.Pass(stack, "NotFound"),
+    "outage": lambda stack: sfn.Pass(stack, "Outage"),
+    "summarize": lambda stack: InvokeBedrock(
+        stack, "GivenStep", model="amazon.nova-lite-v1:0", prompt="hi"
+    ),
+    "caller_role": lambda stack: iam.Role(
+        stack, "Caller", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com")
+    ),
+    "profile_arn": lambda _: (
+        "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/ab1"
+    ),
+    "provisioned_arn": lambda _: "arn:aws:bedrock:us-east-1:123456789012:provisioned-model/ab1",
+}
 
 
 def test_the_readme_has_blocks_of_both_kinds() -> None:
@@ -64,7 +74,9 @@ def test_the_readme_has_blocks_of_both_kinds() -> None:
 @pytest.mark.parametrize("index", range(len(_fragments())))
 def test_fragment_runs_inside_a_stack(index: int, app: cdk.App) -> None:
     stack = cdk.Stack(app, "ReadmeStack")
-    exec(compile(_fragments()[index], f"README.md block {index}", "exec"), _context(stack))
+    code = compile(_fragments()[index], f"README.md block {index}", "exec")
+    names = {"self": stack} | {n: GIVEN[n](stack) for n in code.co_names if n in GIVEN}
+    exec(code, names)
     load(stack)  # synthesizes
 
 

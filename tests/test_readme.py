@@ -3,8 +3,9 @@
 A block whose first line is ``# <file>.py`` belongs to a user's project: the blocks are written
 to those files (in README order) and pytest runs them in a fresh directory, once writing the
 snapshots and once checking them, as a new team copying them would. Any other block is a
-fragment of a stack's ``__init__``: it runs with ``self`` a real Stack, then the stack is
-synthesized. Names a fragment leaves to the reader are given below, per name.
+fragment of a stack's ``__init__``: it runs with ``self`` a real Stack, a step it leaves outside
+a workflow goes into one, and the stack is synthesized. Names a fragment leaves to the reader
+are given below, per name.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_stepfunctions as sfn
 
-from lambdaless import InvokeBedrock
+from lambdaless import InvokeBedrock, Workflow
+from lambdaless.steps._task import DirectTask
 from lambdaless.synthesized import load
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -77,6 +79,11 @@ def test_fragment_runs_inside_a_stack(index: int, app: cdk.App) -> None:
     code = compile(_fragments()[index], f"README.md block {index}", "exec")
     names = {"self": stack} | {n: GIVEN[n](stack) for n in code.co_names if n in GIVEN}
     exec(code, names)
+    # A step the fragment leaves outside a workflow goes into one, as the reader's would.
+    used = {id(step) for w in stack.node.find_all() if isinstance(w, Workflow) for step in w.steps}
+    for value in list(names.values()):
+        if isinstance(value, DirectTask) and id(value) not in used:
+            Workflow(stack, f"Around{value.node.id}", definition=value)
     load(stack)  # synthesizes
 
 

@@ -1,15 +1,21 @@
-"""Mermaid output, and the CLI on a cdk.out synthesized in-process from the examples."""
+"""Mermaid output, SVG/PNG layouts whose edges never cross a box, and the CLI on a cdk.out
+synthesized in-process from the examples."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
+from typing import Any
 
 import aws_cdk as cdk
 import pytest
 from examples.app import build
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from lambdaless.analysis.diagram import mermaid, png, svg
+from lambdaless.analysis.diagram import Box, Layout, Point, Route, layout, mermaid, png, svg
 from lambdaless.cli import main
+from lambdaless.synthesized import load
 
 from .test_lint import poll_loop
 
@@ -182,3 +188,97 @@ def test_synth_lint_takes_cdk_acknowledgements_and_skips_plain_state_machines(
         cdk.Acknowledgment(id="lambdaless::unbounded-loop", reason="the job ends within minutes")
     )
     app.synth()  # neither the acknowledged Workflow nor the plain machine fails it
+
+
+# -- layout: edges never pass through a box they do not connect ----------------------------------
+def _crosses(p: Point, q: Point, box: Box, margin: float = 0.5) -> bool:
+    """Whether segment ``p``-``q`` enters the interior of ``box`` (Liang-Barsky clipping)."""
+    (x0, y0), (x1, y1) = p, q
+    dx, dy = x1 - x0, y1 - y0
+    low, high = 0.0, 1.0
+    for step, room in (
+        (-dx, x0 - (box.x + margin)),
+        (dx, box.x + box.w - margin - x0),
+        (-dy, y0 - (box.y + margin)),
+        (dy, box.y + box.h - margin - y0),
+    ):
+        if step == 0:
+            if room <= 0:
+                return False
+        elif step < 0:
+            low = max(low, room / step)
+        else:
+            high = min(high, room / step)
+    return low < high
+
+
+def crossings(lay: Layout, where: str = "") -> list[str]:
+    """Every edge segment that passes through a box other than its ends, in every scope."""
+    found = [
+        f"{where}{route.source} -> {route.target} through {name}"
+        for route in lay.routes
+        for p, q in itertools.pairwise(route.points)
+        for name, box in lay.boxes.items()
+        if name not in (route.source, route.target) and _crosses(p, q, box)
+    ]
+    for box in lay.boxes.values():
+        for inner in box.inner:
+            found += crossings(inner, f"{where}{box.name}/")
+    return found
+
+
+def test_the_crossing_check_sees_a_crossing() -> None:
+    lay = layout(RETRYING)
+    ask, failed = lay.boxes["Ask"], lay.boxes["Failed"]
+    through = (ask.x + ask.w / 2, ask.y - 10), (ask.x + ask.w / 2, ask.y + ask.h + 10)
+    lay.routes.append(Route("(start)", "Failed", "", "next", through, (0, 0)))
+    assert crossings(lay) == ["(start) -> Failed through Ask"]
+    assert not _crosses((failed.x, failed.y - 5), (failed.x + failed.w, failed.y - 5), failed)
+
+
+def test_no_edge_of_any_example_crosses_a_box(cdk_out: Path) -> None:
+    machines = load(cdk_out)
+    assert len(machines) >= 8
+    for machine in machines:
+        lay = layout(machine.definition)
+        assert crossings(lay) == [], machine.path
+
+
+@st.composite
+def state_machines(draw: st.DrawFn) -> dict[str, Any]:
+    """Random graphs of Tasks (with catches) and Choices, loops and long jumps included."""
+    count = draw(st.integers(2, 12))
+    names = [f"S{i}" for i in range(count)]
+    target = st.sampled_from([*names, "Done", "Failed"])
+    states: dict[str, Any] = {"Done": {"Type": "Succeed"}, "Failed": {"Type": "Fail"}}
+    for name in names:
+        if draw(st.booleans()):
+            rules = draw(st.lists(target, min_size=1, max_size=4))
+            states[name] = {
+                "Type": "Choice",
+                "Choices": [
+                    {"Condition": f"{{% $x = {i} %}}", "Next": n} for i, n in enumerate(rules)
+                ],
+                "Default": draw(target),
+            }
+        else:
+            catches = draw(st.lists(target, max_size=2))
+            states[name] = {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::bedrock:invokeModel",
+                "Next": draw(target),
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": n} for n in catches],
+            }
+    return {"StartAt": "S0", "States": states}
+
+
+@settings(max_examples=150, deadline=None)
+@given(state_machines())
+def test_no_edge_crosses_a_box_in_any_graph(definition: dict[str, Any]) -> None:
+    lay = layout(definition)
+    assert crossings(lay) == []
+    edges = sum(
+        len(state.get("Choices", [])) + len(state.get("Catch", [])) + 1
+        for state in definition["States"].values()
+    )
+    assert len(lay.routes) == edges  # each transition once, and the start (Fail has none)

@@ -3,14 +3,18 @@
 * Mermaid (``flowchart TD``): every state a node, Task nodes annotated with their retries
   (``retry 6+2, <= 137 s``), Catch edges dashed and labelled with the errors they catch,
   Map and Parallel states as subgraphs.
-* SVG and PNG are drawn from one layered layout computed here (no Graphviz): SVG as text,
-  PNG with Pillow (``pip install cdk-lambdaless[diagrams]``).
+* SVG and PNG are drawn from one layered layout: igraph's Sugiyama layout orders the layers and
+  the states in them (``pip install cdk-lambdaless[diagrams]``: igraph and Pillow ship wheels
+  with their libraries, so no system package is needed); :func:`layout` turns it into boxes and
+  edges that never pass through a box they do not connect. SVG is text, PNG is drawn with
+  Pillow. Mermaid needs nothing.
 """
 
 from __future__ import annotations
 
 import io
 import itertools
+import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -132,31 +136,36 @@ CHAR_WIDTH = 7.3  # monospace at 12 px
 LINE_HEIGHT = 16
 PAD = 10
 H_GAP = 28
-V_GAP = 44
-LANE = 12
+V_GAP = 48
 HEADER = 6
+LOOP = 14  # how far a self-loop reaches right of its box
+DUMMY_W = 12  # the slot an edge takes where it crosses a layer
+UNIT = 48  # pixels per unit of igraph's x
 
 _FILL = {
     "Task": "#e0f2fe",
     "Choice": "#fef9c3",
     "Fail": "#fee2e2",
     "Succeed": "#dcfce7",
-    "Map": "#f5f3ff",
-    "Parallel": "#f5f3ff",
-    "marker": "#334155",
+    "Map": "#f3e8ff",
+    "Parallel": "#f3e8ff",
+    "marker": "#1e293b",
 }
 _STROKE = {"Task": "#0369a1", "Choice": "#a16207", "Fail": "#b91c1c", "Succeed": "#15803d"}
 CATCH_COLOR = "#b91c1c"
 EDGE_COLOR = "#334155"
 RETRY_COLOR = "#b45309"
 
+Point = tuple[float, float]
+_Slot = str | tuple[int, int]  # a box by name, or an edge's crossing of a layer
+
 
 @dataclass
 class Shape:
     """A drawing primitive in diagram coordinates."""
 
-    kind: str  # rect, circle, text, line
-    points: list[tuple[float, float]]
+    kind: str  # rect, diamond, circle, text, label, line
+    points: list[Point]
     text: str = ""
     fill: str = "none"
     stroke: str = EDGE_COLOR
@@ -170,7 +179,7 @@ class Shape:
 
 @dataclass
 class Box:
-    """A laid-out node: its size, then (after placing) its position and drawing."""
+    """A laid-out node: its size, then (after placing) its top-left corner."""
 
     name: str
     state: Mapping[str, Any]
@@ -181,17 +190,24 @@ class Box:
     x: float = 0.0
     y: float = 0.0
 
+    def contains(self, x: float, y: float, margin: float = 0.0) -> bool:
+        """Whether ``(x, y)`` lies strictly inside the box shrunk by ``margin``."""
+        return (
+            self.x + margin < x < self.x + self.w - margin
+            and self.y + margin < y < self.y + self.h - margin
+        )
+
 
 @dataclass(frozen=True)
 class Route:
-    """An edge and how it is drawn: straight ``down``, or along a ``left``/``right`` lane."""
+    """An edge, drawn as a polyline from ``source`` to ``target``."""
 
     source: str
     target: str
     label: str
     kind: str  # next, choice, catch
-    side: str
-    lane: int
+    points: tuple[Point, ...]
+    label_at: Point
 
 
 @dataclass
@@ -202,10 +218,6 @@ class Layout:
     w: float
     h: float
     routes: list[Route]
-    body_right: float
-
-    def left_lanes(self) -> int:
-        return sum(r.side == "left" for r in self.routes)
 
 
 def _text_width(text: str) -> float:
@@ -248,88 +260,154 @@ def _edges(states: Mapping[str, Mapping[str, Any]]) -> Iterator[tuple[str, str, 
             yield name, str(catcher["Next"]), catch_label(catcher), "catch"
 
 
+def _sugiyama(
+    names: list[str], edges: list[tuple[str, str]]
+) -> tuple[list[tuple[float, int]], list[list[tuple[float, int]]]]:
+    """igraph's layered (Sugiyama) layout: each node's ``(x, layer)``, and where each edge
+    crosses the layers between its ends, in order from source to target.
+
+    igraph runs twice: first to layer the graph (cycles broken by reversing a small feedback arc
+    set, then longest-path layering), then on the graph with one point per edge per crossed
+    layer, every edge pointing down, to order each layer and place it. (The crossing points
+    come from that second run: igraph 1.0's ``edge_routing`` is wrong for some graphs.)
+    """
+    try:
+        import igraph  # type: ignore[import-untyped]
+    except ImportError as error:  # pragma: no cover - depends on the environment
+        raise RuntimeError(
+            "SVG and PNG diagrams need igraph: pip install 'cdk-lambdaless[diagrams]' "
+            "(or use --format mermaid)"
+        ) from error
+    index = {name: i for i, name in enumerate(names)}
+    pairs = [(index[a], index[b]) for a, b in edges]
+    first = igraph.Graph(n=len(names), edges=pairs, directed=True).layout_sugiyama()
+    layers = [round(y) for _, y in first.coords]
+    count = len(names)
+    links: list[tuple[int, int]] = []
+    chains: list[list[int]] = []  # the crossing points of each edge, source to target
+    for a, b in pairs:
+        step = 1 if layers[b] > layers[a] else -1
+        chain = list(range(count, count + abs(layers[b] - layers[a]) - 1))
+        count += len(chain)
+        layers += [layers[a] + step * (i + 1) for i in range(len(chain))]
+        path = [a, *chain, b]
+        links += [(u, v) if step > 0 else (v, u) for u, v in itertools.pairwise(path)]
+        chains.append(chain)
+    second = igraph.Graph(n=count, edges=links, directed=True).layout_sugiyama(
+        layers=layers, maxiter=200
+    )
+    xs = [float(x) for x, _ in second.coords]
+    nodes = [(xs[i], layers[i]) for i in range(len(names))]
+    return nodes, [[(xs[i], layers[i]) for i in chain] for chain in chains]
+
+
 def layout(definition: Mapping[str, Any]) -> Layout:
-    """Layered layout: each state one layer below its furthest forward predecessor."""
+    """A layered layout of one scope (Map and Parallel states hold their own).
+
+    igraph layers the graph (cycles broken by reversing a small feedback arc set) and orders
+    each layer to reduce crossings, an edge that spans several layers taking a point in each
+    (see :func:`_sugiyama`). Positions then follow one rule that keeps every edge out of every
+    box: within a layer each box, and each edge crossing it, has a slot of its own, and between
+    layers there are no boxes at all. An edge runs straight down (or up) its own slot inside a
+    layer and bends only in the gaps between layers.
+    """
     states: Mapping[str, Mapping[str, Any]] = definition.get("States", {})
     boxes = {name: _box(name, st) for name, st in states.items()}
     boxes["(start)"] = Box("(start)", {"Type": "marker"}, 16, 16, [])
     boxes["(end)"] = Box("(end)", {"Type": "marker"}, 16, 16, [])
-    edges = [("(start)", str(definition.get("StartAt")), "", "next"), *_edges(states)]
-    graph: dict[str, list[str]] = {n: [] for n in boxes}
-    for source, target, _, _ in edges:
-        if target in graph:
-            graph[source].append(target)
-    # DFS from the start: order of discovery, and back edges (to a state on the stack).
-    order: list[str] = []
-    back: set[tuple[str, str]] = set()
-    on_stack: set[str] = set()
-    seen: set[str] = set()
-
-    def visit(node: str) -> None:
-        seen.add(node)
-        on_stack.add(node)
-        order.append(node)
-        for target in graph[node]:
-            if target in on_stack:
-                back.add((node, target))
-            elif target not in seen and target != "(end)":
-                visit(target)
-        on_stack.discard(node)
-
-    visit("(start)")
-    order.extend(n for n in boxes if n not in seen and n != "(end)")
-    order.append("(end)")
-    layer = dict.fromkeys(boxes, 0)
-    for _ in range(len(boxes)):
-        changed = False
-        for source, targets in graph.items():
-            for target in targets:
-                if (source, target) in back:
-                    continue
-                if layer[target] < layer[source] + 1:
-                    layer[target] = layer[source] + 1
-                    changed = True
-        if not changed:
-            break
-    layer["(end)"] = max(layer[n] for n in boxes if n != "(end)") + 1
-    # Fail states last in their layer, so the main flow stays on the left.
-    order.sort(key=lambda n: boxes[n].state.get("Type") == "Fail")
-    layers: dict[int, list[str]] = {}
-    for node in order:
-        layers.setdefault(layer[node], []).append(node)
-    # Routes: adjacent forward edges go straight down; longer forward edges take a lane on the
-    # left; Catch edges and loops take a lane on the right (with their labels).
-    routes: list[Route] = []
-    left = right = 0
-    label_w = 0.0
-    for source, target, label, kind in edges:
-        if target not in boxes:
-            continue
-        forward = (source, target) not in back and layer[target] > layer[source]
-        if kind != "catch" and forward and layer[target] == layer[source] + 1:
-            routes.append(Route(source, target, label, kind, "down", 0))
-        elif kind != "catch" and forward:
-            left += 1
-            routes.append(Route(source, target, label, kind, "left", left))
-        else:
-            right += 1
-            label_w = max(label_w, _text_width(label) * 0.85)
-            routes.append(Route(source, target, label, kind, "right", right))
-    rows = [layers[i] for i in sorted(layers)]
-    left_margin = LANE * left + (LANE if left else 0)
-    right_margin = LANE * right + (LANE + label_w if right else 0)
-    body = max(sum(boxes[n].w for n in row) + H_GAP * (len(row) - 1) for row in rows)
+    edges = [
+        edge
+        for edge in [("(start)", str(definition.get("StartAt")), "", "next"), *_edges(states)]
+        if edge[1] in boxes
+    ]
+    names = list(boxes)
+    looped = {a for a, b, _, _ in edges if a == b}
+    out_degree = {name: sum(a == name and b != name for a, b, _, _ in edges) for name in boxes}
+    links = [(a, b) for a, b, _, _ in edges if a != b]
+    nodes, bends = _sugiyama(names, links)
+    where = dict(zip(names, nodes, strict=True))
+    # Every occupant of a layer, in igraph's order: a box by name, or an edge's crossing by
+    # (edge index, layer). Each gets a slot of its own: at igraph's x when there is room, else
+    # pushed right until it is H_GAP clear of its left neighbour (igraph can place two
+    # crossings at the same x).
+    occupants: dict[int, list[tuple[float, int, _Slot, float]]] = {}
+    for order, (name, (x, level)) in enumerate(where.items()):
+        width = boxes[name].w + (2 * LOOP if name in looped else 0)
+        occupants.setdefault(level, []).append((x, order, name, width))
+    for number, bend in enumerate(bends):
+        for x, level in bend:
+            occupants.setdefault(level, []).append(
+                (x, len(where) + number, (number, level), DUMMY_W)
+            )
+    pixel: dict[_Slot, float] = {}
+    for row in occupants.values():
+        row.sort(key=lambda item: item[:2])
+        right = -math.inf
+        for x, _, key, width in row:
+            pixel[key] = max(x * UNIT, right + width / 2)
+            right = pixel[key] + width / 2 + H_GAP
+    left = min(pixel[key] - w / 2 for row in occupants.values() for _, _, key, w in row)
+    pixel = {key: px - left for key, px in pixel.items()}
+    width = max(pixel[key] + w / 2 for row in occupants.values() for _, _, key, w in row)
+    # Layers: as tall as their tallest box, V_GAP apart.
+    top: dict[int, float] = {}
+    bottom: dict[int, float] = {}
     y = 0.0
-    for row in rows:
-        row_w = sum(boxes[n].w for n in row) + H_GAP * (len(row) - 1)
-        x = left_margin + (body - row_w) / 2
-        row_h = max(boxes[n].h for n in row)
-        for n in row:
-            box = boxes[n]
-            box.x, box.y = x, y + (row_h - box.h) / 2
-            x += box.w + H_GAP
-        y += row_h + V_GAP
-    return Layout(boxes, left_margin + body + right_margin, y - V_GAP, routes, left_margin + body)
+    for level in sorted(occupants):
+        tall = max((boxes[k].h for _, _, k, _ in occupants[level] if isinstance(k, str)), default=0)
+        top[level], bottom[level] = y, y + tall
+        for _, _, key, _ in occupants[level]:
+            if isinstance(key, str):
+                box = boxes[key]
+                box.x = pixel[key] - box.w / 2
+                box.y = y + (tall - box.h) / 2
+        y += tall + V_GAP
+    routes: list[Route] = []
+    crossings = iter(enumerate(bends))
+    fanout: dict[str, int] = {}
+    for source, target, label, kind in edges:
+        a, b = boxes[source], boxes[target]
+        if source == target:
+            right = a.x + a.w
+            points: tuple[Point, ...] = (
+                (right, a.y + a.h * 0.3),
+                (right + LOOP, a.y + a.h * 0.3),
+                (right + LOOP, a.y + a.h * 0.7),
+                (right, a.y + a.h * 0.7),
+            )
+            routes.append(Route(source, target, label, kind, points, (right + LOOP + 3, a.y)))
+            continue
+        s_level, t_level = where[source][1], where[target][1]
+        number, cross = next(crossings)
+        down = t_level > s_level
+        # Edges back up leave and enter a quarter to the right, apart from those going down.
+        cx = pixel[source] + (0 if down else a.w / 4)
+        tcx = pixel[target] + (0 if down else b.w / 4)
+        path: list[Point] = (
+            [(cx, a.y + a.h), (cx, bottom[s_level])] if down else [(cx, a.y), (cx, top[s_level])]
+        )
+        for _, level in sorted(cross, key=lambda point: point[1], reverse=not down):
+            ends = [top[level], bottom[level]]
+            path += [(pixel[number, level], y) for y in (ends if down else ends[::-1])]
+        path += (
+            [(tcx, top[t_level]), (tcx, b.y)]
+            if down
+            else [(tcx, bottom[t_level]), (tcx, b.y + b.h)]
+        )
+        # A label sits on the edge's first stretch between layers, edges of one state at
+        # different heights so that their labels do not overlap.
+        fanout[source] = fanout.get(source, 0) + 1
+        share = fanout[source] / (out_degree[source] + 1)
+        (x0, y0), (x1, y1) = path[1], path[2]
+        label_at = (x0 + (x1 - x0) * share + 4, y0 + (y1 - y0) * share)
+        routes.append(Route(source, target, label, kind, tuple(_dedupe(path)), label_at))
+    width = max([width, *(r.label_at[0] + _text_width(r.label) * 0.85 for r in routes if r.label)])
+    return Layout(boxes, width, y - V_GAP, routes)
+
+
+def _dedupe(points: list[Point]) -> list[Point]:
+    """The polyline without repeated points (a box as tall as its layer)."""
+    return [p for i, p in enumerate(points) if i == 0 or p != points[i - 1]]
 
 
 def _draw(lay: Layout, ox: float, oy: float, out: list[Shape]) -> None:
@@ -380,33 +458,15 @@ def _draw(lay: Layout, ox: float, oy: float, out: list[Shape]) -> None:
                 _draw(inner, ix, inner_y, out)
                 ix += inner.w + H_GAP
     for route in lay.routes:
-        a, b = lay.boxes[route.source], lay.boxes[route.target]
         dashed = route.kind == "catch"
         color = CATCH_COLOR if dashed else EDGE_COLOR
-        ax, ay, bx, by = ox + a.x, oy + a.y, ox + b.x, oy + b.y
-        label_at: tuple[float, float]
-        if route.side == "down":
-            start, end = (ax + a.w / 2, ay + a.h), (bx + b.w / 2, by)
-            mid = (start[1] + end[1]) / 2
-            points = [start, (start[0], mid), (end[0], mid), end]
-            label_at = (max(start[0], end[0]) + 6, mid - 4)
-        elif route.side == "left":
-            lane = ox + LANE * (lay.left_lanes() - route.lane + 1) - LANE / 2
-            sy, ey = ay + a.h / 2, by + b.h / 2
-            points = [(ax, sy), (lane, sy), (lane, ey), (bx, ey)]
-            label_at = (lane + 4, sy - 4)
-        else:
-            lane = ox + lay.body_right + LANE * route.lane
-            sy = ay + a.h * (0.25 + 0.25 * ((route.lane - 1) % 3))
-            ey = by + b.h / 2
-            points = [(ax + a.w, sy), (lane, sy), (lane, ey), (bx + b.w, ey)]
-            label_at = (lane + 4, sy - 4)
+        points = [(ox + x, oy + y) for x, y in route.points]
         out.append(Shape("line", points, stroke=color, dashed=dashed, arrow=True))
         if route.label:
             out.append(
                 Shape(
                     "label",
-                    [label_at],
+                    [(ox + route.label_at[0], oy + route.label_at[1])],
                     text=route.label,
                     stroke=color,
                     size=FONT_SIZE - 2,

@@ -2,7 +2,7 @@
 documented retry semantics, comparing:
 
 * **lambdaless**: Map concurrency from the quota by Little's law
-  (``lambdaless.patterns.fan_out.concurrency_for_quota``) and ``RetryPolicy.bedrock_transient()``
+  (``lambdaless.quotas.concurrency_for_quota``) and ``RetryPolicy.bedrock_transient()``
   (2 s doubling, 6 retries, capped at 60 s, full jitter);
 * **aws-cdk-lib defaults**: ``add_retry()`` (interval 1 s, 3 retries, backoff 2, no jitter) and an
   inline Map with no MaxConcurrency (40 iterations at once).
@@ -117,7 +117,7 @@ def ideal_makespan() -> float:
 
 
 def main() -> None:
-    from lambdaless.patterns.fan_out import concurrency_for_quota
+    from lambdaless.quotas import concurrency_for_quota
     from lambdaless.retry import RetryPolicy
 
     preset = RetryPolicy.bedrock_transient()
@@ -126,7 +126,8 @@ def main() -> None:
             concurrency_for_quota(
                 requests_per_minute=REQUESTS_PER_MINUTE,
                 tokens_per_minute=TOKENS_PER_MINUTE,
-                tokens_per_item=TOKENS_PER_ITEM,
+                input_tokens=0,
+                max_tokens=TOKENS_PER_ITEM,
                 latency_seconds=LATENCY_SECONDS,
             ),
             Retry(

@@ -1,8 +1,9 @@
 """Triage many customer reviews in parallel, as fast as the model's quota allows, losing none.
 
 ``FanOut`` runs one prompt per review. Its concurrency comes from the quota: 400 requests and
-200,000 tokens per minute, about 1,500 tokens and 6 s per review, so the tokens allow
-133 reviews a minute and Little's law gives floor(133.3 / 60 x 6) = 13 in flight. A review the
+200,000 tokens per minute, about 1,500 input tokens and 6 s per review. Bedrock reserves the
+input plus the step's ``max_tokens`` (5) per call, so the tokens allow 200,000 / 1,505 = 132.9
+reviews a minute and Little's law gives floor(132.9 / 60 x 6) = 13 in flight. A review the
 model refuses lands in ``failures`` with its error; the others in ``results``.
 
 A batch holds at most 500 reviews, declared with ``bound()`` so the limits lint sizes the worst
@@ -44,7 +45,7 @@ class ReviewFanOutStack(cdk.Stack):
             quota=ModelQuota(
                 requests_per_minute=400,
                 tokens_per_minute=200_000,
-                tokens_per_item=1_500,
+                input_tokens=1_500,
                 latency_seconds=6,
             ),
         )

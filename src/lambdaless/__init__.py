@@ -18,10 +18,11 @@ if TYPE_CHECKING:
     from lambdaless.patterns._common import S3Path
     from lambdaless.patterns.approval import ApprovalChannel, HumanApproval
     from lambdaless.patterns.customization import ModelCustomization
-    from lambdaless.patterns.fan_out import FanOut, ModelQuota, S3Items
+    from lambdaless.patterns.fan_out import FanOut, S3Items
     from lambdaless.patterns.knowledge_base import KnowledgeBaseSync
     from lambdaless.patterns.prompt_chain import ChainPrompt, PromptChain
     from lambdaless.prompts import Inference
+    from lambdaless.quotas import ModelQuota, QuotaKind
     from lambdaless.redrive import Redrive
     from lambdaless.retry import RetryPolicy
     from lambdaless.steps.bedrock import Converse, InvokeBedrock
@@ -46,8 +47,9 @@ _EXPORTS: dict[str, str] = {
     "ModelCustomization": "lambdaless.patterns.customization",
     "ModelFamily": "lambdaless.models",
     "ModelKind": "lambdaless.models",
-    "ModelQuota": "lambdaless.patterns.fan_out",
+    "ModelQuota": "lambdaless.quotas",
     "PromptChain": "lambdaless.patterns.prompt_chain",
+    "QuotaKind": "lambdaless.quotas",
     "Redrive": "lambdaless.redrive",
     "RetryPolicy": "lambdaless.retry",
     "S3Items": "lambdaless.patterns.fan_out",
@@ -75,6 +77,7 @@ __all__ = [
     "ModelKind",
     "ModelQuota",
     "PromptChain",
+    "QuotaKind",
     "Redrive",
     "RetryPolicy",
     "S3Items",

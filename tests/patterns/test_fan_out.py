@@ -11,8 +11,19 @@ import pytest
 from aws_cdk import aws_s3 as s3
 from syrupy.assertion import SnapshotAssertion
 
-from lambdaless import FanOut, InvokeBedrock, LambdalessError, ModelQuota, S3Items, S3Path, Workflow
-from lambdaless.patterns.fan_out import concurrency_for_quota
+from lambdaless import (
+    BedrockModel,
+    FanOut,
+    Inference,
+    InvokeBedrock,
+    LambdalessError,
+    ModelQuota,
+    QuotaKind,
+    S3Items,
+    S3Path,
+    Workflow,
+)
+from lambdaless.quotas import concurrency_for_quota, output_burndown_for
 from lambdaless.testing import LocalRunner, mocks
 
 Asl = Callable[[cdk.Stack], dict[str, Any]]
@@ -24,15 +35,62 @@ PROMPT = "{% 'Summarize: ' & $states.input.text %}"
 
 
 def test_concurrency_from_quota_matches_the_hand_computed_number() -> None:
-    # Tokens bind: 200,000 / 2,000 = 100 items/min < 500 requests/min;
-    # 100 / 60 items/s x 12 s in flight = 20.
+    # Nova (burndown 1), max_tokens 1,024 (Inference's default): the reservation 976 + 1,024 =
+    # 2,000 binds; 200,000 / 2,000 = 100 calls/min < 500 requests/min; 100 / 60 x 12 s = 20.
     quota = ModelQuota(
         requests_per_minute=500,
         tokens_per_minute=200_000,
-        tokens_per_item=2_000,
+        input_tokens=976,
+        output_tokens=300,
         latency_seconds=12,
     )
-    assert quota.max_concurrency() == 20
+    assert quota.reservation(max_tokens=1024) == 2_000
+    assert quota.settlement(max_tokens=1024, model_id=NOVA) == 1_276
+    assert quota.max_concurrency(max_tokens=1024, model_id=NOVA) == 20
+
+
+CLAUDE_4 = "anthropic.claude-sonnet-4-20250514-v1:0"
+
+
+def test_claude_5x_burndown_with_max_tokens_1024_against_the_aws_page() -> None:
+    # Bedrock user guide, "How tokens are counted in Amazon Bedrock" (quotas-token-burndown):
+    # a call reserves input + max_tokens when it starts, and settles at input + 5 x output
+    # for Claude Sonnet 4 (burndown 5x for output tokens).
+    assert output_burndown_for(CLAUDE_4) == 5.0
+    assert BedrockModel.of("us." + CLAUDE_4).foundation_model_id == CLAUDE_4
+    assert output_burndown_for("anthropic.claude-3-5-haiku-20241022-v1:0") == 1.0
+    assert output_burndown_for(NOVA) == 1.0
+    short = ModelQuota(
+        tokens_per_minute=200_000, input_tokens=1_000, output_tokens=100, latency_seconds=12
+    )
+    # Reservation 1,000 + 1,024 = 2,024 > settlement 1,000 + 5 x 100 = 1,500: the reservation
+    # binds: 200,000 / 2,024 = 98.8 calls/min x 12 / 60 = 19.8 -> 19 in flight.
+    assert short.reservation(max_tokens=1024) == 2_024
+    assert short.settlement(max_tokens=1024, model_id=CLAUDE_4) == 1_500
+    assert short.max_concurrency(max_tokens=1024, model_id=CLAUDE_4) == 19
+    # 400 output tokens settle at 1,000 + 5 x 400 = 3,000 > 2,024: the burndown binds:
+    # 200,000 / 3,000 = 66.7 calls/min -> 13.3 -> 13 (the old tokens_per_item of 1,400 gave 28).
+    long = ModelQuota(
+        tokens_per_minute=200_000, input_tokens=1_000, output_tokens=400, latency_seconds=12
+    )
+    assert long.max_concurrency(max_tokens=1024, model_id=CLAUDE_4) == 13
+    # Unknown output: the worst case, every call writes max_tokens: 1,000 + 5 x 1,024 = 6,120.
+    worst = ModelQuota(tokens_per_minute=200_000, input_tokens=1_000, latency_seconds=12)
+    assert worst.call_tokens(max_tokens=1024, model_id=CLAUDE_4) == 6_120
+    assert worst.max_concurrency(max_tokens=1024, model_id=CLAUDE_4) == 6
+    # The user's own rate wins over the table.
+    assert (
+        worst.__class__(
+            tokens_per_minute=200_000, input_tokens=1_000, latency_seconds=12, output_burndown=1
+        ).max_concurrency(max_tokens=1024, model_id=CLAUDE_4)
+        == 19
+    )
+
+
+def test_quota_kinds_follow_the_model() -> None:
+    assert QuotaKind.of(BedrockModel.of(NOVA)) is QuotaKind.ON_DEMAND
+    assert QuotaKind.of(BedrockModel.of("us." + CLAUDE_4)) is QuotaKind.CROSS_REGION
+    assert QuotaKind.CROSS_REGION.value.startswith("Cross-Region InvokeModel tokens per minute")
 
 
 @pytest.mark.parametrize(
@@ -41,16 +99,19 @@ def test_concurrency_from_quota_matches_the_hand_computed_number() -> None:
         (60, 1_000_000, 100, 30, 30),  # requests bind: 60/min = 1/s x 30 s
         (400, 200_000, 1_500, 6, 13),  # 133.3/min -> 2.22/s x 6 s = 13.3 -> 13
         (10, 10_000, 5_000, 1, 1),  # 2/min x 1 s = 0.03 -> at least 1
+        (None, 10_000, 5_000, 60, 2),  # no RPM quota: 10,000 / 5,000 = 2/min x 60 s = 2
     ],
 )
 def test_concurrency_formula_cases(
-    rpm: float, tpm: float, tokens: float, latency: float, expected: int
+    rpm: float | None, tpm: float, tokens: int, latency: float, expected: int
 ) -> None:
+    # input 0 and max_tokens = the whole call: the reservation is the call's tokens
     assert (
         concurrency_for_quota(
             requests_per_minute=rpm,
             tokens_per_minute=tpm,
-            tokens_per_item=tokens,
+            input_tokens=0,
+            max_tokens=tokens,
             latency_seconds=latency,
         )
         == expected
@@ -58,21 +119,37 @@ def test_concurrency_formula_cases(
 
 
 def test_quota_figures_must_be_positive() -> None:
-    with pytest.raises(LambdalessError, match="tokens_per_item=0"):
-        ModelQuota(requests_per_minute=1, tokens_per_minute=1, tokens_per_item=0, latency_seconds=1)
+    with pytest.raises(LambdalessError, match="tokens_per_minute=0"):
+        ModelQuota(tokens_per_minute=0, input_tokens=1, latency_seconds=1)
+    with pytest.raises(LambdalessError, match="input_tokens=-1"):
+        ModelQuota(tokens_per_minute=1, input_tokens=-1, latency_seconds=1)
+    with pytest.raises(LambdalessError, match="max_tokens=0"):
+        ModelQuota(tokens_per_minute=1, input_tokens=1, latency_seconds=1).reservation(max_tokens=0)
 
 
 def test_the_map_gets_the_derived_concurrency(stack: cdk.Stack, asl: Asl) -> None:
     quota = ModelQuota(
         requests_per_minute=500,
         tokens_per_minute=200_000,
-        tokens_per_item=2_000,
+        input_tokens=976,
         latency_seconds=12,
     )
     fan = FanOut(stack, "Summaries", prompt=PROMPT, model=NOVA, quota=quota)
     Workflow(stack, "W", definition=fan)
     assert fan.max_concurrency == 20
     assert asl(stack)["States"]["Summaries"]["MaxConcurrency"] == 20
+
+
+def test_the_quota_reads_max_tokens_from_the_step(stack: cdk.Stack) -> None:
+    quota = ModelQuota(tokens_per_minute=200_000, input_tokens=1_000, latency_seconds=12)
+    step = InvokeBedrock(
+        stack, "S", model="us." + CLAUDE_4, prompt=PROMPT, inference=Inference(max_tokens=200)
+    )
+    # 1,000 + 5 x 200 = 2,000 -> 100/min -> 20
+    assert FanOut(stack, "F", step=step, quota=quota).max_concurrency == 20
+    raw = InvokeBedrock(stack, "R", model=NOVA, body={"x": 1})
+    with pytest.raises(LambdalessError, match="its max_tokens"):
+        FanOut(stack, "G", step=raw, quota=quota)
 
 
 # -- limits -------------------------------------------------------------------------------------
@@ -82,10 +159,10 @@ def test_inline_concurrency_from_a_quota_is_capped_at_40(stack: cdk.Stack) -> No
     big = ModelQuota(
         requests_per_minute=6_000,
         tokens_per_minute=10_000_000,
-        tokens_per_item=1_000,
+        input_tokens=0,
         latency_seconds=10,
     )
-    assert big.max_concurrency() == 1_000
+    assert big.max_concurrency(max_tokens=1024) == 1_000  # the 6,000 requests bind
     assert FanOut(stack, "F", prompt=PROMPT, model=NOVA, quota=big).max_concurrency == 40
     assert (
         FanOut(stack, "D", prompt=PROMPT, model=NOVA, quota=big, distributed=True).max_concurrency
@@ -115,9 +192,7 @@ def test_bad_options_are_refused(stack: cdk.Stack, options: dict[str, Any], mess
 
 
 def test_quota_over_10000_distributed_is_refused(stack: cdk.Stack) -> None:
-    huge = ModelQuota(
-        requests_per_minute=1e6, tokens_per_minute=1e9, tokens_per_item=10, latency_seconds=60
-    )
+    huge = ModelQuota(tokens_per_minute=1e9, input_tokens=0, latency_seconds=60)
     with pytest.raises(LambdalessError, match="at most 10000 concurrent items"):
         FanOut(stack, "F", prompt=PROMPT, model=NOVA, quota=huge, distributed=True)
 

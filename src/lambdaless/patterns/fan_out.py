@@ -1,12 +1,16 @@
 """``FanOut``: run a prompt (or any step) on every item, at a concurrency the model's quota allows.
 
-Concurrency from the quota (Little's law: items in flight = arrival rate x time in the system)::
+Concurrency from the quota, in Bedrock's own accounting (:mod:`lambdaless.quotas`): each call
+weighs the larger of its reservation (input + ``max_tokens``, taken from the step) and its
+settlement (input + output x the model's burndown rate), and Little's law turns the sustainable
+rate into calls in flight::
 
-    items_per_minute = min(requests_per_minute, tokens_per_minute / tokens_per_item)
-    max_concurrency  = max(1, floor(items_per_minute / 60 x latency_seconds))
+    calls_per_minute = min(requests_per_minute, tokens_per_minute / max(reservation, settlement))
+    max_concurrency  = max(1, floor(calls_per_minute / 60 x latency_seconds))
 
-For example 500 requests/min, 200,000 tokens/min, 2,000 tokens and 12 s per item: the tokens
-allow 100 items/min (fewer than the 500 requests), 100 / 60 x 12 = 20 items in flight.
+For example Claude Sonnet 4 (burndown 5) at 200,000 tokens/min, 1,000 input and 200 output
+tokens, ``max_tokens`` 1,024 and 12 s per call: the reservation is 2,024, the settlement
+1,000 + 5 x 200 = 2,000, so 200,000 / 2,024 = 98.8 calls/min, x 12 / 60 = 19 in flight.
 
 No item is lost: each iteration catches ``States.ALL`` and returns
 ``{"ok": false, "item", "error", "cause"}``, and the Map state's own ``Output`` splits the
@@ -31,7 +35,6 @@ parent's 25,000-event history; a Distributed Map runs each item as a child execu
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -50,6 +53,7 @@ from lambdaless.limits import (
 from lambdaless.models import BedrockModel, ModelLike
 from lambdaless.patterns._common import S3Path
 from lambdaless.prompts import Inference, check_text, is_expression
+from lambdaless.quotas import ModelQuota
 from lambdaless.retry import RetryPolicy
 from lambdaless.rules.expressions import check_jsonata
 from lambdaless.steps.bedrock import Converse, InvokeBedrock
@@ -64,67 +68,6 @@ PARTITION_OUTPUT = (
     "{% ($r := $states.result; {'results': [$r[$not(ok = false)]], "
     "'failures': [$r[ok = false]]}) %}"
 )
-
-
-def concurrency_for_quota(
-    *,
-    requests_per_minute: float,
-    tokens_per_minute: float,
-    tokens_per_item: float,
-    latency_seconds: float,
-) -> int:
-    """How many items may be in flight at once without exceeding a model's quota.
-
-    Little's law: concurrency = throughput x latency. The throughput the quota allows is the
-    lower of the requests per minute and the tokens per minute divided by the tokens of one
-    item (input plus output)::
-
-        max(1, floor(min(requests_per_minute, tokens_per_minute / tokens_per_item)
-                     / 60 * latency_seconds))
-    """
-    for name, value in (
-        ("requests_per_minute", requests_per_minute),
-        ("tokens_per_minute", tokens_per_minute),
-        ("tokens_per_item", tokens_per_item),
-        ("latency_seconds", latency_seconds),
-    ):
-        require(
-            isinstance(value, int | float) and not isinstance(value, bool) and value > 0,
-            name,
-            value,
-            "a positive number",
-        )
-    items_per_minute = min(requests_per_minute, tokens_per_minute / tokens_per_item)
-    return max(1, math.floor(items_per_minute / 60 * latency_seconds))
-
-
-@dataclass(frozen=True)
-class ModelQuota:
-    """A model's quota and the expected cost of one item, to derive the Map's concurrency.
-
-    Args:
-        requests_per_minute: the account's requests-per-minute quota for the model.
-        tokens_per_minute: the tokens-per-minute quota for the model.
-        tokens_per_item: expected input plus output tokens of one item.
-        latency_seconds: expected duration of one item's call.
-    """
-
-    requests_per_minute: float
-    tokens_per_minute: float
-    tokens_per_item: float
-    latency_seconds: float
-
-    def __post_init__(self) -> None:
-        self.max_concurrency()  # validates every field
-
-    def max_concurrency(self) -> int:
-        """:func:`concurrency_for_quota` of these figures."""
-        return concurrency_for_quota(
-            requests_per_minute=self.requests_per_minute,
-            tokens_per_minute=self.tokens_per_minute,
-            tokens_per_item=self.tokens_per_item,
-            latency_seconds=self.latency_seconds,
-        )
 
 
 @dataclass(frozen=True)
@@ -212,6 +155,27 @@ class _PrefixResultWriter(sfn.ResultWriterV2):
         ]
 
 
+def _call_shape(
+    prompt: str | None,
+    model: ModelLike | None,
+    inference: Inference | None,
+    step: sfn.State | None,
+) -> tuple[int, str | None]:
+    """The ``max_tokens`` and foundation-model id of the call each item makes, for a quota."""
+    if prompt is not None:
+        return (inference or Inference()).max_tokens, BedrockModel.of(model).foundation_model_id  # type: ignore[arg-type]
+    max_tokens = getattr(step, "max_tokens", None)
+    step_model = getattr(step, "model", None)
+    if not isinstance(max_tokens, int) or not isinstance(step_model, BedrockModel):
+        raise invalid(
+            "quota",
+            step,
+            "a prompt=, or a step= InvokeBedrock/Converse built with a prompt (its max_tokens "
+            "sets the reservation); otherwise give max_concurrency=",
+        )
+    return max_tokens, step_model.foundation_model_id
+
+
 def _with_item(output: Any) -> Any:
     """A prompt step's Output with the item beside the uniform answer."""
     if is_expression(output):
@@ -293,7 +257,9 @@ class FanOut(sfn.StateMachineFragment):
             max_concurrency: the Map's MaxConcurrency, given directly; at most 40 inline and
                 10,000 distributed. Give this or ``quota``.
             quota: derive MaxConcurrency from the model's quota (see
-                :func:`concurrency_for_quota`); an inline Map is capped at its 40.
+                :class:`lambdaless.quotas.ModelQuota`), with the ``max_tokens`` and the model of
+                the prompt (or of ``step``, an ``InvokeBedrock``/``Converse`` built with a
+                prompt); an inline Map is capped at its 40.
             tolerated_failure_percentage: the share of child executions that may fail before
                 the Distributed Map fails (0 to 100); none tolerated by default. Items caught
                 by the step already count as successes; this covers uncatchable failures.
@@ -363,7 +329,8 @@ class FanOut(sfn.StateMachineFragment):
         else:
             require(isinstance(quota, ModelQuota), "quota", quota, "a ModelQuota")
             assert quota is not None
-            derived = quota.max_concurrency()
+            max_tokens, model_id = _call_shape(prompt, model, inference, step)
+            derived = quota.max_concurrency(max_tokens=max_tokens, model_id=model_id)
             if derived > limit and self.distributed:
                 raise invalid(
                     "quota",

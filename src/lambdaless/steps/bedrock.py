@@ -215,6 +215,9 @@ class InvokeBedrock(DirectTask):
         else:
             output = "{% $states.result.Body %}"
         self.model = bedrock_model
+        #: the request's max_tokens (what Bedrock reserves beside the input); None for body=
+        #: and input_s3_uri=, whose request lambdaless does not read.
+        self.max_tokens: int | None = inference.max_tokens if prompt is not None else None
         super().__init__(
             scope,
             id,
@@ -280,6 +283,8 @@ class Converse(DirectTask):
         check_for_model(bedrock_model.foundation_model_id, inference, converse=True, system=system)
         output = converse_answer_expression()
         self.model = bedrock_model
+        #: the request's maxTokens (what Bedrock reserves beside the input).
+        self.max_tokens: int | None = inference.max_tokens
         super().__init__(
             scope,
             id,

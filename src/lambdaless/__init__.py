@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from lambdaless.monitoring import WorkflowMonitoring
     from lambdaless.patterns._common import S3Path
     from lambdaless.patterns.approval import ApprovalChannel, HumanApproval
+    from lambdaless.patterns.capacity import CapacityGuard, ModelCapacity
     from lambdaless.patterns.customization import ModelCustomization
     from lambdaless.patterns.fan_out import FanOut, S3Items
     from lambdaless.patterns.knowledge_base import KnowledgeBaseSync
@@ -34,6 +35,7 @@ _EXPORTS: dict[str, str] = {
     "ApprovalChannel": "lambdaless.patterns.approval",
     "BedrockModel": "lambdaless.models",
     "CallHttpApi": "lambdaless.steps.http",
+    "CapacityGuard": "lambdaless.patterns.capacity",
     "ChainPrompt": "lambdaless.patterns.prompt_chain",
     "Converse": "lambdaless.steps.bedrock",
     "Deployment": "lambdaless.deployment",
@@ -46,6 +48,7 @@ _EXPORTS: dict[str, str] = {
     "LambdalessError": "lambdaless._errors",
     "ModelCustomization": "lambdaless.patterns.customization",
     "ModelFamily": "lambdaless.models",
+    "ModelCapacity": "lambdaless.patterns.capacity",
     "ModelKind": "lambdaless.models",
     "ModelQuota": "lambdaless.quotas",
     "PromptChain": "lambdaless.patterns.prompt_chain",
@@ -62,6 +65,7 @@ __all__ = [
     "ApprovalChannel",
     "BedrockModel",
     "CallHttpApi",
+    "CapacityGuard",
     "ChainPrompt",
     "Converse",
     "Deployment",
@@ -72,6 +76,7 @@ __all__ = [
     "InvokeBedrock",
     "KnowledgeBaseSync",
     "LambdalessError",
+    "ModelCapacity",
     "ModelCustomization",
     "ModelFamily",
     "ModelKind",

@@ -160,8 +160,14 @@ def render_inspect(
         ]
     )
     rows.append(["Bedrock + HTTP calls", _count(h.calls), _count(w.calls)])
+    if w.dynamodb_requests:
+        rows.append(["DynamoDB requests", _count(h.dynamodb_requests), _count(w.dynamodb_requests)])
     rows.append(["cost per 1M executions", "", ""])
     rows.append(["  lambdaless (direct)", _usd(h.direct * MILLION), _usd(w.direct * MILLION)])
+    if w.dynamodb_requests:
+        rows.append(
+            ["    of which DynamoDB", _usd(h.dynamodb * MILLION), _usd(w.dynamodb * MILLION)]
+        )
     rows.append(
         [
             "  with a Lambda middleman",
@@ -243,6 +249,8 @@ def _inspect_json(
             "transitions": cost_line.transitions,
             "seconds": cost_line.seconds,
             "calls": cost_line.calls,
+            "dynamodb_requests": cost_line.dynamodb_requests,
+            "dynamodb_per_million_usd": cost_line.dynamodb * MILLION,
             "direct_per_million_usd": cost_line.direct * MILLION,
             "middleman_per_million_usd": cost_line.with_middleman * MILLION,
             "saving": cost_line.saving,

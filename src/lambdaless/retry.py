@@ -79,6 +79,18 @@ CUSTOMIZATION_TRANSIENT_ERRORS: tuple[str, ...] = (
 
 RESERVED_ALL = "States.ALL"
 
+# DynamoDB errors as the optimized integration names them, "DynamoDB.<ErrorCode>" (AWS docs,
+# "Call DynamoDB APIs with Step Functions"; DynamoDB developer guide, "Error handling with
+# DynamoDB": throughput, request-limit and throttling errors and 500s are worth retrying).
+DYNAMODB_TRANSIENT_ERRORS: tuple[str, ...] = (
+    "DynamoDB.ProvisionedThroughputExceededException",
+    "DynamoDB.RequestLimitExceeded",
+    "DynamoDB.ThrottlingException",
+    "DynamoDB.InternalServerError",
+)
+#: A conditional update refused: for a model capacity, "full right now".
+CAPACITY_FULL_ERROR = "DynamoDB.ConditionalCheckFailedException"
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -239,6 +251,35 @@ class RetryPolicy:
         idempotent control-plane calls such as ``DescribeExecution``."""
         return cls(errors=("States.TaskFailed",), interval_seconds=5)
 
+    @classmethod
+    def dynamodb_transient(cls) -> RetryPolicy:
+        """Throttling and 500s of the DynamoDB integration: five retries from 1 s, capped at
+        10 s, full jitter."""
+        return cls(
+            errors=DYNAMODB_TRANSIENT_ERRORS,
+            interval_seconds=1,
+            max_attempts=5,
+            backoff_rate=2.0,
+            max_delay_seconds=10,
+            full_jitter=True,
+        )
+
+    @classmethod
+    def capacity_wait(cls, *, max_delay_seconds: int = 30, max_attempts: int = 100) -> RetryPolicy:
+        """Waiting for a full :class:`~lambdaless.patterns.capacity.ModelCapacity`: retry the
+        acquire from 1 s doubling up to ``max_delay_seconds`` (30 s by default), each delay
+        drawn at random (full jitter, so waiters spread out), at most ``max_attempts`` times
+        (100 by default: at most 1+2+4+8+16 + 95 x 30 = 2,881 s of waiting). Each retry is a
+        ``TaskFailed`` event in the execution's history: the wait is visible."""
+        return cls(
+            errors=(CAPACITY_FULL_ERROR,),
+            interval_seconds=1,
+            max_attempts=max_attempts,
+            backoff_rate=2.0,
+            max_delay_seconds=max_delay_seconds,
+            full_jitter=True,
+        )
+
     def with_(self, **changes: Any) -> RetryPolicy:
         """A copy with some fields changed, validated like the original."""
         return dataclasses.replace(self, **changes)
@@ -291,8 +332,12 @@ def retry_delays(retrier: Mapping[str, Any]) -> list[float]:
     interval = float(retrier.get("IntervalSeconds", 1))
     rate = float(retrier.get("BackoffRate", 2.0))
     cap = retrier.get("MaxDelaySeconds")
-    delays = [interval * rate**attempt for attempt in range(int(retrier.get("MaxAttempts", 3)))]
-    return [min(d, float(cap)) if cap is not None else d for d in delays]
+    delays = []
+    delay = interval
+    for _ in range(int(retrier.get("MaxAttempts", 3))):
+        delays.append(min(delay, float(cap)) if cap is not None else delay)
+        delay *= rate  # float multiplication saturates at inf; ``rate**n`` would raise
+    return delays
 
 
 def worst_case_seconds(retriers: Iterable[Mapping[str, Any]]) -> tuple[float, int]:

@@ -52,16 +52,19 @@ class CostLine:
     lambda_requests: float
     lambda_gb_seconds: float
     middleman_lambda: float
+    dynamodb_requests: float = 0.0
+    dynamodb: float = 0.0
 
     @property
     def direct(self) -> float:
-        """lambdaless: the state machine alone."""
-        return self.orchestration
+        """lambdaless: the state machine and the DynamoDB requests its Tasks make (e.g. a
+        ``ModelCapacity``'s acquire and release)."""
+        return self.orchestration + self.dynamodb
 
     @property
     def with_middleman(self) -> float:
         """The same workflow with a Lambda in front of each call."""
-        return self.orchestration + self.middleman_lambda
+        return self.direct + self.middleman_lambda
 
     @property
     def saving(self) -> float:
@@ -120,7 +123,19 @@ def _line(
         elif count:
             gb_seconds = math.inf
     lambda_cost = calls * prices.lambda_per_request + gb_seconds * prices.lambda_per_gb_second
-    return CostLine(transitions, seconds, calls, orchestration, calls, gb_seconds, lambda_cost)
+    writes, reads = totals["dynamodb_writes"], totals["dynamodb_reads"]
+    dynamodb = writes * prices.dynamodb_per_write_request + reads * prices.dynamodb_per_read_request
+    return CostLine(
+        transitions,
+        seconds,
+        calls,
+        orchestration,
+        calls,
+        gb_seconds,
+        lambda_cost,
+        dynamodb_requests=writes + reads,
+        dynamodb=dynamodb,
+    )
 
 
 def cost_of_profile(

@@ -47,6 +47,8 @@ METRICS = (
     "model_seconds",
     "http_seconds",
     "task_calls",
+    "dynamodb_writes",
+    "dynamodb_reads",
 )
 
 
@@ -217,6 +219,11 @@ class Walker:
             busy = attempts * self.attempt_seconds(state)
             t["seconds"] = busy + wait
             t["task_calls"] = attempts  # every service call, Bedrock/HTTP or not
+            resource = str(state.get("Resource", ""))
+            if ":::dynamodb:" in resource:
+                # every attempt is a request, a refused conditional write included
+                reads = ":::dynamodb:getItem" in resource
+                t["dynamodb_reads" if reads else "dynamodb_writes"] = attempts
             call = task_kind(state)
             if call in ("model", "http"):
                 t[f"{call}_calls"] = attempts

@@ -17,6 +17,7 @@ from typing import Any
 
 STEP_FUNCTIONS_PRICING_URL = "https://aws.amazon.com/step-functions/pricing/"
 LAMBDA_PRICING_URL = "https://aws.amazon.com/lambda/pricing/"
+DYNAMODB_PRICING_URL = "https://aws.amazon.com/dynamodb/pricing/on-demand/"
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ class Prices:
     express_memory_mb: int = 64
     express_rounding_ms: int = 100
     lambda_rounding_ms: int = 1
+    dynamodb_per_write_request: float = 0.0
+    dynamodb_per_read_request: float = 0.0
     checked: str = ""
     sources: tuple[str, ...] = ()
     note: str = ""
@@ -58,8 +61,12 @@ US_EAST_1 = Prices(
     express_per_gb_second=0.00001667,  # first 1,000 hours of GB-seconds per month
     lambda_per_request=0.20 / 1_000_000,  # $0.20 per 1M requests
     lambda_per_gb_second=0.0000166667,  # x86, first 6 billion GB-seconds per month
+    # DynamoDB on demand: $0.625 per 1M write request units, $0.125 per 1M read request units
+    # (one unit per request up to 1 KB written / 4 KB read strongly consistent).
+    dynamodb_per_write_request=0.625 / 1_000_000,
+    dynamodb_per_read_request=0.125 / 1_000_000,
     checked="2026-11-21",
-    sources=(STEP_FUNCTIONS_PRICING_URL, LAMBDA_PRICING_URL),
+    sources=(STEP_FUNCTIONS_PRICING_URL, LAMBDA_PRICING_URL, DYNAMODB_PRICING_URL),
 )
 
 #: Region -> prices. Add a region here (with its source and date) or pass overrides.

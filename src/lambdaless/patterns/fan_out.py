@@ -52,6 +52,7 @@ from lambdaless.limits import (
 )
 from lambdaless.models import BedrockModel, ModelLike
 from lambdaless.patterns._common import S3Path
+from lambdaless.patterns.capacity import ModelCapacity, call_shape
 from lambdaless.prompts import Inference, check_text, is_expression
 from lambdaless.quotas import ModelQuota
 from lambdaless.retry import RetryPolicy
@@ -156,24 +157,18 @@ class _PrefixResultWriter(sfn.ResultWriterV2):
 
 
 def _call_shape(
+    argument: str,
     prompt: str | None,
     model: ModelLike | None,
     inference: Inference | None,
     step: sfn.State | None,
 ) -> tuple[int, str | None]:
-    """The ``max_tokens`` and foundation-model id of the call each item makes, for a quota."""
+    """The ``max_tokens`` and foundation-model id of the call each item makes."""
     if prompt is not None:
-        return (inference or Inference()).max_tokens, BedrockModel.of(model).foundation_model_id  # type: ignore[arg-type]
-    max_tokens = getattr(step, "max_tokens", None)
-    step_model = getattr(step, "model", None)
-    if not isinstance(max_tokens, int) or not isinstance(step_model, BedrockModel):
-        raise invalid(
-            "quota",
-            step,
-            "a prompt=, or a step= InvokeBedrock/Converse built with a prompt (its max_tokens "
-            "sets the reservation); otherwise give max_concurrency=",
-        )
-    return max_tokens, step_model.foundation_model_id
+        bedrock_model = BedrockModel.of(model)  # type: ignore[arg-type]
+        return (inference or Inference()).max_tokens, bedrock_model.foundation_model_id
+    assert step is not None
+    return call_shape(argument, step)
 
 
 def _with_item(output: Any) -> Any:
@@ -236,6 +231,7 @@ class FanOut(sfn.StateMachineFragment):
         tolerated_failure_percentage: float | None = None,
         express_children: bool = False,
         results_to: S3Path | None = None,
+        capacity: ModelCapacity | None = None,
         comment: str | None = None,
     ) -> None:
         """
@@ -271,6 +267,11 @@ class FanOut(sfn.StateMachineFragment):
                 Map's output is then the ResultWriter summary (see the module docstring).
                 Required with ``item_reader`` (items from S3 are not bounded by the state
                 payload, their results would be); by default results come back inline.
+            capacity: a :class:`~lambdaless.patterns.capacity.ModelCapacity` shared with every
+                other workflow and execution calling the model: each item acquires its call's
+                weight before the call and releases it after, on success and on error (two more
+                Tasks, transitions and DynamoDB writes per item, plus one of each per wait).
+                None by default: the items only share this Map's concurrency.
             comment: the Map state's Comment.
         """
         super().__init__(scope, id)
@@ -329,7 +330,7 @@ class FanOut(sfn.StateMachineFragment):
         else:
             require(isinstance(quota, ModelQuota), "quota", quota, "a ModelQuota")
             assert quota is not None
-            max_tokens, model_id = _call_shape(prompt, model, inference, step)
+            max_tokens, model_id = _call_shape("quota", prompt, model, inference, step)
             derived = quota.max_concurrency(max_tokens=max_tokens, model_id=model_id)
             if derived > limit and self.distributed:
                 raise invalid(
@@ -402,7 +403,34 @@ class FanOut(sfn.StateMachineFragment):
             self.step = step
         failed = sfn.Succeed(self, f"{id}ItemFailed", comment="The item and its error, kept")
         catcher: Any = self.step
-        catcher.add_catch(failed, errors=[sfn.Errors.ALL], outputs=FAILURE_OUTPUT)
+        processor: sfn.IChainable = self.step
+        self.capacity = capacity
+        if capacity is None:
+            catcher.add_catch(failed, errors=[sfn.Errors.ALL], outputs=FAILURE_OUTPUT)
+        else:
+            require(isinstance(capacity, ModelCapacity), "capacity", capacity, "a ModelCapacity")
+            max_tokens, _ = _call_shape("capacity", prompt, model, inference, step)
+            capacity.check_model("capacity", self.step)
+            weight = capacity.weight(max_tokens)
+            holder = "capacityHolder"
+            acquire = capacity.acquire(self, f"{id}Acquire", weight=weight, holder_variable=holder)
+            release = capacity.release(self, f"{id}Release", weight=weight, holder_variable=holder)
+            release_after_error = capacity.release(
+                self, f"{id}ReleaseAfterError", weight=weight, holder_variable=holder
+            )
+            # Acquire fails only when the wait is over: the item is listed with that error.
+            acquire.add_catch(failed, errors=[sfn.Errors.ALL], outputs=FAILURE_OUTPUT)
+            catcher.add_catch(release_after_error, errors=[sfn.Errors.ALL], outputs=FAILURE_OUTPUT)
+            # A release that fails loses nothing: the lease and the reclaim workflow give the
+            # holding back; the item keeps its result (or its failure).
+            kept = sfn.Succeed(self, f"{id}ItemKept", comment="Released later by the lease")
+            keep = "{% $states.input %}"
+            release.add_catch(kept, errors=[sfn.Errors.ALL], outputs=keep)
+            release_after_error.add_catch(failed, errors=[sfn.Errors.ALL], outputs=keep)
+            release_after_error.next(failed)
+            catcher.next(release)
+            processor = acquire.next(self.step)
+            self.acquire, self.release = acquire, release
 
         provided = (
             sfn.ProvideItems.jsonata(items or "{% $states.input.items %}")
@@ -439,7 +467,7 @@ class FanOut(sfn.StateMachineFragment):
                 outputs=PARTITION_OUTPUT,
                 comment=comment,
             )
-        self.map.item_processor(self.step)
+        self.map.item_processor(processor)
 
     @property
     def start_state(self) -> sfn.State:

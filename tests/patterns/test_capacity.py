@@ -241,7 +241,7 @@ def test_executions_started_together_never_exceed_the_capacity(
         # the third execution's second call is refused for good: its holding is released too
         responses = {"SummariesItem": [answer, refused, answer] if n == 2 else answer}
         return lambda: runner.run(
-            "W", input={"items": items}, responses=responses, timeout_seconds=120
+            "W", input={"items": items}, responses=responses, repeat_last=True, timeout_seconds=120
         )
 
     results = _run_together([one(n) for n in range(3)])

@@ -22,7 +22,7 @@ With the capacity, an item first acquires its weight with a conditional update (
 ``used > budget - weight``, retried with the acquire Task's own retrier), calls the model, and
 releases; each DynamoDB request takes ``DYNAMODB_SECONDS``.
 
-Rerun: ``.venv/bin/python benchmarks/throttling.py``
+Rerun: ``.venv/bin/python benchmarks/throttling.py`` (add ``--write`` to save the results)
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib.metadata import version
 from typing import Any
 
 import pytest
@@ -16,8 +17,8 @@ def test_check_moto_internals_passes_on_the_pinned_moto() -> None:
 def test_check_moto_internals_names_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     internals = (
         *_moto_hooks._INTERNALS,
-        ("moto.stepfunctions.parser.asl.eval.environment", "Environment.renamed_in_moto_6"),
-        ("moto.stepfunctions.parser.gone", "Anything"),
+        ("moto.stepfunctions.parser.asl.eval.environment", "Environment.renamed_in_moto_6", "any"),
+        ("moto.stepfunctions.parser.gone", "Anything", "any"),
     )
     monkeypatch.setattr(_moto_hooks, "_INTERNALS", internals)
 
@@ -27,31 +28,105 @@ def test_check_moto_internals_names_what_is_missing(monkeypatch: pytest.MonkeyPa
     message = str(raised.value)
     assert "Environment.renamed_in_moto_6" in message
     assert "moto.stepfunctions.parser.gone.Anything" in message
-    assert "moto==5.2.5" in message
+    assert f"moto{_moto_hooks.MOTO_VERSIONS} (installed: moto {version('moto')})" in message
 
 
 _P = "moto.stepfunctions.parser.asl"
 _TASK = f"{_P}.component.state.exec.state_task"
 
 
-@pytest.mark.parametrize(
-    ("module", "attribute"),
-    [
-        (f"{_P}.jsonata.jsonata", "_eval_jsonata"),
-        (f"{_P}.component.common.error_name.custom_error_name", "CustomErrorName.__init__"),
-        (f"{_TASK}.state_task", "StateTask._eval_parameters"),
-        (f"{_TASK}.state_task_factory", "state_task_service_for"),
-        (f"{_TASK}.service.state_task_service_callback", "StateTaskServiceCallback._eval_body"),
-        (f"{_TASK}.mock_eval_utils", "_eval_mocked_response_throw"),
-        (f"{_P}.component.state.wait.wait_function.wait_function", "WaitFunction._wait_interval"),
-        (f"{_P}.component.common.retry.retrier_decl", "RetrierDecl._eval_body"),
-    ],
-)
-def test_install_replaces_each_patched_internal_it_checks(module: str, attribute: str) -> None:
-    """Every function the hooks replace is listed for check_moto_internals, and is replaced."""
-    _moto_hooks.install()
-    assert (module, attribute) in _moto_hooks._INTERNALS
-    assert _moto_hooks._resolve(module, attribute).__module__ == _moto_hooks.__name__
+def _with(monkeypatch: pytest.MonkeyPatch, *entries: tuple[str, str, Any]) -> str:
+    monkeypatch.setattr(_moto_hooks, "_INTERNALS", entries)
+    with pytest.raises(_moto_hooks.MotoInternalsError) as raised:
+        _moto_hooks.check_moto_internals()
+    return str(raised.value)
+
+
+def test_check_moto_internals_compares_signatures(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A changed parameter list is drift, not a TypeError in a user's test."""
+    message = _with(
+        monkeypatch,
+        (f"{_TASK}.state_task", "StateTask._eval_parameters", ("self", "env", "extra")),
+        (f"{_P}.eval.evaluation_details", "ExecutionDetails", ("arn", "name")),
+    )
+    assert "StateTask._eval_parameters parameters are (self, env), expected (self, env, extra)" in (
+        message
+    )
+    assert "ExecutionDetails parameters are (arn, name, role_arn, inpt, start_time)" in message
+
+
+def test_check_moto_internals_compares_kinds(monkeypatch: pytest.MonkeyPatch) -> None:
+    message = _with(monkeypatch, ("moto.stepfunctions.parser.utils", "TMP_THREADS", "dict"))
+    assert "TMP_THREADS is list, expected dict" in message
+
+
+def test_check_moto_internals_checks_instance_attributes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(
+        _moto_hooks,
+        "_ATTRIBUTES",
+        (
+            *_moto_hooks._ATTRIBUTES,
+            (f"{_P}.eval.environment", "Environment", ("next_state_name", "renamed_attribute")),
+        ),
+    )
+    with pytest.raises(_moto_hooks.MotoInternalsError, match="Environment no longer sets "):
+        _moto_hooks.check_moto_internals()
+
+
+def test_every_patched_attribute_is_checked_and_patched_only_during_a_run() -> None:
+    """The hooks are moto's only while a local execution runs: each patched attribute is in
+    the drift table, replaced during a run, and moto's own after it."""
+    checked = {
+        (module, attribute.rsplit(".", 1)[-1]) for module, attribute, _ in _moto_hooks._INTERNALS
+    }
+    patched = _moto_hooks.patched_attributes()
+    originals = [getattr(owner, name) for owner, name in patched]
+    seen: list[Any] = []
+
+    def during(request: Any) -> Any:
+        seen.extend(getattr(owner, name) for owner, name in patched)
+        return ("success", {})
+
+    definition = {
+        "StartAt": "Ask",
+        "States": {
+            "Ask": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Parameters": {"QueueUrl": "q", "MessageBody.$": "$$.Task.Token"},
+                "End": True,
+            }
+        },
+    }
+    LocalRunner(definition).run(task_tokens=during)
+
+    for (owner, name), original, value in zip(patched, originals, seen, strict=True):
+        module = owner.__module__ if isinstance(owner, type) else owner.__name__
+        assert (module, name) in checked, (module, name)
+        assert value is not original, name  # replaced while the execution ran
+        assert getattr(owner, name) is original, name  # and moto's own again after
+
+
+def test_moto_behaves_as_moto_after_a_local_run() -> None:
+    """After a run, moto alone: no JSONata evaluator, States.* custom names refused, $uuid
+    stubbed, real sleep in retries, and no filter on its loggers."""
+    import importlib
+    import logging
+
+    LocalRunner(JSONATA).run(input={"text": "x"})
+
+    jsonata = importlib.import_module(f"{_P}.jsonata.jsonata")
+    custom = importlib.import_module(f"{_P}.component.common.error_name.custom_error_name")
+    intrinsics = importlib.import_module(f"{_P}.component.intrinsic.jsonata")
+    retrier_decl = importlib.import_module(f"{_P}.component.common.retry.retrier_decl")
+    assert jsonata._eval_jsonata is None
+    with pytest.raises(ValueError, match=r"MUST NOT begin with the prefix 'States\.'"):
+        custom.CustomErrorName("States.Http.StatusCode.429")
+    assert "$uuid" in intrinsics._DECLARATION_BY_VARIABLE_REFERENCE
+    assert retrier_decl.time is __import__("time")
+    logger = logging.getLogger(f"{_P}.component.eval_component")
+    assert logger.filters == []
+    assert logger.level == logging.NOTSET
 
 
 JSONATA = {
@@ -109,12 +184,6 @@ def test_a_jsonata_error_fails_the_execution() -> None:
 
 
 def test_moto_outside_the_runner_keeps_real_sleep() -> None:
-    import importlib
-
-    retrier_decl = importlib.import_module(
-        "moto.stepfunctions.parser.asl.component.common.retry.retrier_decl"
-    )
-    assert isinstance(retrier_decl.time, _moto_hooks._VirtualTime)
     assert getattr(_moto_hooks._thread, "record_retry", None) is None
 
 

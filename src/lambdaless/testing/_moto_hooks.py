@@ -1,12 +1,20 @@
-"""Every hook into moto's private Step Functions engine, kept in this one module.
+"""The local runner's engine: every hook into moto's private Step Functions engine, in this
+one module.
 
-moto 5.2.5 ships a port of LocalStack's ASL interpreter (``moto.stepfunctions.parser``). It runs
-state machines for real but, out of the box, evaluates no JSONata, rejects ``http:invoke``,
-really sleeps in Wait states and Retry back-offs, and ignores its own mock-config machinery.
-This module fixes that, and nothing else in :mod:`lambdaless.testing` imports moto.
+moto (:data:`MOTO_VERSIONS`) ships a port of LocalStack's ASL interpreter
+(``moto.stepfunctions.parser``). It runs state machines for real but, out of the box, evaluates
+no JSONata, rejects ``http:invoke``, really sleeps in Wait states and Retry back-offs, and
+ignores its own mock-config machinery. This module fixes that, and nothing else in
+:mod:`lambdaless.testing` imports moto. The runner sees only its interface: :class:`Mocker`
+(what the runner answers), :func:`parse`, :class:`Execution` (run, outcome, history),
+:class:`ScriptedReturn`/:class:`ScriptedThrow`, :func:`states_error_names`, :func:`payload_bytes`.
 
-Hooks, all installed by :func:`install` (idempotent) and all verified by
-:func:`check_moto_internals`:
+The hooks are moto's only while a local execution runs: :func:`active` applies them when the
+first run starts and undoes every one (attributes restored, log filters removed) when the last
+one ends, so moto used directly in the same process behaves as moto. Before the first run,
+:func:`check_moto_internals` compares every internal they touch with what they expect
+(existence, signatures, kinds, instance attributes) and raises one error naming the moto
+version and every difference. Hooks:
 
 1. JSONata: ``parser.asl.jsonata.jsonata._eval_jsonata`` (the evaluator moto leaves ``None``) is
    set to a ``jsonata-python`` evaluator, and ``encode_jsonata_variable_declarations`` (bound by
@@ -53,119 +61,290 @@ from __future__ import annotations
 import copy
 import hashlib
 import importlib
+import inspect
 import json
 import logging
+import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Protocol
 
 from lambdaless.limits import PAYLOAD_MAX_BYTES
 
-MOTO_VERSION = "5.2.5"
+#: The moto versions on which :func:`check_moto_internals` and the runner's tests pass (see
+#: CONTRIBUTING.md, "Moving to a new moto version"); pyproject.toml's ``testing`` extra
+#: requires the same range.
+MOTO_VERSIONS = ">=5.1.10,<=5.2.5"
 _PARSER = "moto.stepfunctions.parser"
 
-#: (module, attribute) pairs this module relies on; checked by :func:`check_moto_internals`.
-_INTERNALS: tuple[tuple[str, str], ...] = (
-    (f"{_PARSER}.asl.jsonata.jsonata", "_eval_jsonata"),
-    (f"{_PARSER}.asl.jsonata.jsonata", "eval_jsonata_expression"),
-    (f"{_PARSER}.asl.jsonata.jsonata", "encode_jsonata_variable_declarations"),
-    (f"{_PARSER}.asl.jsonata.jsonata", "JSONataException"),
-    (f"{_PARSER}.asl.eval.states", "encode_jsonata_variable_declarations"),
-    (f"{_PARSER}.asl.eval.variable_store", "encode_jsonata_variable_declarations"),
-    (f"{_PARSER}.asl.component.intrinsic.jsonata", "_DECLARATION_BY_VARIABLE_REFERENCE"),
-    (f"{_PARSER}.asl.component.common.error_name.custom_error_name", "CustomErrorName.__init__"),
-    (f"{_PARSER}.asl.component.common.error_name.error_name", "ErrorName.__init__"),
-    (f"{_PARSER}.asl.eval.environment", "Environment"),
-    (f"{_PARSER}.asl.eval.environment", "Environment.is_mocked_mode"),
-    (f"{_PARSER}.asl.eval.environment", "Environment.get_current_mocked_response"),
-    (f"{_PARSER}.asl.eval.environment", "Environment.as_inner_frame_of"),
-    (f"{_PARSER}.asl.eval.environment", "Environment.as_frame_of"),
-    (f"{_PARSER}.asl.eval.environment", "Environment.program_state"),
-    (f"{_PARSER}.asl.eval.environment", "Environment.set_timed_out"),
-    (f"{_PARSER}.mocking.mock_config", "MockTestCase"),
-    (f"{_PARSER}.mocking.mock_config", "MockedResponseReturn"),
-    (f"{_PARSER}.mocking.mock_config", "MockedResponseThrow"),
-    (f"{_PARSER}.asl.component.state.exec.state_task.mock_eval_utils", "eval_mocked_response"),
-    (f"{_PARSER}.asl.component.state.exec.state_task.state_task", "StateTask._eval_parameters"),
+Expected = tuple[str, ...] | str
+
+#: What this module relies on in moto: (module, attribute, expected), where expected is the
+#: parameter names of a function (``self`` included) or of a class's constructor (``self``
+#: left out), or ``"class"``, ``"None"``, ``"list"``, ``"dict"``, ``"str"``, ``"module"`` or
+#: ``"any"`` (only that it exists). Checked by :func:`check_moto_internals`.
+_INTERNALS: tuple[tuple[str, str, Expected], ...] = (
+    (f"{_PARSER}.asl.jsonata.jsonata", "_eval_jsonata", "None"),
+    (f"{_PARSER}.asl.jsonata.jsonata", "eval_jsonata_expression", ("jsonata_expression",)),
+    (f"{_PARSER}.asl.jsonata.jsonata", "encode_jsonata_variable_declarations", ("bindings",)),
+    (f"{_PARSER}.asl.jsonata.jsonata", "JSONataException", ("error", "details")),
+    (f"{_PARSER}.asl.eval.states", "encode_jsonata_variable_declarations", ("bindings",)),
+    (f"{_PARSER}.asl.eval.variable_store", "encode_jsonata_variable_declarations", ("bindings",)),
+    (f"{_PARSER}.asl.component.intrinsic.jsonata", "_DECLARATION_BY_VARIABLE_REFERENCE", "dict"),
+    (
+        f"{_PARSER}.asl.component.common.error_name.custom_error_name",
+        "CustomErrorName.__init__",
+        ("self", "error_name"),
+    ),
+    (
+        f"{_PARSER}.asl.component.common.error_name.error_name",
+        "ErrorName.__init__",
+        ("self", "error_name"),
+    ),
+    (
+        f"{_PARSER}.asl.eval.environment",
+        "Environment",
+        (
+            "aws_execution_details",
+            "execution_type",
+            "context",
+            "event_history_context",
+            "cloud_watch_logging_session",
+            "activity_store",
+            "variable_store",
+            "mock_test_case",
+        ),
+    ),
+    (f"{_PARSER}.asl.eval.environment", "Environment.is_mocked_mode", ("self",)),
+    (f"{_PARSER}.asl.eval.environment", "Environment.get_current_mocked_response", ("self",)),
+    (
+        f"{_PARSER}.asl.eval.environment",
+        "Environment.as_inner_frame_of",
+        ("env", "variable_store", "event_history_frame_cache"),
+    ),
+    (
+        f"{_PARSER}.asl.eval.environment",
+        "Environment.as_frame_of",
+        ("env", "event_history_frame_cache"),
+    ),
+    (f"{_PARSER}.asl.eval.environment", "Environment.program_state", ("self",)),
+    (f"{_PARSER}.asl.eval.environment", "Environment.set_timed_out", ("self",)),
+    (
+        f"{_PARSER}.mocking.mock_config",
+        "MockTestCase",
+        ("state_machine_name", "test_case_name", "state_mocked_responses_list"),
+    ),
+    (
+        f"{_PARSER}.mocking.mock_config",
+        "MockedResponseReturn",
+        ("range_start", "range_end", "payload"),
+    ),
+    (
+        f"{_PARSER}.mocking.mock_config",
+        "MockedResponseThrow",
+        ("range_start", "range_end", "error", "cause"),
+    ),
+    (
+        f"{_PARSER}.asl.component.state.exec.state_task.mock_eval_utils",
+        "eval_mocked_response",
+        ("env", "mocked_response"),
+    ),
+    (
+        f"{_PARSER}.asl.component.state.exec.state_task.state_task",
+        "StateTask._eval_parameters",
+        ("self", "env"),
+    ),
     (
         f"{_PARSER}.asl.component.state.exec.state_task.state_task_factory",
         "state_task_service_for",
+        ("service_name",),
     ),
     (
         f"{_PARSER}.asl.component.state.exec.state_task.service.state_task_service",
         "StateTaskService._eval_service_task",
+        ("self", "env", "resource_runtime_part", "normalised_parameters", "state_credentials"),
     ),
     (
         f"{_PARSER}.asl.component.state.exec.state_task.service.state_task_service",
         "StateTaskService._validate_service_integration_is_supported",
+        ("self",),
     ),
     (
         f"{_PARSER}.asl.component.state.exec.state_task.service.state_task_service",
         "StateTaskService._eval_body",
+        ("self", "env"),
     ),
     (
         f"{_PARSER}.asl.component.state.exec.state_task.service.state_task_service_callback",
         "StateTaskServiceCallback._eval_body",
+        ("self", "env"),
     ),
-    (f"{_PARSER}.asl.component.state.exec.state_task.service.resource", "ResourceCondition.Sync"),
+    (
+        f"{_PARSER}.asl.component.state.exec.state_task.service.resource",
+        "ResourceCondition.Sync",
+        "str",
+    ),
     (
         f"{_PARSER}.asl.component.state.exec.state_task.service.resource",
         "ResourceCondition.Sync2",
+        "str",
     ),
     (
         f"{_PARSER}.asl.component.state.exec.state_task.mock_eval_utils",
         "_eval_mocked_response_throw",
+        ("env", "mocked_response"),
     ),
-    (f"{_PARSER}.asl.component.common.error_name.states_error_name", "StatesErrorName.from_name"),
-    (f"{_PARSER}.asl.component.common.error_name.states_error_name_type", "StatesErrorNameType"),
+    (
+        f"{_PARSER}.asl.component.common.error_name.states_error_name",
+        "StatesErrorName.from_name",
+        ("error_name",),
+    ),
+    (
+        f"{_PARSER}.asl.component.common.error_name.states_error_name_type",
+        "StatesErrorNameType",
+        "class",
+    ),
     (
         f"{_PARSER}.asl.component.common.error_name.states_error_name_type",
         "StatesErrorNameType.to_name",
+        ("self",),
     ),
-    (f"{_PARSER}.asl.component.common.error_name.failure_event", "FailureEvent"),
-    (f"{_PARSER}.asl.component.common.error_name.failure_event", "FailureEventException"),
-    (f"{_PARSER}.asl.eval.event.event_detail", "EventDetails"),
-    (f"{_PARSER}.api", "HistoryEventType.TaskFailed"),
-    (f"{_PARSER}.api", "HistoryEventType.TaskTimedOut"),
-    (f"{_PARSER}.api", "TaskFailedEventDetails"),
-    (f"{_PARSER}.api", "TaskTimedOutEventDetails"),
-    (f"{_PARSER}.asl.component.state.wait.wait_function.wait_function", "WaitFunction"),
+    (
+        f"{_PARSER}.asl.component.common.error_name.failure_event",
+        "FailureEvent",
+        ("env", "error_name", "event_type", "event_details"),
+    ),
+    (
+        f"{_PARSER}.asl.component.common.error_name.failure_event",
+        "FailureEventException",
+        ("failure_event",),
+    ),
+    (f"{_PARSER}.asl.eval.event.event_detail", "EventDetails", "class"),
+    (f"{_PARSER}.api", "HistoryEventType.TaskFailed", "any"),
+    (f"{_PARSER}.api", "HistoryEventType.TaskTimedOut", "any"),
+    (f"{_PARSER}.api", "TaskFailedEventDetails", "class"),
+    (f"{_PARSER}.api", "TaskTimedOutEventDetails", "class"),
+    (f"{_PARSER}.asl.component.state.wait.wait_function.wait_function", "WaitFunction", "class"),
     (
         f"{_PARSER}.asl.component.state.wait.wait_function.wait_function",
         "WaitFunction._wait_interval",
+        ("self", "env", "wait_seconds"),
     ),
-    (f"{_PARSER}.asl.component.common.retry.retrier_decl", "RetrierDecl._eval_body"),
-    (f"{_PARSER}.asl.component.common.retry.retrier_decl", "time"),
-    (f"{_PARSER}.asl.parse.asl_parser", "AmazonStateLanguageParser.parse"),
-    (f"{_PARSER}.backend.execution_worker", "ExecutionWorker._execution_logic"),
-    (f"{_PARSER}.backend.execution_worker", "ExecutionWorker._get_evaluation_environment"),
-    (f"{_PARSER}.backend.execution_worker", "ExecutionWorker._get_evaluation_entrypoint"),
-    (f"{_PARSER}.backend.execution_worker_comm", "ExecutionWorkerCommunication"),
-    (f"{_PARSER}.asl.eval.evaluation_details", "EvaluationDetails"),
-    (f"{_PARSER}.asl.eval.evaluation_details", "AWSExecutionDetails"),
-    (f"{_PARSER}.asl.eval.evaluation_details", "ExecutionDetails"),
-    (f"{_PARSER}.asl.eval.evaluation_details", "StateMachineDetails"),
-    (f"{_PARSER}.asl.eval.program_state", "ProgramEnded"),
-    (f"{_PARSER}.asl.eval.program_state", "ProgramError"),
-    (f"{_PARSER}.asl.eval.program_state", "ProgramStopped"),
-    (f"{_PARSER}.asl.eval.program_state", "ProgramTimedOut"),
-    (f"{_PARSER}.api", "StateMachineType"),
-    (f"{_PARSER}.utils", "TMP_THREADS"),
-    (f"{_PARSER}.asl.component.common.error_name.error_equals_decl", "ErrorEqualsDecl._eval_body"),
-    (f"{_PARSER}.asl.component.state.exec.execute_state", "ExecutionState._from_error"),
+    (
+        f"{_PARSER}.asl.component.common.retry.retrier_decl",
+        "RetrierDecl._eval_body",
+        ("self", "env"),
+    ),
+    (f"{_PARSER}.asl.component.common.retry.retrier_decl", "time", "module"),
+    (f"{_PARSER}.asl.parse.asl_parser", "AmazonStateLanguageParser.parse", ("definition",)),
+    (f"{_PARSER}.backend.execution_worker", "ExecutionWorker._execution_logic", ("self",)),
+    (
+        f"{_PARSER}.backend.execution_worker",
+        "ExecutionWorker._get_evaluation_environment",
+        ("self",),
+    ),
+    (
+        f"{_PARSER}.backend.execution_worker",
+        "ExecutionWorker._get_evaluation_entrypoint",
+        ("self",),
+    ),
+    (f"{_PARSER}.backend.execution_worker_comm", "ExecutionWorkerCommunication", "class"),
+    (
+        f"{_PARSER}.asl.eval.evaluation_details",
+        "EvaluationDetails",
+        ("aws_execution_details", "execution_details", "state_machine_details"),
+    ),
+    (
+        f"{_PARSER}.asl.eval.evaluation_details",
+        "AWSExecutionDetails",
+        ("account", "region", "role_arn"),
+    ),
+    (
+        f"{_PARSER}.asl.eval.evaluation_details",
+        "ExecutionDetails",
+        ("arn", "name", "role_arn", "inpt", "start_time"),
+    ),
+    (
+        f"{_PARSER}.asl.eval.evaluation_details",
+        "StateMachineDetails",
+        ("arn", "name", "typ", "definition"),
+    ),
+    (f"{_PARSER}.asl.eval.program_state", "ProgramEnded", "class"),
+    (f"{_PARSER}.asl.eval.program_state", "ProgramError", ("error",)),
+    (f"{_PARSER}.asl.eval.program_state", "ProgramStopped", ("stop_date", "error", "cause")),
+    (f"{_PARSER}.asl.eval.program_state", "ProgramTimedOut", "class"),
+    (f"{_PARSER}.api", "StateMachineType", "class"),
+    (f"{_PARSER}.utils", "TMP_THREADS", "list"),
+    (
+        f"{_PARSER}.asl.component.common.error_name.error_equals_decl",
+        "ErrorEqualsDecl._eval_body",
+        ("self", "env"),
+    ),
+    (
+        f"{_PARSER}.asl.component.state.exec.execute_state",
+        "ExecutionState._from_error",
+        ("self", "env", "ex"),
+    ),
     (
         f"{_PARSER}.asl.component.state.exec.state_map.max_concurrency",
         "MaxConcurrencyDecl._eval_body",
+        ("self", "env"),
     ),
-    (f"{_PARSER}.asl.component.state.state", "is_within_size_quota"),
+    (f"{_PARSER}.asl.component.state.state", "is_within_size_quota", ("value",)),
     (
         f"{_PARSER}.asl.component.state.exec.state_task.service.state_task_service",
         "is_within_size_quota",
+        ("value",),
     ),
+    (
+        f"{_PARSER}.backend.execution_worker",
+        "ExecutionWorker",
+        (
+            "evaluation_details",
+            "exec_comm",
+            "cloud_watch_logging_session",
+            "activity_store",
+            "mock_test_case",
+        ),
+    ),
+)
+
+#: Attributes the hooks read on moto's objects: (module, class, attributes), each set in the
+#: class's (or a base's) source as ``self.<name>`` or declared on the class.
+_ATTRIBUTES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    (
+        f"{_PARSER}.asl.eval.environment",
+        "Environment",
+        ("next_state_name", "states", "stack", "mock_test_case", "event_manager"),
+    ),
+    (f"{_PARSER}.asl.eval.states", "States", ("context_object",)),
+    (f"{_PARSER}.asl.eval.states", "ContextObject", ("context_object_data",)),
+    (f"{_PARSER}.backend.execution_worker", "ExecutionWorker", ("env",)),
+    (f"{_PARSER}.asl.component.state.state", "CommonStateField", ("name",)),
+    (
+        f"{_PARSER}.asl.component.state.exec.state_task.service.state_task_service",
+        "StateTaskService",
+        ("resource",),
+    ),
+    (f"{_PARSER}.asl.component.state.exec.state_task.service.resource", "Resource", ()),
+    (
+        f"{_PARSER}.asl.component.state.exec.state_task.service.resource",
+        "ServiceResource",
+        ("condition",),
+    ),
+    (
+        f"{_PARSER}.asl.component.common.error_name.error_equals_decl",
+        "ErrorEqualsDecl",
+        ("error_names",),
+    ),
+    (f"{_PARSER}.asl.component.common.error_name.error_name", "ErrorName", ("error_name",)),
+    (f"{_PARSER}.mocking.mock_config", "MockedResponseThrow", ("error", "cause")),
+    (f"{_PARSER}.asl.jsonata.jsonata", "JSONataException", ("details",)),
 )
 
 
@@ -181,22 +360,77 @@ def _resolve(module_name: str, attribute: str) -> Any:
     return value
 
 
-def check_moto_internals() -> None:
-    """Import every moto internal the runner patches; raise :class:`MotoInternalsError` naming
-    each one that is missing (e.g. after a moto upgrade), with the pinned version to go back to.
-    """
-    missing: list[str] = []
-    for module_name, attribute in _INTERNALS:
+def _drift(value: Any, expected: Expected) -> str | None:
+    """How ``value`` differs from what the hooks expect, or ``None``."""
+    if isinstance(expected, tuple):
+        target = value.__init__ if inspect.isclass(value) else value
         try:
-            _resolve(module_name, attribute)
+            found = tuple(inspect.signature(target).parameters)
+        except (TypeError, ValueError):
+            return "has no readable signature"
+        found = found[1:] if inspect.isclass(value) else found
+        if found != expected:
+            return f"parameters are ({', '.join(found)}), expected ({', '.join(expected)})"
+        return None
+    checks: dict[str, Callable[[Any], bool]] = {
+        "class": inspect.isclass,
+        "None": lambda v: v is None,
+        "list": lambda v: isinstance(v, list),
+        "dict": lambda v: isinstance(v, dict),
+        "str": lambda v: isinstance(v, str),
+        "module": inspect.ismodule,
+        "any": lambda v: True,
+    }
+    return None if checks[expected](value) else f"is {type(value).__name__}, expected {expected}"
+
+
+def _sets_attribute(cls: type, name: str) -> bool:
+    for klass in inspect.getmro(cls):
+        if klass is object:
+            continue
+        if name in vars(klass) or name in getattr(klass, "__annotations__", {}):
+            return True
+        try:
+            source = inspect.getsource(klass)
+        except (OSError, TypeError):
+            continue
+        if re.search(rf"\bself\.{re.escape(name)}\s*(:[^=]*)?=", source):
+            return True
+    return False
+
+
+def check_moto_internals() -> None:
+    """Check every moto internal the hooks use: it exists, functions and constructors take the
+    parameters the hooks pass or receive, values have the expected kind, and the instance
+    attributes the hooks read are still set. Raises one :class:`MotoInternalsError` naming the
+    installed moto version, the versions these checks passed on, and every difference."""
+    problems: list[str] = []
+    for module_name, attribute, expected in _INTERNALS:
+        try:
+            value = _resolve(module_name, attribute)
         except (ImportError, AttributeError) as error:
-            missing.append(f"{module_name}.{attribute} ({type(error).__name__}: {error})")
-    if missing:
+            problems.append(f"{module_name}.{attribute} ({type(error).__name__}: {error})")
+            continue
+        drift = _drift(value, expected)
+        if drift is not None:
+            problems.append(f"{module_name}.{attribute} {drift}")
+    for module_name, class_name, names in _ATTRIBUTES:
+        try:
+            cls = _resolve(module_name, class_name)
+        except (ImportError, AttributeError) as error:
+            problems.append(f"{module_name}.{class_name} ({type(error).__name__}: {error})")
+            continue
+        missing = [name for name in names if not _sets_attribute(cls, name)]
+        if missing:
+            problems.append(f"{module_name}.{class_name} no longer sets {', '.join(missing)}")
+    if problems:
         from importlib.metadata import version
 
         raise MotoInternalsError(
-            f"lambdaless.testing needs moto=={MOTO_VERSION} (installed: {version('moto')}); "
-            "these internals of moto's Step Functions engine are missing: " + "; ".join(missing)
+            f"lambdaless.testing runs on moto{MOTO_VERSIONS} (installed: moto "
+            f"{version('moto')}); the installed moto's Step Functions engine differs in: "
+            + "; ".join(problems)
+            + " (see CONTRIBUTING.md, 'Moving to a new moto version')"
         )
 
 
@@ -239,23 +473,80 @@ class Mocker(Protocol):
         """Wait state ``state_name`` asked to wait ``seconds``."""
 
 
-_installed = False
-_install_lock = threading.Lock()
+_MISSING = object()
+
+
+@dataclass
+class _AttributePatch:
+    """One attribute of a moto module or class, replaced during local runs."""
+
+    owner: Any
+    name: str
+    replacement: Any
+    original: Any  # the owner's own value (``_MISSING`` when it inherited the attribute)
+
+    def apply(self) -> None:
+        setattr(self.owner, self.name, self.replacement)
+
+    def undo(self) -> None:
+        if self.original is _MISSING:
+            delattr(self.owner, self.name)
+        else:
+            setattr(self.owner, self.name, self.original)
+
+
+# The patches (built once, on the first local run) and how many local runs are in progress:
+# the one piece of process state the engine keeps, so that moto is patched exactly while at
+# least one local execution runs and is moto again after the last one ends.
+_patches: list[_AttributePatch | _LogFilter] = []
+_runs_in_progress = 0
+_patch_lock = threading.Lock()
 _thread = threading.local()
 
 
-def install() -> None:
-    """Apply every hook (idempotent). Raises :class:`MotoInternalsError` if moto moved."""
-    global _installed
-    with _install_lock:
-        if _installed:
-            return
-        check_moto_internals()
-        _install_jsonata()
-        _install_task_hooks()
-        _install_virtual_time()
-        _install_strictness()
-        _installed = True
+def _patch(owner: Any, name: str, replacement: Any) -> None:
+    original = vars(owner).get(name, _MISSING)
+    _patches.append(_AttributePatch(owner, name, replacement, original))
+
+
+def _build_patches() -> None:
+    check_moto_internals()
+    _install_jsonata()
+    _install_task_hooks()
+    _install_virtual_time()
+    _install_strictness()
+
+
+@contextmanager
+def active() -> Iterator[None]:
+    """Apply every hook for the duration of the block and undo them after the last block in
+    progress ends. Raises :class:`MotoInternalsError` if moto moved."""
+    global _runs_in_progress
+    with _patch_lock:
+        if not _patches:
+            try:
+                _build_patches()
+            except BaseException:
+                _patches.clear()
+                raise
+        if _runs_in_progress == 0:
+            for patch in _patches:
+                patch.apply()
+        _runs_in_progress += 1
+    try:
+        yield
+    finally:
+        with _patch_lock:
+            _runs_in_progress -= 1
+            if _runs_in_progress == 0:
+                for patch in reversed(_patches):
+                    patch.undo()
+
+
+def patched_attributes() -> list[tuple[Any, str]]:
+    """(owner, attribute) of every moto attribute the hooks replace (for tests)."""
+    with active():
+        return [(p.owner, p.name) for p in _patches if isinstance(p, _AttributePatch)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -310,21 +601,20 @@ def _encode_declarations(bindings: dict[str, Any]) -> str:
 
 def _install_jsonata() -> None:
     jsonata_module = importlib.import_module(f"{_PARSER}.asl.jsonata.jsonata")
-    jsonata_module._eval_jsonata = _eval_jsonata  # type: ignore[attr-defined]
+    _patch(jsonata_module, "_eval_jsonata", _eval_jsonata)
     for module_name in (
         f"{_PARSER}.asl.jsonata.jsonata",
         f"{_PARSER}.asl.eval.states",
         f"{_PARSER}.asl.eval.variable_store",
     ):
         module = importlib.import_module(module_name)
-        module.encode_jsonata_variable_declarations = _encode_declarations  # type: ignore[attr-defined]
+        _patch(module, "encode_jsonata_variable_declarations", _encode_declarations)
     # moto declares stub bodies for these that return "not supported" strings; dropping the
     # declarations lets the natively registered functions answer instead.
-    declarations: dict[str, str] = _resolve(
-        f"{_PARSER}.asl.component.intrinsic.jsonata", "_DECLARATION_BY_VARIABLE_REFERENCE"
-    )
-    declarations.pop("$uuid", None)
-    declarations.pop("$hash", None)
+    intrinsics = importlib.import_module(f"{_PARSER}.asl.component.intrinsic.jsonata")
+    declarations: dict[str, str] = intrinsics._DECLARATION_BY_VARIABLE_REFERENCE
+    kept = {name: body for name, body in declarations.items() if name not in ("$uuid", "$hash")}
+    _patch(intrinsics, "_DECLARATION_BY_VARIABLE_REFERENCE", kept)
 
 
 # --------------------------------------------------------------------------------------------
@@ -459,23 +749,37 @@ def _http_task_class() -> type:
     return StateTaskServiceHttp
 
 
-class _QuietUnsupportedIntegration(logging.Filter):
-    """moto warns at parse time that it would forward ``bedrock:*`` to the real service; the
-    runner never lets it (it answers every such Task itself), so the warning is noise."""
+class _LogFilter(logging.Filter):
+    """Drops a moto logger's records while local runs are active (see
+    :func:`_install_task_hooks`)."""
+
+    def __init__(self, logger: logging.Logger) -> None:
+        super().__init__()
+        self.logger = logger
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return "Unsupported Optimised service integration" not in record.getMessage()
+        del record
+        return False
+
+    def apply(self) -> None:
+        self.logger.addFilter(self)
+
+    def undo(self) -> None:
+        self.logger.removeFilter(self)
 
 
 def _install_task_hooks() -> None:
     _local_classes()
-    logging.getLogger(
-        f"{_PARSER}.asl.component.state.exec.state_task.service.state_task_service_unsupported"
-    ).addFilter(_QuietUnsupportedIntegration())
     # moto logs every failure event of the workflow (a Catch route, a throttle to retry) at
-    # ERROR with a dump of the whole component tree: expected outcomes here, reported by the
-    # RunResult instead.
-    logging.getLogger(f"{_PARSER}.asl.component.eval_component").setLevel(logging.CRITICAL)
+    # ERROR with a dump of the whole component tree, and warns about integrations it would
+    # forward: expected outcomes here, reported by the RunResult instead. Filtered during local
+    # runs only; no logger's level changes.
+    for logger in (
+        f"{_PARSER}.asl.component.state.exec.state_task.service.state_task_service_unsupported",
+        f"{_PARSER}.asl.component.eval_component",
+        f"{_PARSER}.asl.component.state.exec.execute_state",
+    ):
+        _patches.append(_LogFilter(logging.getLogger(logger)))
     factory_module: Any = importlib.import_module(
         f"{_PARSER}.asl.component.state.exec.state_task.state_task_factory"
     )
@@ -487,7 +791,7 @@ def _install_task_hooks() -> None:
             return http_task()
         return original_factory(service_name)
 
-    factory_module.state_task_service_for = state_task_service_for
+    _patch(factory_module, "state_task_service_for", state_task_service_for)
 
     error_names: Any = importlib.import_module(
         f"{_PARSER}.asl.component.common.error_name.custom_error_name"
@@ -508,7 +812,7 @@ def _install_task_hooks() -> None:
         else:
             original_error_name_init(self, error_name)
 
-    custom_error_name.__init__ = error_name_init
+    _patch(custom_error_name, "__init__", error_name_init)
 
     state_task: Any = _resolve(
         f"{_PARSER}.asl.component.state.exec.state_task.state_task", "StateTask"
@@ -525,7 +829,7 @@ def _install_task_hooks() -> None:
             env.lambdaless_arguments = copy.deepcopy(parameters)
         return parameters
 
-    state_task._eval_parameters = _eval_parameters
+    _patch(state_task, "_eval_parameters", _eval_parameters)
 
     _install_sync_hook()
     _install_states_error_throw()
@@ -551,7 +855,7 @@ def _install_sync_hook() -> None:
             return
         original_eval_body(self, env)
 
-    callback._eval_body = _eval_body
+    _patch(callback, "_eval_body", _eval_body)
 
 
 def states_error_names() -> frozenset[str]:
@@ -607,7 +911,7 @@ def _install_states_error_throw() -> None:
             )
         )
 
-    mock_eval._eval_mocked_response_throw = _eval_mocked_response_throw
+    _patch(mock_eval, "_eval_mocked_response_throw", _eval_mocked_response_throw)
 
 
 # --------------------------------------------------------------------------------------------
@@ -650,12 +954,12 @@ def _install_virtual_time() -> None:
             return
         env.mocker.record_wait(_state_name(env), max(float(wait_seconds), 0.0))
 
-    wait_function._wait_interval = _wait_interval
+    _patch(wait_function, "_wait_interval", _wait_interval)
 
     retrier_module: Any = importlib.import_module(
         f"{_PARSER}.asl.component.common.retry.retrier_decl"
     )
-    retrier_module.time = _VirtualTime(time)
+    _patch(retrier_module, "time", _VirtualTime(time))
     retrier = retrier_module.RetrierDecl
     original_retrier = retrier._eval_body
 
@@ -671,7 +975,7 @@ def _install_virtual_time() -> None:
         finally:
             _thread.record_retry = None
 
-    retrier._eval_body = _retrier_eval_body
+    _patch(retrier, "_eval_body", _retrier_eval_body)
 
 
 # --------------------------------------------------------------------------------------------
@@ -740,7 +1044,7 @@ def _install_strictness() -> None:
         named = any(getattr(n, "error_name", None) == name for n in self.error_names)
         env.stack.append(name == _NAMED_ONLY and named)
 
-    error_equals._eval_body = _error_equals_eval_body
+    _patch(error_equals, "_eval_body", _error_equals_eval_body)
 
     # A JSONata error is States.QueryEvaluationError, which Retry/Catch can match (AWS docs,
     # "Handling errors in Step Functions workflows"); moto reports any non-ASL exception from a
@@ -774,7 +1078,7 @@ def _install_strictness() -> None:
             ),
         )
 
-    execute_state._from_error = _from_error
+    _patch(execute_state, "_from_error", _from_error)
 
     # Map iterations one at a time, in item order: on AWS the order of concurrent iterations is
     # not defined, so item order is one order AWS may produce, and the only one that gives each
@@ -789,13 +1093,13 @@ def _install_strictness() -> None:
         if _is_local(env):
             env.stack[-1] = 1
 
-    max_concurrency._eval_body = _max_concurrency_eval_body
+    _patch(max_concurrency, "_eval_body", _max_concurrency_eval_body)
 
     for module_name in (
         f"{_PARSER}.asl.component.state.state",
         f"{_PARSER}.asl.component.state.exec.state_task.service.state_task_service",
     ):
-        importlib.import_module(module_name).is_within_size_quota = _within_payload_limit  # type: ignore[attr-defined]
+        _patch(importlib.import_module(module_name), "is_within_size_quota", _within_payload_limit)
 
 
 # --------------------------------------------------------------------------------------------
@@ -806,9 +1110,9 @@ def _install_strictness() -> None:
 def parse(definition: str) -> Any:
     """moto's program for an ASL definition (its ANTLR parse costs most of a short run; the
     program holds no execution state, so one parse serves every execution)."""
-    install()
-    parser: Any = _resolve(f"{_PARSER}.asl.parse.asl_parser", "AmazonStateLanguageParser")
-    program, _tree = parser.parse(definition)
+    with active():  # http:invoke and States.Http.* names parse only with the hooks
+        parser: Any = _resolve(f"{_PARSER}.asl.parse.asl_parser", "AmazonStateLanguageParser")
+        program, _tree = parser.parse(definition)
     return program
 
 
@@ -829,7 +1133,6 @@ class Execution:
         program: Any = None,
     ) -> None:
         """``program``: :func:`parse` of ``definition``, when the caller keeps it for reuse."""
-        install()
         classes = _local_classes()
         details: Any = importlib.import_module(f"{_PARSER}.asl.eval.evaluation_details")
         api: Any = importlib.import_module(f"{_PARSER}.api")
@@ -870,11 +1173,13 @@ class Execution:
         )
 
     def run(self, timeout_seconds: float) -> bool:
-        """Start and wait; ``False`` if the execution is still running after the deadline."""
-        self.worker.start()
-        finished = self.done.wait(timeout_seconds)
-        if not finished and self.worker.env is not None:
-            self.worker.env.set_timed_out()
+        """Start and wait, with the hooks applied; ``False`` if the execution is still running
+        after the deadline."""
+        with active():
+            self.worker.start()
+            finished = self.done.wait(timeout_seconds)
+            if not finished and self.worker.env is not None:
+                self.worker.env.set_timed_out()
         _prune_finished_threads()
         return finished
 

@@ -161,6 +161,11 @@ def test_aws_cdk_lib_models_are_accepted_wherever_a_model_is(stack: cdk.Stack) -
     assert BedrockModel.of(provisioned).kind is ModelKind.PROVISIONED
     step = InvokeBedrock(stack, "Ask", model=foundation, prompt="hi")
     assert step.model == BedrockModel.of(foundation)
+    profile = BedrockModel.application_profile(
+        "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/ab1",
+        source=foundation,
+    )
+    assert profile.source == BedrockModel.of(foundation)
 
 
 class _Profile:

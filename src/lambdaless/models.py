@@ -153,27 +153,34 @@ class BedrockModel:
         )
 
     @classmethod
-    def application_profile(cls, arn: str, *, source: BedrockModel) -> BedrockModel:
-        """An application inference profile, with the model or system profile it copies.
+    def application_profile(
+        cls, arn: str, *, source: BedrockModel | bedrock.IModel
+    ) -> BedrockModel:
+        """An application inference profile, with the model or system profile it copies
+        (a :class:`BedrockModel`, or aws-cdk-lib's ``FoundationModel`` or another ``IModel``).
 
         The grant covers the profile ARN plus what ``source`` needs (AWS routes the call to the
         source's models), and the request format is the source's.
         """
         cls._check_arn(arn, "arn", ModelKind.APPLICATION_PROFILE)
+        copied = source
+        if not isinstance(source, BedrockModel) and hasattr(source, "model_arn"):
+            copied = cls.of(source)
         require(
-            isinstance(source, BedrockModel)
-            and source.kind in (ModelKind.FOUNDATION_MODEL, ModelKind.CROSS_REGION_PROFILE),
+            isinstance(copied, BedrockModel)
+            and copied.kind in (ModelKind.FOUNDATION_MODEL, ModelKind.CROSS_REGION_PROFILE),
             "source",
             source,
             "BedrockModel.foundation_model(...) or BedrockModel.cross_region_profile(...)",
         )
+        assert isinstance(copied, BedrockModel)
         return cls(
             ModelKind.APPLICATION_PROFILE,
             arn,
-            source.foundation_model_id,
-            source.family,
-            source.destination_regions,
-            source,
+            copied.foundation_model_id,
+            copied.family,
+            copied.destination_regions,
+            copied,
         )
 
     @classmethod

@@ -11,6 +11,7 @@ from examples.http_auth_flow import HttpAuthFlowStack
 from examples.knowledge_base_refresh import KnowledgeBaseRefreshStack
 from examples.publish_approval import PublishApprovalStack
 from examples.review_fan_out import ReviewFanOutStack
+from examples.shared_capacity import SharedCapacityStack
 from examples.summarizer import DocumentSummarizerStack
 
 #: Stack name -> stack class. Each example has a mock file ``examples/mocks/<name>.json``.
@@ -23,6 +24,7 @@ EXAMPLES: dict[str, type[cdk.Stack]] = {
     "PublishApproval": PublishApprovalStack,
     "KnowledgeBaseRefresh": KnowledgeBaseRefreshStack,
     "FineTune": FineTuneStack,
+    "SharedCapacity": SharedCapacityStack,
 }
 
 

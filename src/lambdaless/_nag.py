@@ -118,4 +118,6 @@ def finding_text(value: Any) -> str:
         if key == "Fn::Join":
             separator, parts = arg
             return str(separator).join(finding_text(p) for p in parts)
+    if isinstance(value, dict | list):  # other intrinsics: as compact JSON, as cdk-nag writes
+        return json.dumps(value, separators=(",", ":"))
     return str(value)

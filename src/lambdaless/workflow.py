@@ -23,9 +23,9 @@ from lambdaless._errors import (
     require_type,
     whole_seconds,
 )
-from lambdaless._nag import finding_text, wildcard_reason
+from lambdaless._nag import default_policy_resource, finding_text, wildcard_reason
 from lambdaless._stack_env import StackEnv
-from lambdaless.analysis.asl import retry_budgets
+from lambdaless.analysis.asl import iter_states, retry_budgets
 from lambdaless.deployment import Deployment, Rollout
 from lambdaless.limits import EXPRESS_MAX_SECONDS, STANDARD_MAX_SECONDS
 from lambdaless.monitoring import WorkflowMonitoring, bedrock_model_ids
@@ -180,7 +180,8 @@ class Workflow(Construct):
         check_steps_in_stack(StackEnv.of(scope), self.steps, where=f"Workflow {id!r}")
         #: cdk-nag finding texts of the qualified state machine ARNs granted to HTTP steps
         self._endpoint_wildcards: list[str] = []
-        self._grant_http_endpoints(deployment is not None)
+        rendered = self.definition()  # once, for the HTTP grants, alarms and nag reasons
+        self._grant_http_endpoints(deployment is not None, rendered)
         self._check_retry_budgets()
         require(alarms or alarm_topic is None, "alarm_topic", alarm_topic, "None when alarms=False")
         require(alarms or not dashboard, "dashboard", dashboard, "False when alarms=False")
@@ -190,7 +191,7 @@ class Workflow(Construct):
                 "Monitoring",
                 workflow=self,
                 topic=alarm_topic,
-                model_ids=bedrock_model_ids(self.definition()),
+                model_ids=bedrock_model_ids(rendered),
                 dashboard=dashboard,
             )
             if alarms
@@ -201,7 +202,7 @@ class Workflow(Construct):
             if deployment is not None
             else None
         )
-        at_synth(scope, id, self, self._nag_acknowledgements(tracing))
+        at_synth(scope, id, self, self._nag_acknowledgements(tracing, rendered))
 
     @property
     def alias(self) -> sfn.CfnStateMachineAlias | None:
@@ -253,7 +254,7 @@ class Workflow(Construct):
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
 
-    def _grant_http_endpoints(self, versioned: bool) -> None:
+    def _grant_http_endpoints(self, versioned: bool, rendered: dict[str, Any]) -> None:
         """``states:InvokeHTTPEndpoint`` for every HTTP step, on this state machine only, as
         AWS's example scopes it (AWS docs, "call-https-apis", IAM permissions).
 
@@ -261,8 +262,9 @@ class Workflow(Construct):
         it: a circular dependency), so the statements go into a policy of their own on the role,
         as aws-cdk-lib does for a Distributed Map's grants. Executions of the alias and versions
         a ``deployment=`` publishes run as ``<arn>:<qualifier>``, and a Distributed Map's child
-        executions as ``<arn>/<map label>`` (Step Functions API reference, StartExecution:
-        qualified state machine ARNs): those forms are added only when the workflow has them.
+        executions as ``<arn>/<map run label or UUID>`` (Step Functions API reference,
+        StartExecution: qualified state machine ARNs; developer guide, "concepts-examine-map-run"):
+        those forms are added only when the workflow has them.
         """
         from lambdaless.steps.http import CallHttpApi
 
@@ -273,7 +275,7 @@ class Workflow(Construct):
         arns = [arn]
         if versioned:
             arns.append(f"{arn}:*")
-        if '"DISTRIBUTED"' in json.dumps(self.definition()):
+        if '"DISTRIBUTED"' in json.dumps(rendered):
             arns.append(f"{arn}/*")
         stack = cdk.Stack.of(self)
         self._endpoint_wildcards = [finding_text(stack.resolve(a)) for a in arns[1:]]
@@ -284,7 +286,58 @@ class Workflow(Construct):
             statements=[call.endpoint_statement(arns) for call in calls],
         )
 
-    def _nag_acknowledgements(self, tracing: bool) -> dict[str, str]:
+    def _result_writer_acknowledgements(self, rendered: dict[str, Any]) -> dict[str, str]:
+        """A Distributed Map's ResultWriter grant is a key prefix: Step Functions names the
+        objects it writes (``<prefix>/<map run id>/manifest.json``, ``SUCCEEDED_0.json``...;
+        AWS docs, "input-output-resultwriter"). Found in the role's policy by the exact actions
+        FanOut grants for it."""
+        if not any("ResultWriter" in state for _, _, state in iter_states(rendered)):
+            return {}
+        from lambdaless.patterns.fan_out import RESULT_WRITER_ACTIONS
+
+        policy = default_policy_resource(self.role)
+        if policy is None:
+            return {}
+        document = cdk.Stack.of(self).resolve(policy.policy_document)
+        reasons: dict[str, str] = {}
+        for statement in document.get("Statement", []):
+            actions = statement.get("Action")
+            if sorted(actions if isinstance(actions, list) else [actions]) != sorted(
+                RESULT_WRITER_ACTIONS
+            ):
+                continue
+            resources = statement.get("Resource")
+            for resource in resources if isinstance(resources, list) else [resources]:
+                reasons[f"AwsSolutions-IAM5[Resource::{finding_text(resource)}]"] = (
+                    "A Distributed Map's ResultWriter writes objects whose names Step Functions "
+                    "chooses (<prefix>/<map run id>/...), so the grant is the results prefix."
+                )
+        return reasons
+
+    def _distributed_map_acknowledgements(self) -> dict[str, str]:
+        """aws-cdk-lib grants a Distributed Map's parent describe, stop and redrive on the child
+        executions it starts, in a policy of their own (``DistributedMapPolicy``): their ids are
+        chosen at run time, under this state machine's name only."""
+        found = self.state_machine.node.try_find_child("DistributedMapPolicy")
+        policy = found.node.default_child if found is not None else None
+        if not isinstance(policy, iam.CfnPolicy):
+            return {}
+        document = cdk.Stack.of(self).resolve(policy.policy_document)
+        reasons: dict[str, str] = {}
+        for statement in document.get("Statement", []):
+            resources = statement.get("Resource")
+            for resource in resources if isinstance(resources, list) else [resources]:
+                text = finding_text(resource)
+                if text.endswith("*"):
+                    reasons[f"AwsSolutions-IAM5[Resource::{text}]"] = (
+                        "A Distributed Map's child executions get ids Step Functions chooses "
+                        "at run time: aws-cdk-lib grants describe, stop and redrive on the "
+                        "executions of this one state machine (AWS docs, 'IAM policies for "
+                        "using Distributed Map states')."
+                    )
+        return reasons
+
+    def _nag_acknowledgements(self, tracing: bool, rendered: dict[str, Any]) -> dict[str, str]:
         """The role's only wildcard resources are those AWS imposes (cdk-nag IAM5), each
         acknowledged with its reason on this Workflow, which holds the role and its policy
         (recorded at synth when cdk-nag runs: see :mod:`lambdaless.synth_lint`)."""
@@ -300,6 +353,8 @@ class Workflow(Construct):
                 "GetSamplingTargets; docs: step-functions/latest/dg/xray-iam.html)"
             )
         reasons = {"AwsSolutions-IAM5[Resource::*]": reason + "."}
+        reasons.update(self._result_writer_acknowledgements(rendered))
+        reasons.update(self._distributed_map_acknowledgements())
         # Wildcards a step grants because AWS generates the ARN at run time (see
         # lambdaless._nag.UNAVOIDABLE_WILDCARDS), each with its own reason.
         # A step's Resource '*' shares the finding id of the role's own, so its reason is added

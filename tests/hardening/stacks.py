@@ -6,11 +6,22 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from lambdaless import BedrockModel, Converse, InvokeBedrock, Redrive, RetryPolicy, Workflow
+from lambdaless import (
+    BedrockModel,
+    Converse,
+    FanOut,
+    Inference,
+    InvokeBedrock,
+    Redrive,
+    RetryPolicy,
+    S3Path,
+    Workflow,
+)
 
 
 class EncryptedExpressStack(cdk.Stack):
@@ -72,8 +83,34 @@ class RedrivenStack(cdk.Stack):
         self.redrive = Redrive(self, "Redrive", workflow=self.workflow, max_redrives=2)
 
 
+class ResultsInS3Stack(cdk.Stack):
+    """A Distributed FanOut writing its results to S3 (ResultWriter under a prefix)."""
+
+    def __init__(self, scope: Construct, id: str, **kwargs: Any) -> None:
+        super().__init__(scope, id, **kwargs)
+        bucket = s3.Bucket(
+            self,
+            "Results",
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            server_access_logs_prefix="access-logs/",
+        )
+        fan = FanOut(
+            self,
+            "Summaries",
+            prompt="{% 'Summarize: ' & $states.input.text %}",
+            model="amazon.nova-lite-v1:0",
+            inference=Inference(max_tokens=400),
+            distributed=True,
+            results_to=S3Path(bucket, "summaries/"),
+            max_concurrency=20,
+        )
+        Workflow(self, "Summarize", definition=fan)
+
+
 #: Stack name -> class, synthesized beside ``examples.app.EXAMPLES``.
 FIXTURES: dict[str, type[cdk.Stack]] = {
     "HardeningEncryptedExpress": EncryptedExpressStack,
     "HardeningRedriven": RedrivenStack,
+    "HardeningResultsInS3": ResultsInS3Stack,
 }

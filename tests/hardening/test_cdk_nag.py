@@ -17,6 +17,9 @@ REVIEWED_FINDINGS = (
     # states:InvokeHTTPEndpoint on the workflow's own qualified ARNs (alias and versions with
     # deployment=, Distributed Map children): <StateMachine>:* and <StateMachine>/*.
     r"AwsSolutions-IAM5\[Resource::<\w+>[:/]\*\]",
+    # aws-cdk-lib's Distributed Map grant on its child executions (ids chosen at run time).
+    r"AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>"
+    r":execution:\{\"Fn::Select\":.*\}(/\*)?:\*\]",
     # Bedrock generates customization job and custom model ids when the job runs.
     r"AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>"
     r":(model-customization-job|custom-model)/\*\]",

@@ -132,6 +132,15 @@ class S3Items:
 RESULT_WRITER_V2_FLAG = "@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2"
 
 
+#: What a ResultWriter needs on its prefix (AWS docs, "input-output-resultwriter", IAM policies).
+RESULT_WRITER_ACTIONS = (
+    "s3:PutObject",
+    "s3:GetObject",
+    "s3:ListMultipartUploadParts",
+    "s3:AbortMultipartUpload",
+)
+
+
 class _PrefixResultWriter(sfn.ResultWriterV2):
     """aws-cdk-lib's ResultWriter, granting S3 under its prefix only (aws-cdk-lib grants the
     whole bucket). The actions are those AWS lists for ResultWriter (AWS docs,
@@ -145,13 +154,7 @@ class _PrefixResultWriter(sfn.ResultWriterV2):
     def provide_policy_statements(self) -> list[iam.PolicyStatement]:
         return [
             iam.PolicyStatement(
-                actions=[
-                    "s3:PutObject",
-                    "s3:GetObject",
-                    "s3:ListMultipartUploadParts",
-                    "s3:AbortMultipartUpload",
-                ],
-                resources=[self._path.prefix_arn],
+                actions=list(RESULT_WRITER_ACTIONS), resources=[self._path.prefix_arn]
             )
         ]
 

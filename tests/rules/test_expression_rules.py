@@ -8,6 +8,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
 from tests.rules._support import accepted, refused
 
 from lambdaless import (
@@ -240,4 +241,31 @@ def test_customization_job_name_expression_is_parsed(stack: cdk.Stack) -> None:
             job_name="{% 'tune-' & $uuid( %}",
         ),
         argument="job_name",
+    )
+
+
+def test_catch_assign_and_outputs_are_checked(stack: cdk.Stack) -> None:
+    handler = sfn.Pass(stack, "Handler")
+    step = invoke(stack, prompt="hi")
+    refused(
+        "variable-name",
+        lambda: step.add_catch(handler, assign={"lookup": "{% $states.errorOutput %}"}),
+        argument="assign",
+    )
+    refused(
+        "jsonpath-in-jsonata",
+        lambda: step.add_catch(handler, outputs={"error": "$.Error"}),
+        argument="outputs.error",
+    )
+    refused(
+        "jsonata-syntax",
+        lambda: step.add_catch(handler, outputs="{% $states.errorOutput. %}"),
+        argument="outputs",
+    )
+    accepted(
+        lambda: step.add_catch(
+            handler,
+            outputs="{% $states.errorOutput %}",
+            assign={"failure": "{% $states.errorOutput.Cause %}"},
+        )
     )

@@ -14,7 +14,7 @@ from lambdaless._errors import at_path, require, whole_seconds
 from lambdaless._stack_env import StackEnv
 from lambdaless.limits import ASL_MAX_INTEGER
 from lambdaless.retry import RetryPolicy
-from lambdaless.rules.expressions import check_variable_name
+from lambdaless.rules.expressions import check_value, check_variable_name
 
 __all__ = ["DirectTask", "check_variable_name", "steps_in"]
 
@@ -160,6 +160,12 @@ class DirectTask(sfn.CustomState):
         expression over ``$states.errorOutput``) says otherwise; ``assign`` sets variables.
         """
         require(result_path is None, "result_path", result_path, "None: this step speaks JSONata")
+        for name in assign or {}:
+            check_variable_name("assign", name)
+        if assign is not None:
+            check_value("assign", assign)
+        if outputs is not None:
+            check_value("outputs", outputs)
         super().add_catch(handler, errors=errors, outputs=outputs, assign=assign)
         return self
 

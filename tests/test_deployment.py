@@ -415,3 +415,27 @@ def test_redrive_matches_executions_started_through_the_alias(stack: cdk.Stack) 
         {"Ref": machine_id},
         {"prefix": {"Fn::Join": ["", [{"Ref": machine_id}, ":"]]}},
     ]
+
+
+def test_workflow_grants_start_through_the_alias() -> None:
+    statements = []
+    for deployment, express, grant in (
+        (STRATEGIES["canary"](), False, Workflow.grant_start_execution),
+        (STRATEGIES["linear"](), True, Workflow.grant_start_sync_execution),
+        (None, False, Workflow.grant_start_execution),
+    ):
+        owner = cdk.Stack(cdk.App(), "Owner")
+        workflow = build(owner, deployment, express=express)
+        caller = iam.Role(owner, "Caller", assumed_by=iam.AccountRootPrincipal())
+        grant(workflow, caller)
+        policies = of_type(Template.from_stack(owner).to_json(), "AWS::IAM::Policy")
+        (policy,) = [
+            p for p in policies.values() if "Caller" in json.dumps(p["Properties"]["Roles"])
+        ]
+        statements.append(policy["Properties"]["PolicyDocument"]["Statement"])
+    alias_only = {"StringEquals": {"states:StateMachineQualifier": "live"}}
+    assert statements[0][0]["Action"] == "states:StartExecution"
+    assert statements[0][0]["Condition"] == alias_only
+    assert statements[1][0]["Action"] == "states:StartSyncExecution"
+    assert statements[1][0]["Condition"] == alias_only
+    assert "Condition" not in statements[2][0]  # no alias: the state machine itself

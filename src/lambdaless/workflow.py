@@ -401,12 +401,18 @@ class Workflow(Construct):
 
     # -- grants (aws-cdk-lib's, on the state machine) ---------------------------------------
     def grant_start_execution(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` start executions (``states:StartExecution``)."""
+        """Let ``grantee`` start executions (``states:StartExecution``); with ``deployment=``,
+        through the alias only (:meth:`~lambdaless.deployment.Rollout.grant_start_execution`)."""
+        if self.rollout is not None:
+            return self.rollout.grant_start_execution(grantee)
         return self.state_machine.grant_start_execution(grantee)
 
     def grant_start_sync_execution(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` run synchronous Express executions (``states:StartSyncExecution``)."""
+        """Let ``grantee`` run synchronous Express executions (``states:StartSyncExecution``);
+        with ``deployment=``, through the alias only."""
         require(self.express, "grant_start_sync_execution", self.node.path, "an Express workflow")
+        if self.rollout is not None:
+            return self.rollout.grant_start_execution(grantee, "states:StartSyncExecution")
         return self.state_machine.grant_start_sync_execution(grantee)
 
     def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:

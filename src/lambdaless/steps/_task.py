@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import decimal
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -10,13 +12,35 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from lambdaless._errors import at_path, require, whole_seconds
+from lambdaless._errors import at_path, invalid, require, whole_seconds
 from lambdaless._stack_env import StackEnv
 from lambdaless.limits import ASL_MAX_INTEGER
 from lambdaless.retry import RetryPolicy
 from lambdaless.rules.expressions import check_value, check_variable_name
 
 __all__ = ["DirectTask", "check_variable_name", "steps_in"]
+
+
+#: Python values with no JSON form: jsii would fail on them with a dead kernel, not an error.
+_NOT_JSON = (decimal.Decimal, set, frozenset, bytes, bytearray, complex)
+
+
+def _require_json(where: str, value: Any) -> None:
+    """Refuse a value an ASL field cannot carry (NaN, Infinity, ``Decimal``, sets, bytes),
+    naming where it sits, e.g. ``Arguments.RequestBody.score``."""
+    if (isinstance(value, float) and not math.isfinite(value)) or isinstance(value, _NOT_JSON):
+        raise invalid(
+            where,
+            value,
+            "a JSON value (text, a finite number, true/false, null, a list or an object); "
+            "convert it first, e.g. float(Decimal) or a list for a set",
+        )
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _require_json(f"{where}.{key}", item)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _require_json(f"{where}[{index}]", item)
 
 
 class DirectTask(sfn.CustomState):
@@ -67,6 +91,8 @@ class DirectTask(sfn.CustomState):
             retries,
             "RetryPolicy values, e.g. RetryPolicy.bedrock_transient()",
         )
+        for field, value in (("Arguments", arguments), ("Output", output), ("Assign", assign)):
+            _require_json(field, value)
         state: dict[str, Any] = {
             "Type": "Task",
             "Comment": comment,

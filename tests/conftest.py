@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,3 +57,35 @@ def template() -> Callable[[cdk.Stack], Template]:
 def snapshot_json(asl_snapshot: SnapshotAssertion) -> SnapshotAssertion:
     """Snapshots as readable JSON files, one per test, under tests/__snapshots__/."""
     return asl_snapshot
+
+
+@dataclass(frozen=True)
+class ExampleApp:
+    """The example app, with the hardening fixture stacks beside the examples."""
+
+    app: cdk.App
+    outdir: Path
+    #: stack name -> stack: every example (``examples.app.EXAMPLES``), then the fixtures
+    stacks: dict[str, cdk.Stack]
+    #: the synth error cdk-nag raised on unacknowledged findings, or ``None``
+    error: str | None
+
+
+@pytest.fixture(scope="session")
+def example_app(tmp_path_factory: pytest.TempPathFactory) -> ExampleApp:
+    """Every example stack and hardening fixture, built and synthesized once per session, with
+    cdk-nag's AwsSolutions pack as a validation plugin. ``Template.from_stack`` and
+    ``lambdaless.synthesized.load(stack)`` read this one synthesis (aws-cdk-lib caches it)."""
+    from cdk_nag import AwsSolutionsChecks
+    from tests.hardening._support import stack_classes
+
+    outdir = tmp_path_factory.mktemp("examples") / "cdk.out"
+    app = cdk.App(outdir=str(outdir))
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    stacks = {name: stack_class(app, name) for name, stack_class in stack_classes().items()}
+    error = None
+    try:
+        app.synth()
+    except RuntimeError as failure:  # the plugin fails synth on any unacknowledged finding
+        error = str(failure)
+    return ExampleApp(app, outdir, stacks, error)

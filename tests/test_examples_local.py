@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import aws_cdk as cdk
 import pytest
-from examples.app import EXAMPLES, build
+from examples.app import EXAMPLES
+from tests.conftest import ExampleApp
 
 from lambdaless.synthesized import SynthesizedStateMachine, load
 from lambdaless.testing import LocalRunner, MockConfig
@@ -18,10 +18,9 @@ MOCKS = Path(__file__).resolve().parent.parent / "examples" / "mocks"
 
 
 @pytest.fixture(scope="module")
-def example_machines(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Stack name -> (template, its state machines), synthesized once for the module."""
-    app = cdk.App(outdir=str(tmp_path_factory.mktemp("cdk.out")))
-    return {stack.stack_name: (stack, load(stack)) for stack in build(app)}
+def example_machines(example_app: ExampleApp) -> dict[str, Any]:
+    """Stack name -> (stack, its state machines), from the session's one synthesis."""
+    return {name: (example_app.stacks[name], load(example_app.stacks[name])) for name in EXAMPLES}
 
 
 def _cases(name: str) -> Iterator[tuple[str, str]]:

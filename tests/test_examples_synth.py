@@ -12,8 +12,9 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
-from examples.app import EXAMPLES, build
+from examples.app import EXAMPLES
 from syrupy.assertion import SnapshotAssertion
+from tests.conftest import ExampleApp
 
 from lambdaless.synthesized import SynthesizedStateMachine, load, resolve
 
@@ -21,10 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def stacks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, cdk.Stack]:
-    """Every example stack, built once for this module."""
-    app = cdk.App(outdir=str(tmp_path_factory.mktemp("examples") / "cdk.out"))
-    return {stack.stack_name: stack for stack in build(app)}
+def stacks(example_app: ExampleApp) -> dict[str, cdk.Stack]:
+    """Every example stack, from the session's one synthesis of the example app."""
+    return {name: example_app.stacks[name] for name in EXAMPLES}
 
 
 @pytest.fixture(scope="module")

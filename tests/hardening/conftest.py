@@ -1,33 +1,25 @@
-"""Every example stack, synthesized once per session with cdk-nag's AwsSolutions pack."""
+"""Every example stack, synthesized once per session with cdk-nag's AwsSolutions pack (the
+``example_app`` fixture of tests/conftest.py)."""
 
 from __future__ import annotations
 
 import json
 
-import aws_cdk as cdk
 import pytest
-from cdk_nag import AwsSolutionsChecks
+from tests.conftest import ExampleApp
 from tests.hardening._support import (
     ACKNOWLEDGED,
     VALIDATOR_PACKAGE,
     Acknowledgement,
     Synthesized,
-    stack_classes,
 )
 
 
 @pytest.fixture(scope="session")
-def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    """Synthesize every stack into one cloud assembly, with AwsSolutions as a validation plugin."""
-    outdir = tmp_path_factory.mktemp("hardening") / "cdk.out"
-    app = cdk.App(outdir=str(outdir))
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
-    stacks = [stack_class(app, name) for name, stack_class in stack_classes().items()]
-    error = None
-    try:
-        app.synth()
-    except RuntimeError as failure:  # the plugin fails synth on any unacknowledged finding
-        error = str(failure)
+def synthesized(example_app: ExampleApp) -> Synthesized:
+    """The templates, cdk-nag's report and the acknowledgements of the session's example app."""
+    app, outdir, error = example_app.app, example_app.outdir, example_app.error
+    stacks = list(example_app.stacks.values())
     report_file = outdir / "validation-report.json"
     report = json.loads(report_file.read_text()) if report_file.exists() else {}
     templates = {

@@ -415,6 +415,37 @@ def test_refuses_literal_secrets(stack: cdk.Stack, auth: Callable[[], HttpAuth])
         assert secret not in str(error.value)
 
 
+@pytest.mark.parametrize(
+    "auth",
+    [
+        lambda: HttpAuth.api_key(header_name="x-api-key", value=API_KEY),
+        lambda: HttpAuth.basic(username="u", password=cdk.SecretValue.secrets_manager("pw")),
+        lambda: HttpAuth.oauth_client_credentials(
+            authorization_endpoint="https://auth.example.com/token",
+            client_id="id",
+            client_secret=cdk.SecretValue.secrets_manager("oauth", json_field="clientSecret"),
+        ),
+    ],
+)
+def test_secret_check_works_with_check_secret_usage_flag(
+    tmp_path: Any, auth: Callable[[], HttpAuth]
+) -> None:
+    # `cdk init` writes this flag into every new app's cdk.json; resolving a SecretValue under it
+    # raises, so the reference check must not resolve the SecretValue itself.
+    app = cdk.App(outdir=str(tmp_path), context={"@aws-cdk/core:checkSecretUsage": True})
+    stack = cdk.Stack(app, "Flagged")
+    call = CallHttpApi(stack, "Call", base_url="https://api.example.com", auth=auth())
+    Workflow(stack, "Flow", definition=call)
+    connections = Template.from_stack(stack).find_resources("AWS::Events::Connection")
+    assert len(connections) == 1
+    assert "{{resolve:secretsmanager:" in json.dumps(connections)
+    literal = HttpAuth.api_key(
+        header_name="x-api-key", value=cdk.SecretValue.unsafe_plain_text("hunter2")
+    )
+    with pytest.raises(LambdalessError, match="Secrets Manager"):
+        CallHttpApi(stack, "Literal", base_url="https://api.example.com", auth=literal)
+
+
 def test_refuses_bad_imported_arns_and_oauth_endpoint() -> None:
     with pytest.raises(LambdalessError, match="secret_arn"):
         HttpAuth.imported(connection_arn=CONNECTION_ARN, secret_arn="arn:aws:s3:::bucket")

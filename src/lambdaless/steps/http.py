@@ -76,7 +76,10 @@ def _check_secret(scope: Construct, argument: str, value: Any) -> cdk.SecretValu
     )
     if not isinstance(value, cdk.SecretValue):
         raise invalid(argument, "<not a SecretValue>" if isinstance(value, str) else value, allowed)
-    resolved = cdk.Stack.of(scope).resolve(value)
+    # Resolving the SecretValue itself fails synth in apps with the feature flag
+    # `@aws-cdk/core:checkSecretUsage` on (every `cdk init` app sets it): read the token it wraps
+    # instead. Only its shape is inspected here; the value goes to the connection as a SecretValue.
+    resolved = cdk.Stack.of(scope).resolve(value.unsafe_unwrap())
     rendered = json.dumps(resolved)
     is_reference = isinstance(resolved, str) and resolved.startswith(
         ("{{resolve:secretsmanager:", "{{resolve:ssm-secure:")

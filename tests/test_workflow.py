@@ -169,7 +169,7 @@ def test_definition_method_returns_the_resolved_asl(stack: cdk.Stack, asl: Asl) 
     [
         ({"express": True, "timeout": cdk.Duration.seconds(301)}, "timeout='301 s'"),
         ({"express": True, "timeout": cdk.Duration.hours(1)}, "timeout='3600 s'"),
-        ({"timeout": cdk.Duration.days(366)}, "timeout='3.16224e+07 s'"),
+        ({"timeout": cdk.Duration.days(366)}, "timeout='31622400 s'"),
         ({"timeout": cdk.Duration.millis(1500)}, "timeout='1.5 s'"),
         ({"timeout": 60}, "timeout=60"),
     ],
@@ -196,9 +196,10 @@ def test_express_budget_with_step_timeout_fails_with_the_numbers(stack: cdk.Stac
     with pytest.raises(LambdalessError) as caught:
         Workflow(stack, "Workflow", definition=step, express=True)
     message = str(caught.value)
-    assert message.startswith("step 'Summarize':"), message
+    assert message.startswith("state 'Summarize' Retry="), message
     assert "137 s of back-off + 9 attempts x 60 s timeout = 677 s" in message
-    assert "Express workflow's timeout of 300 s" in message
+    assert "within 300 s, the Express workflow's timeout" in message
+    assert "[rule retry-budget;" in message
     assert "use a Standard workflow" in message
 
 
@@ -208,7 +209,7 @@ def test_express_budget_without_timeout_fails(stack: cdk.Stack) -> None:
     with pytest.raises(LambdalessError) as caught:
         Workflow(stack, "Workflow", definition=step, express=True)
     message = str(caught.value)
-    assert message.startswith("step 'Slow':")
+    assert message.startswith("state 'Slow' Retry=")
     assert "630 s of back-off across 7 attempts (no TimeoutSeconds)" in message
     assert "300 s" in message
 
@@ -224,7 +225,7 @@ def test_express_budget_is_checked_inside_map_and_parallel(stack: cdk.Stack) -> 
     inner = ask(stack, "Inner", timeout=cdk.Duration.seconds(60))
     each = sfn.Map(stack, "Each", items=sfn.ProvideItems.jsonata("{% $states.input.items %}"))
     each.item_processor(sfn.Parallel(stack, "Both").branch(inner))
-    with pytest.raises(LambdalessError, match=r"^step 'Inner':"):
+    with pytest.raises(LambdalessError, match=r"^state 'Inner' Retry="):
         Workflow(stack, "Workflow", definition=each, express=True)
 
 
@@ -232,10 +233,10 @@ def test_standard_with_a_short_timeout(stack: cdk.Stack) -> None:
     with pytest.raises(LambdalessError) as caught:
         Workflow(stack, "Workflow", definition=ask(stack), timeout=cdk.Duration.minutes(2))
     message = str(caught.value)
-    assert message.startswith("step 'Ask':")
+    assert message.startswith("state 'Ask' Retry=")
     assert "137 s of back-off across 9 attempts" in message
-    assert "Standard workflow's timeout of 120 s" in message
-    assert "raise timeout" in message
+    assert "within 120 s, the Standard workflow's timeout" in message
+    assert "raise the timeout" in message
     Workflow(stack, "Fits", definition=ask(stack, "Ask2"), timeout=cdk.Duration.minutes(3))
 
 

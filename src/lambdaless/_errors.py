@@ -81,25 +81,6 @@ def require_type(value: Any, types: type | tuple[type, ...], argument: str, allo
         raise invalid(argument, value, allowed, wrong_type=True)
 
 
-def whole_seconds(argument: str, value: Any, maximum: int, *, where: str = "") -> int:
-    """An ``aws_cdk.Duration`` of whole seconds from 1 to ``maximum``, as an int.
-
-    ``Duration.to_seconds()`` raises a jsii error on fractions, so the check reads the exact
-    value first (``integral=False``) and names the argument instead.
-    """
-    to_seconds = getattr(value, "to_seconds", None)
-    if not callable(to_seconds):
-        raise invalid(argument, value, "an aws_cdk.Duration", wrong_type=True)
-    seconds = float(to_seconds(integral=False))
-    require(
-        seconds == int(seconds) and 1 <= seconds <= maximum,
-        argument,
-        f"{seconds:g} s",
-        f"a whole number of seconds from 1 to {maximum}{where}",
-    )
-    return int(seconds)
-
-
 def at_path(init: _Init) -> _Init:
     """Decorate a construct's ``__init__(self, scope, id, ...)`` so that a
     :class:`LambdalessError` raised while it runs carries the path of the construct being

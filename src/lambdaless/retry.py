@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lambdaless._errors import require
-from lambdaless.limits import ASL_MAX_INTEGER, RETRY_MAX_DELAY_SECONDS
 
 if TYPE_CHECKING:
     from aws_cdk import aws_stepfunctions as sfn
@@ -128,41 +127,10 @@ class RetryPolicy:
             errors,
             "at least one non-empty error name",
         )
-        require(
-            RESERVED_ALL not in errors or len(errors) == 1,
-            "errors",
-            errors,
-            f"{RESERVED_ALL} alone, never beside other names",
-        )
-        require(
-            isinstance(self.interval_seconds, int)
-            and 1 <= self.interval_seconds <= ASL_MAX_INTEGER,
-            "interval_seconds",
-            self.interval_seconds,
-            f"an integer from 1 to {ASL_MAX_INTEGER}",
-        )
-        require(
-            isinstance(self.max_attempts, int) and 0 <= self.max_attempts <= ASL_MAX_INTEGER,
-            "max_attempts",
-            self.max_attempts,
-            f"an integer from 0 to {ASL_MAX_INTEGER}",
-        )
-        require(
-            isinstance(self.backoff_rate, int | float) and 1.0 <= self.backoff_rate <= 1e8,
-            "backoff_rate",
-            self.backoff_rate,
-            "a number from 1.0 up",
-        )
-        require(
-            self.max_delay_seconds is None
-            or (
-                isinstance(self.max_delay_seconds, int)
-                and 1 <= self.max_delay_seconds <= RETRY_MAX_DELAY_SECONDS
-            ),
-            "max_delay_seconds",
-            self.max_delay_seconds,
-            f"None or an integer from 1 to {RETRY_MAX_DELAY_SECONDS}",
-        )
+        # ranges, contradictions and States.ALL: the catalogue's rules (lambdaless.rules)
+        from lambdaless.rules.retries import check_policy
+
+        check_policy(self)
 
     # -- presets ---------------------------------------------------------------------------
     @classmethod

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import aws_cdk as cdk
@@ -16,20 +15,21 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from lambdaless._errors import (
-    LambdalessError,
     at_path,
     invalid,
     require,
     require_type,
-    whole_seconds,
 )
 from lambdaless._nag import default_policy_resource, finding_text, wildcard_reason
 from lambdaless._stack_env import StackEnv
-from lambdaless.analysis.asl import iter_states, retry_budgets
+from lambdaless.analysis.asl import iter_states
 from lambdaless.deployment import Deployment, Rollout
-from lambdaless.limits import EXPRESS_MAX_SECONDS, STANDARD_MAX_SECONDS
 from lambdaless.monitoring import WorkflowMonitoring, bedrock_model_ids
+from lambdaless.rules._graph import Machine, check_machine
+from lambdaless.rules.integrations import MACHINE_NAME_UNIQUE, check_state_machine_name
 from lambdaless.rules.models import check_steps_in_stack
+from lambdaless.rules.retries import MAX_INTEGER, whole_seconds
+from lambdaless.rules.workflow_types import TIMEOUT_RANGE, timeout_limit
 from lambdaless.steps._task import DirectTask, steps_in
 from lambdaless.synth_lint import at_synth
 from lambdaless.synthesized import resolve
@@ -37,7 +37,9 @@ from lambdaless.synthesized import resolve
 DEFAULT_STANDARD_TIMEOUT = cdk.Duration.hours(1)
 DEFAULT_EXPRESS_TIMEOUT = cdk.Duration.minutes(5)
 _DEFAULT_TIMEOUT_SECONDS = {False: 3600, True: 300}  # the two defaults above, by ``express``
-_NAME = re.compile(r"^[a-zA-Z0-9+!@.()\-=_']{1,80}$")
+#: The attribute of an app (Stage) holding the state machine names its Workflows gave so far:
+#: (account, region, name) -> construct path. It lives and dies with the construct tree.
+_NAMES_ATTRIBUTE = "_lambdaless_state_machine_names"
 
 
 class Workflow(Construct):
@@ -133,21 +135,18 @@ class Workflow(Construct):
         ):
             require_type(value, bool, flag, "True or False")
         require_type(comment, (str, type(None)), "comment", "None or text")
-        require(
-            state_machine_name is None
-            or cdk.Token.is_unresolved(state_machine_name)
-            or (isinstance(state_machine_name, str) and bool(_NAME.match(state_machine_name))),
-            "state_machine_name",
-            state_machine_name,
-            "None or 1 to 80 letters, digits and +!@.()-=_' (the characters aws-cdk-lib allows)",
-        )
-        limit = EXPRESS_MAX_SECONDS if express else STANDARD_MAX_SECONDS
-        kind = "an Express" if express else "a Standard"
+        if state_machine_name is not None and not cdk.Token.is_unresolved(state_machine_name):
+            check_state_machine_name("state_machine_name", state_machine_name)
+            self._claim_name(state_machine_name)
+        limit, kind = timeout_limit(express=express)
         if timeout is None:
             timeout = DEFAULT_EXPRESS_TIMEOUT if express else DEFAULT_STANDARD_TIMEOUT
             seconds = _DEFAULT_TIMEOUT_SECONDS[express]
         else:
-            seconds = whole_seconds("timeout", timeout, limit, where=f" for {kind} workflow")
+            seconds = whole_seconds("timeout", timeout, MAX_INTEGER)
+            TIMEOUT_RANGE.require(
+                seconds <= limit, "timeout", f"{seconds} s", f"at most {limit} s {kind}"
+            )
         self.express = express
         self.timeout = timeout
         self.timeout_seconds = seconds
@@ -182,7 +181,7 @@ class Workflow(Construct):
         self._endpoint_wildcards: list[str] = []
         rendered = self.definition()  # once, for the HTTP grants, alarms and nag reasons
         self._grant_http_endpoints(deployment is not None, rendered)
-        self._check_retry_budgets()
+        self._check_rules()
         require(alarms or alarm_topic is None, "alarm_topic", alarm_topic, "None when alarms=False")
         require(alarms or not dashboard, "dashboard", dashboard, "False when alarms=False")
         self.monitoring: WorkflowMonitoring | None = (
@@ -384,20 +383,41 @@ class Workflow(Construct):
         rendered = resolve(cdk.Stack.of(self).resolve(cfn.definition_string))
         return dict(json.loads(rendered))
 
-    def _check_retry_budgets(self) -> None:
-        """Each lambdaless step's retries against the timeout, at construction, from the
-        steps' own state JSON; the synth-time lint checks every state of the definition."""
-        limit = self.timeout_seconds
-        kind = "Express" if self.express else "Standard"
-        states = {step.step_name: step.state_json for step in self.steps}
-        for budget in retry_budgets({"States": states}):
-            if budget.worst_case_seconds > limit:
-                raise LambdalessError(
-                    f"step {budget.state!r}: its retries can take {budget.describe()}, over the "
-                    f"{kind} workflow's timeout of {limit:g} s. Lower max_attempts or "
-                    "max_delay_seconds, shorten the step's timeout"
-                    + (", or use a Standard workflow." if self.express else ", or raise timeout.")
-                )
+    def _check_rules(self) -> None:
+        """The catalogue's graph rules on each lambdaless step, at construction, from the steps'
+        own state JSON (no jsii call); the synth-time lint checks every state of the
+        definition."""
+        machine = Machine(
+            # lambdaless steps always speak JSONata (they declare it inside JSONPath machines)
+            definition={
+                "QueryLanguage": "JSONata",
+                "States": {step.step_name: step.state_json for step in self.steps},
+            },
+            express=self.express,
+            timeout_seconds=self.timeout_seconds,
+            timeout_source=(f"the {'Express' if self.express else 'Standard'} workflow's timeout"),
+        )
+        for violation in check_machine(machine):
+            raise violation.error()
+
+    def _claim_name(self, name: str) -> None:
+        """Refuse a ``state_machine_name`` another Workflow of this app already has in the same
+        account and region."""
+        stack = cdk.Stack.of(self)
+        stage = cdk.Stage.of(self) or stack
+        names: dict[tuple[str, str, str], str] | None = getattr(stage, _NAMES_ATTRIBUTE, None)
+        if names is None:
+            names = {}
+            setattr(stage, _NAMES_ATTRIBUTE, names)
+        key = (stack.account, stack.region, name)
+        other = names.setdefault(key, self.node.path)
+        MACHINE_NAME_UNIQUE.require(
+            other == self.node.path,
+            "state_machine_name",
+            name,
+            f"a name no other Workflow of this app uses in the same account and region "
+            f"({other} has it)",
+        )
 
     # -- grants (aws-cdk-lib's, on the state machine) ---------------------------------------
     def grant_start_execution(self, grantee: iam.IGrantable) -> iam.Grant:

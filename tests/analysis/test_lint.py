@@ -80,6 +80,7 @@ def test_express_duration_flags_the_numbers() -> None:
 
 def map_of_answers(**map_fields: Any) -> dict[str, Any]:
     return {
+        "QueryLanguage": "JSONata",
         "StartAt": "Each",
         "States": {
             "Each": {

@@ -15,6 +15,9 @@ Rules (each finding names the state and the numbers):
 ``retry-budget``     a state's retries (back-off + attempts x TimeoutSeconds) outlast the
                      execution's TimeoutSeconds.
 
+and every graph rule of :mod:`lambdaless.rules` (``retry-budget`` is one of them), as an error
+named by the rule's id.
+
 Findings can be acknowledged (see :mod:`lambdaless.analysis.annotations`).
 """
 
@@ -26,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from lambdaless.analysis.annotations import Annotations, read
-from lambdaless.analysis.asl import iter_states, retry_budgets
+from lambdaless.analysis.asl import iter_states
 from lambdaless.analysis.history import (
     Assumptions,
     Profile,
@@ -42,6 +45,8 @@ from lambdaless.limits import (
     INLINE_MAP_MAX_CONCURRENCY,
     PAYLOAD_MAX_BYTES,
 )
+from lambdaless.rules._graph import Machine, check_machine
+from lambdaless.rules.workflow_types import timeout_limit
 from lambdaless.synthesized import SynthesizedStateMachine
 
 Severity = Literal["error", "warning"]
@@ -145,7 +150,7 @@ class _Linter:
             self.duration()
         self.maps()
         self.payloads()
-        self.retry_budgets()
+        self.catalogue()
         return self.findings
 
     def loops(self) -> None:
@@ -353,22 +358,16 @@ class _Linter:
                 return state
         return None
 
-    def retry_budgets(self) -> None:
+    def catalogue(self) -> None:
+        """The graph rules of :mod:`lambdaless.rules` against the execution's timeout."""
         timeout = self.definition.get("TimeoutSeconds")
-        limit = float(timeout) if isinstance(timeout, int | float) else None
-        if self.express:
-            limit = min(limit or EXPRESS_MAX_SECONDS, EXPRESS_MAX_SECONDS)
-        if limit is None:
-            return
-        for budget in retry_budgets(self.definition):
-            if budget.worst_case_seconds > limit:
-                self.add(
-                    "retry-budget",
-                    "error",
-                    budget.state,
-                    f"its retries can take {budget.describe()}, over the execution's "
-                    f"{limit:g} s timeout.",
-                )
+        limit, _ = timeout_limit(express=self.express)
+        source = f"the {'Express' if self.express else 'Standard'} execution's limit"
+        if isinstance(timeout, int | float) and not isinstance(timeout, bool) and timeout < limit:
+            limit, source = int(timeout), "the execution's TimeoutSeconds"
+        machine = Machine(self.definition, self.express, limit, source)
+        for violation in check_machine(machine):
+            self.add(violation.rule.id, "error", violation.state, violation.message)
 
 
 def lint_definition(

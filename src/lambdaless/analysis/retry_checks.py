@@ -4,7 +4,8 @@ AWS rejects at CreateStateMachine/UpdateStateMachine what these find (AWS docs, 
 in Step Functions workflows", Retry fields): ``IntervalSeconds`` a positive integer,
 ``MaxAttempts`` a non-negative integer (0 = never retry), ``BackoffRate`` at least 1.0,
 ``MaxDelaySeconds`` an integer from 1 to 31,622,400 (366 days), ``JitterStrategy`` ``FULL`` or
-``NONE``, and ``States.ALL`` alone in its ``ErrorEquals`` and in the last retrier. No CDK needed.
+``NONE``, and ``States.ALL`` alone in its ``ErrorEquals`` and in the last retrier: the rules of
+:mod:`lambdaless.rules.retries`, reported per field. No CDK needed.
 """
 
 from __future__ import annotations
@@ -14,10 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lambdaless.analysis.asl import iter_states
-from lambdaless.limits import ASL_MAX_INTEGER, RETRY_MAX_DELAY_SECONDS
-
-JITTER_STRATEGIES = frozenset({"FULL", "NONE"})
-STATES_ALL = "States.ALL"
+from lambdaless.rules.retries import STATES_ALL, retrier_problems
 
 
 @dataclass(frozen=True)
@@ -37,14 +35,6 @@ class RetryProblem:
         )
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
 def check_retriers(definition: Mapping[str, Any]) -> list[RetryProblem]:
     """Every invalid ``Retry`` field in ``definition``, nested states included."""
     problems: list[RetryProblem] = []
@@ -60,27 +50,9 @@ def check_retriers(definition: Mapping[str, Any]) -> list[RetryProblem]:
 
 
 def _invalid_fields(retrier: Mapping[str, Any], *, last: bool) -> list[tuple[str, str]]:
-    """``(field, allowed)`` for each invalid field of one retrier."""
-    found = []
+    """``(field, allowed)`` for each invalid field of one retrier (the catalogue's rules)."""
+    found = [(field, allowed) for _, field, allowed in retrier_problems(retrier)]
     errors = retrier.get("ErrorEquals")
-    if not (isinstance(errors, list) and errors and all(isinstance(e, str) and e for e in errors)):
-        found.append(("ErrorEquals", "a non-empty list of error names"))
-    elif STATES_ALL in errors and (len(errors) > 1 or not last):
+    if isinstance(errors, list) and STATES_ALL in errors and (len(errors) > 1 or not last):
         found.append(("ErrorEquals", f"{STATES_ALL} alone, in the last retrier"))
-    ranges = {
-        "IntervalSeconds": (_is_int, 1, ASL_MAX_INTEGER, f"an integer from 1 to {ASL_MAX_INTEGER}"),
-        "MaxAttempts": (_is_int, 0, ASL_MAX_INTEGER, f"an integer from 0 to {ASL_MAX_INTEGER}"),
-        "BackoffRate": (_is_number, 1.0, float("inf"), "a number of at least 1.0"),
-        "MaxDelaySeconds": (
-            _is_int,
-            1,
-            RETRY_MAX_DELAY_SECONDS,
-            f"an integer from 1 to {RETRY_MAX_DELAY_SECONDS}",
-        ),
-    }
-    for field, (kind, low, high, allowed) in ranges.items():
-        if field in retrier and not (kind(retrier[field]) and low <= retrier[field] <= high):
-            found.append((field, allowed))
-    if "JitterStrategy" in retrier and retrier["JitterStrategy"] not in JITTER_STRATEGIES:
-        found.append(("JitterStrategy", " or ".join(sorted(JITTER_STRATEGIES))))
     return found

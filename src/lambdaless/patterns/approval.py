@@ -41,11 +41,13 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from lambdaless._errors import at_path, invalid, require, whole_seconds
+from lambdaless._errors import at_path, require
 from lambdaless.limits import STANDARD_MAX_SECONDS
 from lambdaless.patterns._common import partition, variable_prefix
 from lambdaless.prompts import is_expression
 from lambdaless.rules.expressions import check_value
+from lambdaless.rules.integrations import check_approval_message, check_message_group_id
+from lambdaless.rules.retries import HEARTBEAT, whole_seconds
 from lambdaless.steps._task import DirectTask
 
 #: Errors that end the wait without a decision (AWS docs, "Handling errors in Step Functions
@@ -75,6 +77,7 @@ class ApprovalChannel:
     kind: Literal["sns", "sqs", "events"]
     topic: sns.ITopic | None = None
     queue: sqs.IQueue | None = None
+    message_group_id: str | None = None
     event_bus: events.IEventBus | None = None
     source: str = "lambdaless.approval"
     detail_type: str = "ApprovalRequested"
@@ -86,10 +89,20 @@ class ApprovalChannel:
         return cls("sns", topic=topic)
 
     @classmethod
-    def sqs_queue(cls, queue: sqs.IQueue) -> ApprovalChannel:
-        """Send the request to an SQS queue that a review tool consumes."""
+    def sqs_queue(
+        cls, queue: sqs.IQueue, *, message_group_id: str | None = None
+    ) -> ApprovalChannel:
+        """Send the request to an SQS queue that a review tool consumes.
+
+        Args:
+            queue: the queue.
+            message_group_id: the ``MessageGroupId`` (text or a ``{% %}`` expression), which a
+                FIFO queue requires; none by default (refused for a FIFO queue). A FIFO
+                request also gets a ``MessageDeduplicationId``: the SHA-256 of its task token.
+        """
         require(hasattr(queue, "queue_url"), "queue", queue, "an aws_sqs.IQueue")
-        return cls("sqs", queue=queue)
+        check_message_group_id("message_group_id", message_group_id, fifo=queue.fifo)
+        return cls("sqs", queue=queue, message_group_id=message_group_id)
 
     @classmethod
     def event_bridge(
@@ -156,11 +169,16 @@ class ApprovalChannel:
                         resources=[queue_key.key_arn],
                     )
                 )
-            return (
-                arn + "sqs:sendMessage.waitForTaskToken",
-                {"QueueUrl": self.queue.queue_url, "MessageBody": _as_string(message)},
-                statements,
-            )
+            arguments = {"QueueUrl": self.queue.queue_url, "MessageBody": _as_string(message)}
+            if self.message_group_id is not None:
+                arguments["MessageGroupId"] = self.message_group_id
+            if self.queue.fifo:
+                # Each request has its own token: deduplicate on it, so the queue needs no
+                # content-based deduplication (SQS API Reference, SendMessage).
+                arguments["MessageDeduplicationId"] = (
+                    "{% $hash($states.context.Task.Token, 'SHA-256') %}"
+                )
+            return (arn + "sqs:sendMessage.waitForTaskToken", arguments, statements)
         assert self.event_bus is not None
         return (
             arn + "events:putEvents.waitForTaskToken",
@@ -261,10 +279,12 @@ class HumanApproval(sfn.StateMachineFragment):
         require(isinstance(channel, ApprovalChannel), "channel", channel, "an ApprovalChannel")
         timeout_seconds = _seconds("timeout", timeout)
         heartbeat_seconds = _seconds("heartbeat", heartbeat) if heartbeat is not None else None
-        if heartbeat_seconds is not None and heartbeat_seconds >= timeout_seconds:
-            raise invalid(
-                "heartbeat", f"{heartbeat_seconds} s", f"less than timeout ({timeout_seconds} s)"
-            )
+        HEARTBEAT.require(
+            heartbeat_seconds is None or heartbeat_seconds < timeout_seconds,
+            "heartbeat",
+            f"{heartbeat_seconds} s",
+            f"less than timeout ({timeout_seconds} s)",
+        )
         body = _default_message(heartbeat_seconds) if message is None else message
         require(
             isinstance(body, Mapping) or is_expression(body),
@@ -272,12 +292,7 @@ class HumanApproval(sfn.StateMachineFragment):
             body,
             "a dict or a JSONata expression '{% ... %}'",
         )
-        require(
-            "$states.context.Task.Token" in str(body),
-            "message",
-            body,
-            "a message carrying $states.context.Task.Token, or none for the default",
-        )
+        check_approval_message("message", body)
         if message is not None:
             check_value("message", message)
         decision = f"{variable_prefix(id)}Decision"

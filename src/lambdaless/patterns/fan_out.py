@@ -57,6 +57,7 @@ from lambdaless.prompts import Inference, check_text, is_expression
 from lambdaless.quotas import ModelQuota
 from lambdaless.retry import RetryPolicy
 from lambdaless.rules.expressions import check_jsonata
+from lambdaless.rules.workflow_types import check_fan_out_step
 from lambdaless.steps.bedrock import Converse, InvokeBedrock
 
 #: What each failed iteration returns: the item, the error and its cause.
@@ -403,6 +404,7 @@ class FanOut(sfn.StateMachineFragment):
             )
         else:
             assert step is not None
+            check_fan_out_step("step", step.to_state_json().get("Catch") or [])
             self.step = step
         failed = sfn.Succeed(self, f"{id}ItemFailed", comment="The item and its error, kept")
         catcher: Any = self.step
@@ -460,6 +462,8 @@ class FanOut(sfn.StateMachineFragment):
                 # With a ResultWriter, $states.result is AWS's summary: passed on as it is.
                 outputs=PARTITION_OUTPUT if results_to is None else None,
                 comment=comment,
+                # Items and Output are JSONata: say so inside JSONPath state machines too
+                query_language=sfn.QueryLanguage.JSONATA,
             )
         else:
             self.map = sfn.Map(
@@ -469,6 +473,8 @@ class FanOut(sfn.StateMachineFragment):
                 max_concurrency=self.max_concurrency,
                 outputs=PARTITION_OUTPUT,
                 comment=comment,
+                # Items and Output are JSONata: say so inside JSONPath state machines too
+                query_language=sfn.QueryLanguage.JSONATA,
             )
         self.map.item_processor(processor)
 

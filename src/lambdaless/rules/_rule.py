@@ -31,9 +31,15 @@ class Rule:
         if self.where not in WHERE:
             raise ValueError(f"where={self.where!r}: expected one of {WHERE}")
 
-    def refuse(self, argument: str, value: Any, allowed: str) -> LambdalessError:
-        """The error for ``argument=value``, naming what is allowed, this rule and its page."""
-        return invalid(argument, value, f"{allowed} [rule {self.id}; AWS: {self.doc}]")
+    def refuse(
+        self, argument: str, value: Any, allowed: str, *, wrong_type: bool = False
+    ) -> LambdalessError:
+        """The error for ``argument=value``, naming what is allowed, this rule and its page
+        (a :class:`~lambdaless._errors.LambdalessTypeError` with ``wrong_type``, default
+        ``False``)."""
+        return invalid(
+            argument, value, f"{allowed} [rule {self.id}; AWS: {self.doc}]", wrong_type=wrong_type
+        )
 
     def require(self, condition: bool, argument: str, value: Any, allowed: str) -> None:
         """Raise :meth:`refuse` unless ``condition`` holds."""

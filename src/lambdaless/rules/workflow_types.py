@@ -1,7 +1,194 @@
-"""Rules about the service features each workflow type (Standard, Express) supports."""
+"""Rules about the service features each workflow type (Standard, Express) supports, and the
+query language each state is written in. No CDK import."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from lambdaless.limits import EXPRESS_MAX_SECONDS, STANDARD_MAX_SECONDS
+from lambdaless.rules._graph import Machine, Violation
 from lambdaless.rules._rule import Rule
 
-RULES: tuple[Rule, ...] = ()
+_CHOOSING = (
+    'Step Functions developer guide, "choosing-workflow-type" '
+    "(https://docs.aws.amazon.com/step-functions/latest/dg/choosing-workflow-type.html)"
+)
+
+EXPRESS_CALLBACK = Rule(
+    "express-no-callback",
+    "a .waitForTaskToken task in an Express workflow (or in a Distributed Map's Express "
+    "children): Express supports only the request-response pattern",
+    'Step Functions developer guide, "connect-to-resource" '
+    "(https://docs.aws.amazon.com/step-functions/latest/dg/connect-to-resource.html)",
+    "synth",
+)
+EXPRESS_SYNC = Rule(
+    "express-no-sync",
+    "a .sync (run a job) task in an Express workflow (or in a Distributed Map's Express children)",
+    'Step Functions developer guide, "connect-to-resource" '
+    "(https://docs.aws.amazon.com/step-functions/latest/dg/connect-to-resource.html)",
+    "synth",
+)
+EXPRESS_DISTRIBUTED_MAP = Rule(
+    "express-no-distributed-map",
+    "a Distributed Map in an Express workflow: Distributed mode needs a Standard parent",
+    'Step Functions developer guide, "state-map-distributed" '
+    "(https://docs.aws.amazon.com/step-functions/latest/dg/state-map-distributed.html)",
+    "synth",
+)
+TIMEOUT_RANGE = Rule(
+    "workflow-timeout-range",
+    "a workflow timeout beyond its type's maximum duration (Express 5 minutes, Standard one year)",
+    _CHOOSING,
+    "construct",
+)
+QUERY_LANGUAGE = Rule(
+    "query-language-fields",
+    "a state whose fields belong to the other query language: Arguments/Output in a JSONPath "
+    "state, or Parameters/InputPath/ResultSelector/ResultPath/OutputPath in a JSONata state",
+    'Step Functions developer guide, "transforming-data" '
+    "(https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html)",
+    "synth",
+)
+FAN_OUT_CATCH = Rule(
+    "fan-out-step-catches-all",
+    "a FanOut step= that already catches States.ALL: FanOut's own catcher, which keeps each "
+    "failed item beside its error, would come after it and never run (and ASL wants States.ALL "
+    "in the last catcher)",
+    'Step Functions developer guide, "concepts-error-handling" '
+    "(https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html)",
+    "construct",
+)
+
+RULES: tuple[Rule, ...] = (
+    EXPRESS_CALLBACK,
+    EXPRESS_SYNC,
+    EXPRESS_DISTRIBUTED_MAP,
+    TIMEOUT_RANGE,
+    QUERY_LANGUAGE,
+    FAN_OUT_CATCH,
+)
+
+#: Fields only a JSONPath state has, and only a JSONata state has ("transforming-data").
+JSONPATH_FIELDS = ("Parameters", "InputPath", "ResultSelector", "ResultPath", "OutputPath")
+JSONATA_FIELDS = ("Arguments", "Output")
+
+
+def timeout_limit(*, express: bool) -> tuple[int, str]:
+    """The longest execution of a workflow type, and how to say it."""
+    if express:
+        return EXPRESS_MAX_SECONDS, "for an Express workflow (5 minutes)"
+    return STANDARD_MAX_SECONDS, "for a Standard workflow (one year)"
+
+
+def is_distributed(state: Mapping[str, Any]) -> bool:
+    """Whether ``state`` is a Map in Distributed mode."""
+    processor = state.get("ItemProcessor") or {}
+    return str((processor.get("ProcessorConfig") or {}).get("Mode", "")).upper() == "DISTRIBUTED"
+
+
+def _express_scopes(
+    definition: Mapping[str, Any], express: bool, where: str = ""
+) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
+    """``(where, name, state)`` for every state that runs in an Express execution: all of an
+    Express workflow's, and those of a Distributed Map whose children are Express."""
+    for name, state in (definition.get("States") or {}).items():
+        if express:
+            yield where, name, state
+        for branch in state.get("Branches") or []:
+            yield from _express_scopes(branch, express, where)
+        processor = state.get("ItemProcessor") or state.get("Iterator")
+        if processor:
+            config = processor.get("ProcessorConfig") or {}
+            children_express = is_distributed(state) and (
+                str(config.get("ExecutionType", "")).upper() == "EXPRESS"
+            )
+            inner = f" (Express children of Map {name!r})" if children_express else where
+            yield from _express_scopes(processor, express or children_express, inner)
+
+
+def _query_language_violations(
+    definition: Mapping[str, Any], inherited: str
+) -> Iterator[Violation]:
+    for name, state in (definition.get("States") or {}).items():
+        language = str(state.get("QueryLanguage") or inherited)
+        wrong: tuple[str, ...]
+        if language == "JSONata":
+            wrong, right = JSONPATH_FIELDS, "Arguments and Output (a JSONata state)"
+        else:
+            wrong, right = (
+                JSONATA_FIELDS,
+                (
+                    "Parameters, ResultSelector, ResultPath (a JSONPath state), or "
+                    '"QueryLanguage": "JSONata" on the state'
+                ),
+            )
+        for field in wrong:
+            if field in state:
+                yield Violation(QUERY_LANGUAGE, name, field, state[field], right)
+        for index, catcher in enumerate(state.get("Catch") or []):
+            for field in wrong:
+                if field in catcher:
+                    label = f"Catch[{index}].{field}"
+                    yield Violation(QUERY_LANGUAGE, name, label, catcher[field], right)
+        for branch in state.get("Branches") or []:
+            yield from _query_language_violations(branch, language)
+        processor = state.get("ItemProcessor") or state.get("Iterator")
+        if processor:
+            yield from _query_language_violations(processor, language)
+
+
+def check_fan_out_step(argument: str, catchers: Sequence[Mapping[str, Any]]) -> None:
+    """Refuse a FanOut ``step=`` whose catchers already include ``States.ALL``."""
+    for catcher in catchers:
+        errors = list(catcher.get("ErrorEquals") or [])
+        FAN_OUT_CATCH.require(
+            "States.ALL" not in errors,
+            f"{argument} Catch",
+            {"ErrorEquals": errors, "Next": catcher.get("Next")},
+            "catchers of named errors only: FanOut catches every other error itself and keeps "
+            "the failed item beside its error (remove the step's States.ALL catcher, or "
+            "handle the error inside a Parallel given as step=)",
+        )
+
+
+def check_machine(machine: Machine) -> list[Violation]:
+    """The Express rules and ``query-language-fields`` on every state."""
+    found: list[Violation] = []
+    for where, name, state in _express_scopes(machine.definition, machine.express):
+        resource = str(state.get("Resource") or "") if state.get("Type") == "Task" else ""
+        suffix = where or " (an Express workflow)"
+        if resource.endswith(".waitForTaskToken"):
+            found.append(
+                Violation(
+                    EXPRESS_CALLBACK,
+                    name,
+                    "Resource",
+                    resource,
+                    "a request-response integration" + suffix + ", or a Standard workflow",
+                )
+            )
+        elif ".sync" in resource.rsplit(":::", 1)[-1]:
+            found.append(
+                Violation(
+                    EXPRESS_SYNC,
+                    name,
+                    "Resource",
+                    resource,
+                    "a request-response integration" + suffix + ", or a Standard workflow",
+                )
+            )
+        if machine.express and not where and is_distributed(state):
+            found.append(
+                Violation(
+                    EXPRESS_DISTRIBUTED_MAP,
+                    name,
+                    "ItemProcessor.ProcessorConfig.Mode",
+                    "DISTRIBUTED",
+                    "an inline Map in an Express workflow, or a Standard workflow",
+                )
+            )
+    top = str(machine.definition.get("QueryLanguage") or "JSONPath")
+    found.extend(_query_language_violations(machine.definition, top))
+    return found

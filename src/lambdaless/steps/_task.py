@@ -12,11 +12,12 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from lambdaless._errors import at_path, invalid, require, whole_seconds
+from lambdaless._errors import at_path, invalid, require
 from lambdaless._stack_env import StackEnv
 from lambdaless.limits import ASL_MAX_INTEGER
 from lambdaless.retry import RetryPolicy
 from lambdaless.rules.expressions import check_value, check_variable_name
+from lambdaless.rules.retries import check_error_names, check_retry_order, whole_seconds
 
 __all__ = ["DirectTask", "check_variable_name", "steps_in"]
 
@@ -93,6 +94,11 @@ class DirectTask(sfn.CustomState):
         )
         for field, value in (("Arguments", arguments), ("Output", output), ("Assign", assign)):
             _require_json(field, value)
+        check_retry_order("retry", [r.errors for r in retries])
+        for retry in retries:
+            check_error_names(
+                "retry errors", retry.errors, resource=resource, heartbeat=bool(heartbeat_seconds)
+            )
         state: dict[str, Any] = {
             "Type": "Task",
             "Comment": comment,
@@ -107,6 +113,8 @@ class DirectTask(sfn.CustomState):
         self.state_json = {k: v for k, v in state.items() if v is not None}
         super().__init__(scope, id, state_json=self.state_json)
         self.step_name = id
+        self._resource = resource
+        self._heartbeat = bool(heartbeat_seconds)
         self._policy_statements = list(policy_statements)
         self.retries: tuple[RetryPolicy, ...] = tuple(retries)
         env = StackEnv.of(scope)
@@ -149,6 +157,7 @@ class DirectTask(sfn.CustomState):
         """Add a retrier. It comes before the step's own retriers, so it takes precedence for
         the errors it names; ``States.ALL`` belongs in ``retry=`` (ASL wants it last)."""
         names = list(errors) if errors is not None else [sfn.Errors.ALL]
+        check_error_names("errors", names, resource=self._resource, heartbeat=self._heartbeat)
         require(
             not (self.retries and sfn.Errors.ALL in names),
             "errors",
@@ -192,6 +201,8 @@ class DirectTask(sfn.CustomState):
             check_value("assign", assign)
         if outputs is not None:
             check_value("outputs", outputs)
+        names = list(errors) if errors is not None else [sfn.Errors.ALL]
+        check_error_names("errors", names, resource=self._resource, heartbeat=self._heartbeat)
         super().add_catch(handler, errors=errors, outputs=outputs, assign=assign)
         return self
 

@@ -20,7 +20,6 @@ https://docs.aws.amazon.com/step-functions/latest/dg/call-https-apis.html):
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +39,15 @@ from lambdaless._stack_env import StackEnv
 from lambdaless.prompts import is_expression
 from lambdaless.retry import HTTP_TRANSIENT_ERRORS, RetryPolicy
 from lambdaless.rules.expressions import check_value
+from lambdaless.rules.integrations import (
+    CONNECTION_SECRET,
+    ENDPOINT_HOST,
+    check_credential,
+    check_headers,
+    check_host,
+    check_no_control_characters,
+    secret_reference_kind,
+)
 from lambdaless.steps._task import DirectTask, check_variable_name
 
 HTTP_INVOKE_RESOURCE = "arn:{partition}:states:::http:invoke"
@@ -65,30 +73,31 @@ _CONNECTION_SECRET_ARN = re.compile(
 
 # -- secrets -------------------------------------------------------------------------------------
 def _check_secret(scope: Construct, argument: str, value: Any) -> cdk.SecretValue:
-    """Accept only a SecretValue that CloudFormation resolves from Secrets Manager or SSM
-    SecureString at deploy time (a ``{{resolve:...}}`` dynamic reference): the template then holds
-    a reference, never the secret. ``SecretValue.unsafe_plain_text`` resolves to the literal text
-    and is refused."""
+    """Accept only a SecretValue that CloudFormation resolves from Secrets Manager at deploy time
+    (a ``{{resolve:secretsmanager:...}}`` dynamic reference): the template then holds a
+    reference, never the secret. ``SecretValue.unsafe_plain_text`` resolves to the literal text,
+    and an SSM SecureString (``{{resolve:ssm-secure:...}}``) is not resolved in
+    ``AWS::Events::Connection`` (CloudFormation user guide, "dynamic-references-ssm-secure-
+    strings": the resources that support it); both are refused."""
     allowed = (
         "a SecretValue from Secrets Manager, e.g. SecretValue.secrets_manager('name') or "
         "secret.secret_value_from_json('key'); SecretValue.unsafe_plain_text and plain strings "
-        "would write the secret into the template"
+        "would write the secret into the template, and CloudFormation does not resolve SSM "
+        "SecureString references in an EventBridge connection"
     )
     if not isinstance(value, cdk.SecretValue):
-        raise invalid(argument, "<not a SecretValue>" if isinstance(value, str) else value, allowed)
+        shown = "<not a SecretValue>" if isinstance(value, str) else value
+        raise CONNECTION_SECRET.refuse(argument, shown, allowed)
     # Resolving the SecretValue itself fails synth in apps with the feature flag
     # `@aws-cdk/core:checkSecretUsage` on (every `cdk init` app sets it): read the token it wraps
     # instead. Only its shape is inspected here; the value goes to the connection as a SecretValue.
-    resolved = cdk.Stack.of(scope).resolve(value.unsafe_unwrap())
-    rendered = json.dumps(resolved)
-    is_reference = isinstance(resolved, str) and resolved.startswith(
-        ("{{resolve:secretsmanager:", "{{resolve:ssm-secure:")
+    kind = secret_reference_kind(cdk.Stack.of(scope).resolve(value.unsafe_unwrap()))
+    CONNECTION_SECRET.require(
+        kind == "secretsmanager",
+        argument,
+        "<a literal secret>" if kind == "literal" else "<an SSM SecureString reference>",
+        allowed,
     )
-    is_reference = is_reference or (
-        isinstance(resolved, dict) and '"{{resolve:secretsmanager:' in rendered
-    )
-    if not is_reference:
-        raise invalid(argument, "<a literal secret>", allowed)
     return value
 
 
@@ -109,6 +118,7 @@ class HttpAuth:
     @classmethod
     def api_key(cls, *, header_name: str, value: cdk.SecretValue) -> HttpAuth:
         """Send ``value`` in the ``header_name`` header (e.g. ``x-api-key``)."""
+        check_credential("header_name", header_name)
         require(
             isinstance(header_name, str) and bool(re.match(r"^[A-Za-z0-9-]{1,256}$", header_name)),
             "header_name",
@@ -120,9 +130,7 @@ class HttpAuth:
     @classmethod
     def basic(cls, *, username: str, password: cdk.SecretValue) -> HttpAuth:
         """HTTP Basic authentication."""
-        require(
-            isinstance(username, str) and bool(username), "username", username, "non-empty text"
-        )
+        check_credential("username", username)
         return cls("basic", {"username": username, "password": password})
 
     @classmethod
@@ -149,9 +157,7 @@ class HttpAuth:
         require(
             http_method in ("GET", "POST", "PUT"), "http_method", http_method, "GET, POST or PUT"
         )
-        require(
-            isinstance(client_id, str) and bool(client_id), "client_id", client_id, "non-empty text"
-        )
+        check_credential("client_id", client_id)
         return cls(
             "oauth",
             {
@@ -239,20 +245,24 @@ def _parse_base_url(argument: str, url: Any) -> str:
         "credentials, query, fragment, '*' or quotes"
     )
     require(isinstance(url, str) and bool(url) and not is_expression(url), argument, url, allowed)
-    require(not url.lower().startswith("http://"), argument, url, "https only: " + allowed)
+    check_no_control_characters(argument, url)
+    ENDPOINT_HOST.require(
+        not url.lower().startswith("http://"), argument, url, "https only: " + allowed
+    )
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
         raise invalid(argument, url, allowed) from None
-    require(parts.scheme == "https", argument, url, allowed)
-    require(
+    ENDPOINT_HOST.require(parts.scheme == "https", argument, url, allowed)
+    ENDPOINT_HOST.require(
         parts.username is None and parts.password is None and "@" not in parts.netloc,
         argument,
         url,
         "no credentials in the URL (user:pass@): use auth= and an EventBridge connection",
     )
     host = (parts.hostname or "").lower()
+    check_host(argument, url, host)
     labels = host.split(".")
     require(
         len(labels) >= 2 and all(_HOST_LABEL.match(label) for label in labels),
@@ -273,6 +283,7 @@ def _parse_base_url(argument: str, url: Any) -> str:
 
 
 def _static_path(path: str) -> str:
+    check_no_control_characters("path", path)
     allowed = "a path like '/users/42' (no '?', '#', '*', quotes or '..'), or '{% ... %}'"
     require(bool(_PATH.match(path)), "path", path, allowed)
     require(".." not in path.split("/") and "//" not in path, "path", path, allowed)
@@ -429,6 +440,8 @@ class CallHttpApi(DirectTask):
         for argument, value in (("body", body), ("headers", headers), ("query", query)):
             if value is not None:
                 check_value(argument, value)
+        if isinstance(headers, Mapping):
+            check_headers("headers", headers)
 
         dynamic_path = path is not None and is_expression(path)
         if path is None:

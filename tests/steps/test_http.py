@@ -358,7 +358,7 @@ def test_aws_cdk_lib_style_condition_would_match_the_attack() -> None:
         ({"base_url": "https://api.example.com/*"}, "an https URL"),
         ({"base_url": "https://api.exa mple.com"}, "an https URL"),
         ({"base_url": "https://api.example.com:99999"}, "an https URL"),
-        ({"base_url": "https://localhost"}, "an https URL"),
+        ({"base_url": "https://localhost"}, "a public domain name"),
         ({"base_url": "{% $states.input.url %}"}, "an https URL"),
         ({"method": "FETCH"}, "one of GET, POST"),
         ({"method": "{% $states.input.method %}"}, "one of GET, POST"),

@@ -3,7 +3,9 @@
 
 Each rule has a state machine that breaks it, written as ASL and put into a ``Workflow``'s
 template, so the plugin and the CLI read exactly the same definition. A rule added to
-:data:`lambdaless.analysis.annotations.RULES` without a case here fails this test.
+:data:`lambdaless.analysis.annotations.RULES`, or a graph rule of the catalogue the lint runs
+(:mod:`lambdaless.rules.retries`, :mod:`lambdaless.rules.workflow_types`), without a case here
+fails this test.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from lambdaless import Workflow
 from lambdaless.analysis.annotations import RULES
 from lambdaless.cli import main
+from lambdaless.rules import retries, workflow_types
 
 from .test_lint import BEDROCK, map_of_answers, poll_loop
 
@@ -41,6 +44,52 @@ _EXPRESS_TOO_LONG = {
     "States": {"Hold": {"Type": "Wait", "Seconds": 400, "End": True}},
 }
 
+
+def _one(state: dict[str, Any], **machine: Any) -> dict[str, Any]:
+    return {"StartAt": "S", **machine, "States": {"S": {**state, "End": True}}}
+
+
+_CALLBACK = "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
+_DISTRIBUTED = {
+    "Type": "Map",
+    "ItemProcessor": {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": "P",
+        "States": {"P": {"Type": "Pass", "End": True}},
+    },
+}
+#: graph rules of the catalogue (lambdaless.rules) the lint runs: rule -> (ASL, Express?)
+CATALOGUE_CASES: dict[str, tuple[dict[str, Any], bool]] = {
+    "retry-states-all-last": (
+        _one(
+            {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage",
+                "Retry": [{"ErrorEquals": ["States.ALL"]}, {"ErrorEquals": ["SQS.X"]}],
+            }
+        ),
+        False,
+    ),
+    "timeout-beyond-workflow": (
+        _one({"Type": "Wait", "Seconds": 7200}, TimeoutSeconds=3600),
+        False,
+    ),
+    "heartbeat-below-timeout": (
+        _one({"Type": "Task", "Resource": _CALLBACK, "TimeoutSeconds": 60, "HeartbeatSeconds": 60}),
+        False,
+    ),
+    "express-no-callback": (_one({"Type": "Task", "Resource": _CALLBACK}), True),
+    "express-no-sync": (
+        _one({"Type": "Task", "Resource": "arn:aws:states:::glue:startJobRun.sync"}),
+        True,
+    ),
+    "express-no-distributed-map": (_one(_DISTRIBUTED), True),
+    "query-language-fields": (
+        _one({"Type": "Pass", "Output": "{% $states.input %}"}, QueryLanguage="JSONPath"),
+        False,
+    ),
+}
+
 #: rule -> (ASL that breaks it, Express?)
 CASES: dict[str, tuple[dict[str, Any], bool]] = {
     "history-events": (poll_loop("lambdaless:max-iterations=5000"), False),
@@ -54,6 +103,10 @@ CASES: dict[str, tuple[dict[str, Any], bool]] = {
 
 def test_every_rule_has_a_case() -> None:
     assert sorted(CASES) == sorted(RULES)
+    graph_rules = {
+        rule.id for rule in (*retries.RULES, *workflow_types.RULES) if rule.where == "synth"
+    }
+    assert sorted(CATALOGUE_CASES) == sorted(graph_rules - set(CASES))
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +114,7 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """``(cdk.out, the synth failure's text)`` of an app with one Workflow per rule."""
     out = tmp_path_factory.mktemp("rules") / "cdk.out"
     app = cdk.App(outdir=str(out), context={"aws:cdk:enable-path-metadata": True})
-    for rule, (definition, express) in CASES.items():
+    for rule, (definition, express) in {**CASES, **CATALOGUE_CASES}.items():
         stack = cdk.Stack(app, "Rule" + "".join(w.title() for w in rule.split("-")))
         workflow = Workflow(
             stack,
@@ -78,7 +131,7 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     return out, str(failure.value)
 
 
-@pytest.mark.parametrize("rule", sorted(CASES))
+@pytest.mark.parametrize("rule", sorted({**CASES, **CATALOGUE_CASES}))
 def test_rule_fires_at_synth(synthesized: tuple[Path, str], rule: str) -> None:
     out, failure = synthesized
     assert "unbounded-loop" in failure  # the errors failed synth
@@ -94,7 +147,7 @@ def test_rule_fires_at_synth(synthesized: tuple[Path, str], rule: str) -> None:
     assert (rule, stack) in fired, sorted(fired)
 
 
-@pytest.mark.parametrize("rule", sorted(CASES))
+@pytest.mark.parametrize("rule", sorted({**CASES, **CATALOGUE_CASES}))
 def test_rule_fires_in_inspect(
     synthesized: tuple[Path, str], rule: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -45,8 +45,6 @@ from lambdaless.limits import (
     INLINE_MAP_MAX_CONCURRENCY,
     PAYLOAD_MAX_BYTES,
 )
-from lambdaless.rules._graph import Machine, check_machine
-from lambdaless.rules.workflow_types import timeout_limit
 from lambdaless.synthesized import SynthesizedStateMachine
 
 Severity = Literal["error", "warning"]
@@ -360,6 +358,10 @@ class _Linter:
 
     def catalogue(self) -> None:
         """The graph rules of :mod:`lambdaless.rules` against the execution's timeout."""
+        # imported here: some rule modules read this module's limits at import
+        from lambdaless.rules._graph import Machine, check_machine
+        from lambdaless.rules.workflow_types import timeout_limit
+
         timeout = self.definition.get("TimeoutSeconds")
         limit, _ = timeout_limit(express=self.express)
         source = f"the {'Express' if self.express else 'Standard'} execution's limit"

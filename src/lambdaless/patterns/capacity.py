@@ -46,11 +46,12 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from lambdaless._errors import require, whole_seconds
+from lambdaless._errors import require
 from lambdaless._stack_env import StackEnv
 from lambdaless.models import BedrockModel, ModelLike
 from lambdaless.quotas import ModelQuota, QuotaKind
 from lambdaless.retry import CAPACITY_FULL_ERROR, RetryPolicy
+from lambdaless.rules.retries import whole_seconds
 from lambdaless.steps._task import DirectTask
 
 # AWS docs, "Call DynamoDB APIs with Step Functions": the optimized integrations.

@@ -12,7 +12,9 @@ in their history). An execution that dies holding a share is released by the cap
 ``Reclaim`` workflow (EventBridge on failed, timed-out and aborted executions, and a sweep of
 expired leases).
 
-Input of both workflows: ``{"reviews": [{"id": ..., "text": ...}, ...]}``.
+Input of both workflows: ``{"reviews": [{"id": ..., "text": ...}, ...]}``, at most 50 reviews a
+batch, declared with ``bound()`` so the limits lint sizes Triage's history (each review can take
+up to 373 events while it waits for capacity and retries) and its answers for 50 items.
 """
 
 from __future__ import annotations
@@ -31,8 +33,10 @@ from lambdaless import (
     ModelQuota,
     Workflow,
 )
+from lambdaless.analysis import bound
 
 CLAUDE = "us.anthropic.claude-sonnet-4-20250514-v1:0"
+MAX_REVIEWS = 50
 
 
 class SharedCapacityStack(cdk.Stack):
@@ -56,6 +60,7 @@ class SharedCapacityStack(cdk.Stack):
             capacity=self.capacity,
         )
         self.triage = Workflow(self, "Triage", definition=classify)
+        bound(self.triage, "Classify", MAX_REVIEWS)
         summarize = InvokeBedrock(
             self,
             "Summarize",

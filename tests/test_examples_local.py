@@ -146,3 +146,34 @@ def test_summarizer_sends_the_document_to_claude(example_machines: dict[str, Any
     assert call.arguments["ModelId"].endswith(
         ":inference-profile/us.anthropic.claude-sonnet-4-5-20250929-v1:0"
     )
+
+
+def test_a_mocked_dynamodb_error_keeps_its_name(example_machines: dict[str, Any]) -> None:
+    """A mocked Throw on a DynamoDB Task reaches Retry and Catch under the name the mock gives,
+    as in Step Functions Local (moto alone renamed it ``DynamoDB.AmazonDynamoDBException``):
+    the Reclaim run whose caller released first ends in AlreadyReleased, and the capacity that
+    was full makes the acquire retry ``DynamoDB.ConditionalCheckFailedException``."""
+    stack, machines = example_machines["SharedCapacity"]
+    runner = LocalRunner(stack)
+    sample = json.loads((MOCKS / "SharedCapacity.input.json").read_text())
+    mocks = MOCKS / "SharedCapacity.json"
+    released = runner.run(
+        _machine(machines, "Reclaim").path,
+        sample,
+        mock_config=mocks,
+        test_case="CallerReleasedFirst",
+    )
+    assert (released.status, released.states[-1], released.error) == (
+        "SUCCEEDED",
+        "AlreadyReleased",
+        None,
+    )
+    waited = runner.run(
+        _machine(machines, "Triage").path,
+        sample,
+        mock_config=mocks,
+        test_case="CapacityFullThenFree",
+    )
+    assert waited.status == "SUCCEEDED"
+    assert waited.retries > 0
+    assert (len(waited.output["results"]), waited.output["failures"]) == (3, []), waited.output

@@ -16,6 +16,7 @@ from aws_cdk.assertions import Template
 
 from lambdaless import FanOut, Inference, InvokeBedrock, LambdalessError, ModelQuota, Workflow
 from lambdaless.analysis.annotations import acknowledge
+from lambdaless.analysis.lint import lint
 from lambdaless.patterns.capacity import CapacityGuard, ModelCapacity
 from lambdaless.retry import RetryPolicy
 from lambdaless.synthesized import LOCAL_PSEUDO_PARAMETERS
@@ -362,3 +363,37 @@ def test_guard_releases_and_fails_with_the_steps_error(stack: cdk.Stack, dynamod
     )
     assert ok.status == "SUCCEEDED"
     assert ok.states == ["GuardedAcquire", "Ask", "GuardedRelease", "Done"]
+
+
+def test_reclaim_releases_a_bounded_batch_per_run(
+    stack: cdk.Stack, dynamodb: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One Reclaim run gives back at most RELEASES_PER_RUN holdings, so its inline Map stays far
+    below 25,000 history events (declared to the lint in the Map's Comment); the next sweep takes
+    the rest."""
+    import lambdaless.patterns.capacity as capacity_module
+
+    monkeypatch.setattr(capacity_module, "RELEASES_PER_RUN", 1)
+    capacity = _capacity(stack)
+    call = InvokeBedrock(stack, "Ask", model=CLAUDE, prompt=PROMPT)
+    weight = capacity.weight(1024)
+    acquire = capacity.acquire(stack, "Take", weight=weight, holder_variable="held")
+    release = capacity.release(stack, "GiveBack", weight=weight, holder_variable="held")
+    Workflow(stack, "Fragile", definition=acquire.next(call).next(release))
+    runner = LocalRunner(stack, passthrough=True)
+    table = _table(runner, dynamodb)
+    reclaim = runner.state_machine("Reclaim")
+    assert "lambdaless:max-items=1" in reclaim.definition["States"]["ReleaseEach"]["Comment"]
+    assert lint(reclaim) == []
+    for n in range(2):  # the test capacity holds two such calls
+        runner.run(
+            "Fragile",
+            input={"text": f"x{n}"},
+            responses={"Ask": mocks.failure("Bedrock.ValidationException", "no")},
+        )
+    assert len(_holders(_item(dynamodb, table))) == 2
+    late = {"detail-type": "Scheduled Event", "time": "2999-01-01T00:00:00Z", "detail": {}}
+    assert runner.run("Reclaim", input=late).status == "SUCCEEDED"
+    assert _item(dynamodb, table)["used"] == {"N": str(weight)}
+    assert runner.run("Reclaim", input=late).status == "SUCCEEDED"
+    assert _item(dynamodb, table)["used"] == {"N": "0"}

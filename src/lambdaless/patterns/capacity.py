@@ -73,6 +73,9 @@ HOLDER_NAME = (
 #: execution status change events" in "Automating Step Functions event delivery with
 #: EventBridge").
 ABANDONED_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
+#: Holdings one Reclaim run gives back: each costs up to 24 history events, so 500 stay far
+#: below the 25,000-event limit of a Standard execution; the next sweep takes any beyond them.
+RELEASES_PER_RUN = 500
 
 
 def _n(value: float | int | str) -> dict[str, str]:
@@ -311,7 +314,8 @@ class ModelCapacity(Construct):
                 f"$substring($k, 0, {len(HOLDER_PREFIX)}) = '{HOLDER_PREFIX}' and "
                 "($substring($k, 0, $length($mine)) = $mine or "
                 "$number($lookup($item, $k).M.exp.N) < $now) }); "
-                "{'holders': [$map($stale, function($k) { "
+                "{'holders': [$map($filter($stale, function($k, $i) { "
+                f"$i < {RELEASES_PER_RUN} }}), function($k) {{ "
                 "{'name': $k, 'w': $lookup($item, $k).M.w.N} })]}) %}"
             ),
             policy_statements=[
@@ -359,13 +363,17 @@ class ModelCapacity(Construct):
             "ReleaseEach",
             items=sfn.ProvideItems.jsonata("{% $states.input.holders %}"),
             max_concurrency=10,
+            # ReadHolders hands over at most RELEASES_PER_RUN holders (the limits lint reads
+            # this bound); the next status event or sweep releases any beyond them.
+            comment=f"lambdaless:max-items={RELEASES_PER_RUN}",
         )
         each.item_processor(give_back)
         workflow = Workflow(
             self,
             "Reclaim",
             definition=read.next(each),
-            alarms=False,
+            # Alarms on: a Reclaim that keeps failing (IAM, a deleted table) leaks capacity
+            # silently, and each sweep would fail the same way.
             timeout=cdk.Duration.minutes(15),
             comment=f"Release holdings of {self.node.path} that no execution will release",
         )

@@ -224,6 +224,11 @@ _INTERNALS: tuple[tuple[str, str, Expected], ...] = (
         "FailureEventException",
         ("failure_event",),
     ),
+    (
+        f"{_PARSER}.asl.component.state.exec.state_task.service.state_task_service_dynamodb",
+        "StateTaskServiceDynamoDB._from_error",
+        ("self", "env", "ex"),
+    ),
     (f"{_PARSER}.asl.eval.event.event_detail", "EventDetails", "class"),
     (f"{_PARSER}.api", "HistoryEventType.TaskFailed", "any"),
     (f"{_PARSER}.api", "HistoryEventType.TaskTimedOut", "any"),
@@ -833,6 +838,7 @@ def _install_task_hooks() -> None:
 
     _install_sync_hook()
     _install_states_error_throw()
+    _install_dynamodb_mocked_errors()
 
 
 def _install_sync_hook() -> None:
@@ -912,6 +918,30 @@ def _install_states_error_throw() -> None:
         )
 
     _patch(mock_eval, "_eval_mocked_response_throw", _eval_mocked_response_throw)
+
+
+def _install_dynamodb_mocked_errors() -> None:
+    """A mocked Throw on a DynamoDB Task keeps its error name, as in Step Functions Local.
+
+    moto's DynamoDB integration reports every exception that is not a botocore ClientError as
+    ``DynamoDB.AmazonDynamoDBException``, the mocked Throw's own FailureEventException included,
+    so a mocked ``DynamoDB.ConditionalCheckFailedException`` matched no Retry or Catch naming it.
+    """
+    dynamodb: Any = _resolve(
+        f"{_PARSER}.asl.component.state.exec.state_task.service.state_task_service_dynamodb",
+        "StateTaskServiceDynamoDB",
+    )
+    failure: Any = importlib.import_module(
+        f"{_PARSER}.asl.component.common.error_name.failure_event"
+    )
+    original_from_error = dynamodb._from_error
+
+    def _from_error(self: Any, env: Any, ex: Exception) -> Any:
+        if _is_local(env) and isinstance(ex, failure.FailureEventException):
+            return ex.failure_event
+        return original_from_error(self, env, ex)
+
+    _patch(dynamodb, "_from_error", _from_error)
 
 
 # --------------------------------------------------------------------------------------------

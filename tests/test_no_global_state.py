@@ -111,14 +111,17 @@ def module_state(source: str) -> list[str]:
     return found
 
 
-#: The state that stays, and why. The local runner's moto patches: whether they are installed
-#: (``_installed``), the moto classes they patch (``_classes``, filled once) and the hooks of the
-#: run on this thread (``_thread``, a ``threading.local``). They are not caches of construct
-#: state but the seam to moto, which the runner's own work (issue 13, item 2) narrows to patches
-#: applied only while a local run executes; any other finding, there or elsewhere, fails.
+#: The state that stays, and why. The local runner's moto seam: the patches (``_patches``,
+#: built on the first local run, cleared if building fails), how many local runs are in progress
+#: (``_runs_in_progress``), so that moto is patched exactly while a local execution runs and is
+#: plain moto after the last one ends, the moto classes the hooks patch (``_classes``, filled
+#: once) and the hooks of the run on this thread (``_thread``, a ``threading.local``). Not a
+#: cache of construct state; any other finding, there or elsewhere, fails.
 ALLOWED = {
     "lambdaless/testing/_moto_hooks.py": {
-        "global _installed",
+        "global _runs_in_progress",
+        "_patches.append()",
+        "_patches.clear()",
         "_classes.update()",
         "_thread.record_retry assigned",
     },

@@ -9,33 +9,18 @@ Step Functions Retry fields (AWS docs, "Handling errors in Step Functions workfl
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lambdaless._errors import require
+from lambdaless.analysis.asl import retry_delays as retry_delays
+from lambdaless.analysis.asl import worst_case_seconds as worst_case_seconds
+from lambdaless.service_errors import BEDROCK_PERMANENT_ERRORS as BEDROCK_PERMANENT_ERRORS
+from lambdaless.service_errors import BEDROCK_TIMEOUT_ERRORS as BEDROCK_TIMEOUT_ERRORS
+from lambdaless.service_errors import BEDROCK_TRANSIENT_ERRORS as BEDROCK_TRANSIENT_ERRORS
 
 if TYPE_CHECKING:
     from aws_cdk import aws_stepfunctions as sfn
-
-# Bedrock InvokeModel errors as the optimized integration names them: the service's exception name
-# prefixed with "Bedrock." (AWS docs, "Invoke and customize Amazon Bedrock models with Step
-# Functions"). A bare "ThrottlingException" in ErrorEquals never matches.
-BEDROCK_TRANSIENT_ERRORS: tuple[str, ...] = (
-    "Bedrock.ThrottlingException",  # 429: requests or tokens per minute exceeded
-    "Bedrock.ModelNotReadyException",  # 429: model is being loaded
-    "Bedrock.ServiceUnavailableException",  # 503
-    "Bedrock.InternalServerException",  # 500
-)
-BEDROCK_TIMEOUT_ERRORS: tuple[str, ...] = ("Bedrock.ModelTimeoutException",)  # 408
-#: Never retried: retrying cannot change the outcome. Route them to a handler instead.
-BEDROCK_PERMANENT_ERRORS: tuple[str, ...] = (
-    "Bedrock.ValidationException",
-    "Bedrock.AccessDeniedException",
-    "Bedrock.ResourceNotFoundException",
-    "Bedrock.ModelErrorException",  # 424
-    "Bedrock.ServiceQuotaExceededException",
-)
 
 # AWS SDK integrations name errors "<ServiceName>.<Exception>" with the SDK's service name
 # (AWS docs, "Handling errors in Step Functions workflows"): bedrock-runtime is "BedrockRuntime".
@@ -293,31 +278,3 @@ class RetryPolicy:
             ),
             jitter_strategy=sfn.JitterType.FULL if self.full_jitter else None,
         )
-
-
-def retry_delays(retrier: Mapping[str, Any]) -> list[float]:
-    """Longest delay before each retry of an ASL retrier, with the ASL defaults filled in."""
-    interval = float(retrier.get("IntervalSeconds", 1))
-    rate = float(retrier.get("BackoffRate", 2.0))
-    cap = retrier.get("MaxDelaySeconds")
-    delays = []
-    delay = interval
-    for _ in range(int(retrier.get("MaxAttempts", 3))):
-        delays.append(min(delay, float(cap)) if cap is not None else delay)
-        delay *= rate  # float multiplication saturates at inf; ``rate**n`` would raise
-    return delays
-
-
-def worst_case_seconds(retriers: Iterable[Mapping[str, Any]]) -> tuple[float, int]:
-    """Worst-case (seconds waiting between attempts, number of attempts) of one state.
-
-    Every retrier can be exhausted in turn (each counts its own attempts), so the worst case
-    adds them all up; attempts include the first try.
-    """
-    wait = 0.0
-    attempts = 1
-    for retrier in retriers:
-        delays = retry_delays(retrier)
-        wait += sum(delays)
-        attempts += len(delays)
-    return wait, attempts

@@ -25,7 +25,7 @@ from lambdaless._stack_env import StackEnv
 from lambdaless.analysis.asl import iter_states
 from lambdaless.deployment import Deployment, Rollout
 from lambdaless.monitoring import WorkflowMonitoring, bedrock_model_ids
-from lambdaless.rules._graph import Machine, check_machine
+from lambdaless.rules.graph import Machine, check_machine
 from lambdaless.rules.integrations import MACHINE_NAME_UNIQUE, check_state_machine_name
 from lambdaless.rules.models import check_steps_in_stack
 from lambdaless.rules.retries import MAX_INTEGER, whole_seconds
@@ -292,7 +292,7 @@ class Workflow(Construct):
         FanOut grants for it."""
         if not any("ResultWriter" in state for _, _, state in iter_states(rendered)):
             return {}
-        from lambdaless.patterns.fan_out import RESULT_WRITER_ACTIONS
+        from lambdaless.patterns._common import RESULT_WRITER_ACTIONS
 
         policy = default_policy_resource(self.role)
         if policy is None:

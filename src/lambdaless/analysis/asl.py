@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
-
-from lambdaless.retry import worst_case_seconds
 
 
 def iter_states(
@@ -58,3 +56,31 @@ def retry_budgets(definition: Mapping[str, Any]) -> list[RetryBudget]:
         wait, attempts = worst_case_seconds(retriers)
         budgets.append(RetryBudget(name, wait, attempts, state.get("TimeoutSeconds")))
     return budgets
+
+
+def retry_delays(retrier: Mapping[str, Any]) -> list[float]:
+    """Longest delay before each retry of an ASL retrier, with the ASL defaults filled in."""
+    interval = float(retrier.get("IntervalSeconds", 1))
+    rate = float(retrier.get("BackoffRate", 2.0))
+    cap = retrier.get("MaxDelaySeconds")
+    delays = []
+    delay = interval
+    for _ in range(int(retrier.get("MaxAttempts", 3))):
+        delays.append(min(delay, float(cap)) if cap is not None else delay)
+        delay *= rate  # float multiplication saturates at inf; ``rate**n`` would raise
+    return delays
+
+
+def worst_case_seconds(retriers: Iterable[Mapping[str, Any]]) -> tuple[float, int]:
+    """Worst-case (seconds waiting between attempts, number of attempts) of one state.
+
+    Every retrier can be exhausted in turn (each counts its own attempts), so the worst case
+    adds them all up; attempts include the first try.
+    """
+    wait = 0.0
+    attempts = 1
+    for retrier in retriers:
+        delays = retry_delays(retrier)
+        wait += sum(delays)
+        attempts += len(delays)
+    return wait, attempts

@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from lambdaless.retry import worst_case_seconds
+from lambdaless.analysis.asl import worst_case_seconds
 
 
 def _short_error(name: str) -> str:

@@ -30,12 +30,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from lambdaless.analysis.asl import worst_case_seconds
 from lambdaless.limits import (
     DISTRIBUTED_MAP_MAX_CONCURRENCY,
     HTTP_TASK_TIMEOUT_SECONDS,
     INLINE_MAP_MAX_CONCURRENCY,
 )
-from lambdaless.retry import worst_case_seconds
 
 Mode = Literal["happy", "worst"]
 METRICS = (

@@ -359,7 +359,7 @@ class _Linter:
     def catalogue(self) -> None:
         """The graph rules of :mod:`lambdaless.rules` against the execution's timeout."""
         # imported here: some rule modules read this module's limits at import
-        from lambdaless.rules._graph import Machine, check_machine
+        from lambdaless.rules.graph import Machine, check_machine
         from lambdaless.rules.workflow_types import timeout_limit
 
         timeout = self.definition.get("TimeoutSeconds")

@@ -65,3 +65,14 @@ def variable_prefix(construct_id: str) -> str:
     text = "".join(w[:1].upper() + w[1:] for w in words) or "pattern"
     text = text[:1].lower() + text[1:]
     return text if not text[:1].isdigit() else "p" + text
+
+
+#: What a Distributed Map's ResultWriter needs on its prefix (AWS docs,
+#: "input-output-resultwriter", IAM policies). FanOut grants them; Workflow finds that grant for
+#: its cdk-nag acknowledgement.
+RESULT_WRITER_ACTIONS = (
+    "s3:PutObject",
+    "s3:GetObject",
+    "s3:ListMultipartUploadParts",
+    "s3:AbortMultipartUpload",
+)

@@ -51,7 +51,7 @@ from lambdaless.limits import (
     INLINE_MAP_MAX_CONCURRENCY,
 )
 from lambdaless.models import BedrockModel, ModelLike
-from lambdaless.patterns._common import S3Path
+from lambdaless.patterns._common import RESULT_WRITER_ACTIONS, S3Path
 from lambdaless.patterns.capacity import ModelCapacity, call_shape
 from lambdaless.prompts import Inference, check_text, is_expression
 from lambdaless.quotas import ModelQuota
@@ -131,15 +131,6 @@ class S3Items:
 #: aws-cdk-lib renders ``ResultWriterV2`` only under this feature flag; FanOut sets it on its own
 #: subtree, so the app's other Maps are untouched.
 RESULT_WRITER_V2_FLAG = "@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2"
-
-
-#: What a ResultWriter needs on its prefix (AWS docs, "input-output-resultwriter", IAM policies).
-RESULT_WRITER_ACTIONS = (
-    "s3:PutObject",
-    "s3:GetObject",
-    "s3:ListMultipartUploadParts",
-    "s3:AbortMultipartUpload",
-)
 
 
 class _PrefixResultWriter(sfn.ResultWriterV2):

@@ -51,10 +51,3 @@ class Machine:
     timeout_seconds: float
     #: where the timeout comes from, for messages ("the workflow's timeout", ...)
     timeout_source: str
-
-
-def check_machine(machine: Machine) -> list[Violation]:
-    """Every violation of a graph rule in ``machine``, in rule order."""
-    from lambdaless.rules import retries, workflow_types
-
-    return [*retries.check_machine(machine), *workflow_types.check_machine(machine)]

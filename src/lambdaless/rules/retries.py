@@ -12,15 +12,31 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from lambdaless.analysis.asl import iter_states, retry_budgets
 from lambdaless.limits import ASL_MAX_INTEGER, RETRY_MAX_DELAY_SECONDS
 from lambdaless.rules._graph import Machine, Violation
 from lambdaless.rules._rule import Rule
 
-if TYPE_CHECKING:
-    from lambdaless.retry import RetryPolicy
+
+class RetryPolicy(Protocol):
+    """The fields of :class:`lambdaless.retry.RetryPolicy` the rules read (a Protocol, so the
+    rules do not import the presets that call them)."""
+
+    @property
+    def errors(self) -> Sequence[str]: ...
+    @property
+    def interval_seconds(self) -> int: ...
+    @property
+    def max_attempts(self) -> int: ...
+    @property
+    def backoff_rate(self) -> float: ...
+    @property
+    def max_delay_seconds(self) -> int | None: ...
+    @property
+    def full_jitter(self) -> bool: ...
+
 
 ERROR_HANDLING = (
     'Step Functions developer guide, "concepts-error-handling" '
@@ -243,7 +259,7 @@ TASK_STATES_ERRORS = frozenset(
 def _service_errors(resource: str) -> tuple[str, frozenset[str]] | None:
     """The prefix of the errors a lambdaless step's integration raises, and the exception names
     it knows (empty: any name after the prefix), or ``None`` for an integration we do not model."""
-    from lambdaless.retry import (
+    from lambdaless.service_errors import (
         BEDROCK_PERMANENT_ERRORS,
         BEDROCK_TIMEOUT_ERRORS,
         BEDROCK_TRANSIENT_ERRORS,

@@ -80,7 +80,9 @@ def example_app(tmp_path_factory: pytest.TempPathFactory) -> ExampleApp:
     from tests.hardening._support import stack_classes
 
     outdir = tmp_path_factory.mktemp("examples") / "cdk.out"
-    app = cdk.App(outdir=str(outdir))
+    # Path metadata as the CDK CLI writes it, so ``lambdaless inspect`` of this cdk.out names
+    # state machines by construct path (tests/analysis/test_diagram_and_cli.py reads it too).
+    app = cdk.App(outdir=str(outdir), context={"aws:cdk:enable-path-metadata": True})
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     stacks = {name: stack_class(app, name) for name, stack_class in stack_classes().items()}
     error = None

@@ -9,9 +9,9 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from examples.app import build
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.conftest import ExampleApp
 
 from lambdaless.analysis.diagram import Box, Layout, Point, Route, layout, mermaid, png, svg
 from lambdaless.cli import main
@@ -53,13 +53,9 @@ def test_mermaid_loop_and_svg_png() -> None:
 
 
 @pytest.fixture(scope="module")
-def cdk_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("examples") / "cdk.out"
-    # The CDK CLI asks for path metadata; an in-process App must be told.
-    app = cdk.App(outdir=str(out), context={"aws:cdk:enable-path-metadata": True})
-    build(app)
-    app.synth()
-    return out
+def cdk_out(example_app: ExampleApp) -> Path:
+    """The session's one synthesis of the examples (and hardening fixtures), with path metadata."""
+    return example_app.outdir
 
 
 def test_cli_inspect_prints_a_table_per_state_machine(

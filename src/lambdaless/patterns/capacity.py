@@ -260,18 +260,7 @@ class ModelCapacity(Construct):
             scope,
             id,
             resource=UPDATE_ITEM_RESOURCE.format(partition=env.partition),
-            arguments={
-                "TableName": self.table.table_name,
-                "Key": {"pk": {"S": ITEM_KEY}},
-                "UpdateExpression": "SET #used = #used - :w, #calls = #calls - :one REMOVE #h",
-                "ConditionExpression": "attribute_exists(#h)",
-                "ExpressionAttributeNames": {
-                    "#used": "used",
-                    "#calls": "calls",
-                    "#h": f"{{% ${holder_variable} %}}",
-                },
-                "ExpressionAttributeValues": {":w": _n(weight), ":one": _n(1)},
-            },
+            arguments=self._release_arguments(f"{{% ${holder_variable} %}}", weight),
             output="{% $states.input %}",
             assign=None,
             policy_statements=[self._update_statement(scope)],
@@ -279,6 +268,18 @@ class ModelCapacity(Construct):
             timeout=None,
             comment=f"Give back {weight} quota tokens of {self.node.path}",
         )
+
+    def _release_arguments(self, holder: str, weight: int | str) -> dict[str, Any]:
+        """UpdateItem arguments that give back ``weight`` held by ``holder``, once: the
+        condition fails if the holder already gave it back."""
+        return {
+            "TableName": self.table.table_name,
+            "Key": {"pk": {"S": ITEM_KEY}},
+            "UpdateExpression": "SET #used = #used - :w, #calls = #calls - :one REMOVE #h",
+            "ConditionExpression": "attribute_exists(#h)",
+            "ExpressionAttributeNames": {"#used": "used", "#calls": "calls", "#h": holder},
+            "ExpressionAttributeValues": {":w": _n(weight), ":one": _n(1)},
+        }
 
     def _update_statement(self, scope: Construct) -> iam.PolicyStatement:
         # Least privilege: UpdateItem on this table's one item (AWS docs, "Using IAM policy
@@ -334,21 +335,7 @@ class ModelCapacity(Construct):
             self,
             "ReleaseHolder",
             resource=UPDATE_ITEM_RESOURCE.format(partition=env.partition),
-            arguments={
-                "TableName": self.table.table_name,
-                "Key": {"pk": {"S": ITEM_KEY}},
-                "UpdateExpression": "SET #used = #used - :w, #calls = #calls - :one REMOVE #h",
-                "ConditionExpression": "attribute_exists(#h)",
-                "ExpressionAttributeNames": {
-                    "#used": "used",
-                    "#calls": "calls",
-                    "#h": "{% $states.input.name %}",
-                },
-                "ExpressionAttributeValues": {
-                    ":w": {"N": "{% $states.input.w %}"},
-                    ":one": _n(1),
-                },
-            },
+            arguments=self._release_arguments("{% $states.input.name %}", "{% $states.input.w %}"),
             output="{% $states.input %}",
             policy_statements=[self._update_statement(self)],
             retries=[RetryPolicy.dynamodb_transient()],

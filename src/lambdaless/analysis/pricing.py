@@ -73,6 +73,8 @@ US_EAST_1 = Prices(
 PRICES: dict[str, Prices] = {"us-east-1": US_EAST_1}
 
 _FIELDS = {f.name for f in dataclasses.fields(Prices)}
+#: key of a prices file that holds model token prices (analysis.model_pricing)
+MODELS_KEY = "models"
 
 
 def prices_for(region: str = "us-east-1", overrides: Mapping[str, Any] | None = None) -> Prices:
@@ -102,15 +104,20 @@ def prices_for(region: str = "us-east-1", overrides: Mapping[str, Any] | None = 
 
 def load_prices(path: str | Path, region: str | None = None) -> Prices:
     """Prices from a JSON file: either one object of :class:`Prices` fields, or region ->
-    such an object (``region`` picks one; by default the only one or us-east-1)."""
+    such an object (``region`` picks one; by default the only one or us-east-1).
+
+    A ``"models"`` key beside the fields holds model token-price overrides, read by
+    :func:`lambdaless.analysis.model_pricing.load_model_overrides`; it is skipped here.
+    """
     document = json.loads(Path(path).read_text())
     if not isinstance(document, dict):
         raise ValueError(f"{path}: expected a JSON object")
-    if set(document) <= _FIELDS:
-        fields = dict(document)
+    if set(document) - {MODELS_KEY} <= _FIELDS:
+        fields = {k: v for k, v in document.items() if k != MODELS_KEY}
         return prices_for(str(fields.pop("region", region or "us-east-1")), fields)
     if region is None:
         region = next(iter(document)) if len(document) == 1 else "us-east-1"
     if region not in document:
         raise ValueError(f"{path}: no prices for region {region!r}; it has {sorted(document)}")
-    return prices_for(region, document[region])
+    fields = {k: v for k, v in dict(document[region]).items() if k != MODELS_KEY}
+    return prices_for(region, fields)

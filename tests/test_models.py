@@ -123,48 +123,150 @@ def test_global_profile_grants_the_regionless_model_arn(us_stack: cdk.Stack) -> 
     assert statements(us_stack, model)[0]["Resource"] == profile
 
 
+US_NOVA_PRO = "arn:aws:bedrock:us-east-1:111122223333:inference-profile/us.amazon.nova-pro-v1:0"
+
+
 def test_application_profile_from_a_system_profile(us_stack: cdk.Stack) -> None:
+    """The profile and its source system profile, GetInferenceProfile on both, and the model in
+    every region the system profile serves, usable only through the two profiles."""
     source = BedrockModel.cross_region_profile("us.amazon.nova-pro-v1:0")
     model = BedrockModel.application_profile(APP_PROFILE, source=source)
     assert model.family is ModelFamily.NOVA
     assert model.invoke_arn(us_stack) == APP_PROFILE
     assert statements(us_stack, model) == [
-        {"Action": "bedrock:InvokeModel", "Effect": "Allow", "Resource": APP_PROFILE},
+        {
+            "Action": "bedrock:InvokeModel",
+            "Effect": "Allow",
+            "Resource": [APP_PROFILE, US_NOVA_PRO],
+        },
+        {
+            "Action": "bedrock:GetInferenceProfile",
+            "Effect": "Allow",
+            "Resource": [APP_PROFILE, US_NOVA_PRO],
+        },
         {
             "Action": "bedrock:InvokeModel",
             "Effect": "Allow",
             "Resource": [
                 f"arn:aws:bedrock:{r}::foundation-model/amazon.nova-pro-v1:0" for r in US_REGIONS
             ],
-            "Condition": {"StringEquals": {"bedrock:InferenceProfileArn": APP_PROFILE}},
+            "Condition": {
+                "StringEquals": {"bedrock:InferenceProfileArn": [APP_PROFILE, US_NOVA_PRO]}
+            },
         },
+    ]
+
+
+def test_application_profile_from_explicit_destinations(us_stack: cdk.Stack) -> None:
+    source = BedrockModel.cross_region_profile(
+        "us.amazon.nova-pro-v1:0", destination_regions=["us-east-2"]
+    )
+    model = BedrockModel.application_profile(APP_PROFILE, source=source)
+    assert statements(us_stack, model)[2]["Resource"] == [
+        "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-pro-v1:0",
+        "arn:aws:bedrock:us-east-2::foundation-model/amazon.nova-pro-v1:0",
+    ]
+
+
+def test_application_profile_from_a_global_profile(us_stack: cdk.Stack) -> None:
+    model_id = "anthropic.claude-sonnet-4-5-20250929-v1:0"
+    model = BedrockModel.application_profile(APP_PROFILE, source=f"global.{model_id}")
+    system = f"arn:aws:bedrock:us-east-1:111122223333:inference-profile/global.{model_id}"
+    granted = statements(us_stack, model)
+    assert granted[0]["Resource"] == [APP_PROFILE, system]
+    assert granted[2]["Resource"] == [
+        f"arn:aws:bedrock:us-east-1::foundation-model/{model_id}",
+        f"arn:aws:bedrock:::foundation-model/{model_id}",
     ]
 
 
 def test_application_profile_from_a_foundation_model(us_stack: cdk.Stack) -> None:
     source = BedrockModel.foundation_model("anthropic.claude-3-5-haiku-20241022-v1:0")
     model = BedrockModel.application_profile(APP_PROFILE, source=source)
-    assert statements(us_stack, model)[1]["Resource"] == (
-        "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-5-haiku-20241022-v1:0"
+    assert statements(us_stack, model) == [
+        {"Action": "bedrock:InvokeModel", "Effect": "Allow", "Resource": APP_PROFILE},
+        {"Action": "bedrock:GetInferenceProfile", "Effect": "Allow", "Resource": APP_PROFILE},
+        {
+            "Action": "bedrock:InvokeModel",
+            "Effect": "Allow",
+            "Resource": (
+                "arn:aws:bedrock:us-east-1::foundation-model/"
+                "anthropic.claude-3-5-haiku-20241022-v1:0"
+            ),
+            "Condition": {"StringEquals": {"bedrock:InferenceProfileArn": APP_PROFILE}},
+        },
+    ]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "us.amazon.nova-pro-v1:0",
+        US_NOVA_PRO,  # the ARN CreateInferenceProfile's copyFrom takes
+        BedrockModel.cross_region_profile("us.amazon.nova-pro-v1:0"),
+    ],
+)
+def test_application_profile_source_as_id_or_arn(source: object) -> None:
+    model = BedrockModel.application_profile(APP_PROFILE, source=source)  # type: ignore[arg-type]
+    assert model.source == BedrockModel.cross_region_profile("us.amazon.nova-pro-v1:0")
+    assert model.family is ModelFamily.NOVA
+
+
+def _cfn_profile(stack: cdk.Stack, copy_from: str) -> object:
+    from aws_cdk import aws_bedrock as bedrock
+
+    return bedrock.CfnApplicationInferenceProfile(
+        stack,
+        "Profile",
+        inference_profile_name="p",
+        model_source=bedrock.CfnApplicationInferenceProfile.InferenceProfileModelSourceProperty(
+            copy_from=copy_from
+        ),
     )
 
 
 def test_application_profile_accepts_a_token(us_stack: cdk.Stack) -> None:
-    from aws_cdk import aws_bedrock as bedrock
-
-    cfn = bedrock.CfnApplicationInferenceProfile(
-        us_stack,
-        "Profile",
-        inference_profile_name="p",
-        model_source=bedrock.CfnApplicationInferenceProfile.InferenceProfileModelSourceProperty(
-            copy_from="arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0"
-        ),
+    cfn = _cfn_profile(
+        us_stack, "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0"
     )
     model = BedrockModel.application_profile(
-        cfn.attr_inference_profile_arn,
+        cfn.attr_inference_profile_arn,  # type: ignore[attr-defined]
         source=BedrockModel.foundation_model("amazon.nova-lite-v1:0"),
     )
     assert statements(us_stack, model)[0]["Resource"] == "${Profile.InferenceProfileArn}"
+
+
+def test_cfn_application_profile_reads_its_source(us_stack: cdk.Stack) -> None:
+    """aws-cdk-lib's CfnApplicationInferenceProfile (the only application-profile construct of
+    stable aws_bedrock): the ARN is its attribute and the source its literal copy_from."""
+    cfn = _cfn_profile(us_stack, US_NOVA_PRO)
+    for model in (BedrockModel.of(cfn), BedrockModel.application_profile(cfn)):  # type: ignore[arg-type]
+        assert model.kind is ModelKind.APPLICATION_PROFILE
+        assert model.source == BedrockModel.cross_region_profile("us.amazon.nova-pro-v1:0")
+        granted = statements(us_stack, model)
+        assert granted[0]["Resource"] == ["${Profile.InferenceProfileArn}", US_NOVA_PRO]
+        assert granted[2]["Condition"] == {
+            "StringEquals": {
+                "bedrock:InferenceProfileArn": ["${Profile.InferenceProfileArn}", US_NOVA_PRO]
+            }
+        }
+
+
+def test_cfn_application_profile_with_a_token_source_needs_source(us_stack: cdk.Stack) -> None:
+    model_arn = cdk.Fn.join("", ["arn:aws:bedrock:", cdk.Aws.REGION, "::foundation-model/x.y"])
+    cfn = _cfn_profile(us_stack, model_arn)
+    with pytest.raises(LambdalessError, match=r"^source=None") as err:
+        BedrockModel.application_profile(cfn)  # type: ignore[arg-type]
+    assert "get-inference-profile" in str(err.value)
+    model = BedrockModel.application_profile(cfn, source="amazon.nova-lite-v1:0")  # type: ignore[arg-type]
+    assert model.foundation_model_id == "amazon.nova-lite-v1:0"
+
+
+def test_cfn_application_profile_refuses_a_contradicting_source(us_stack: cdk.Stack) -> None:
+    cfn = _cfn_profile(us_stack, US_NOVA_PRO)
+    with pytest.raises(LambdalessError, match=r"^source='amazon\.nova-lite-v1:0'") as err:
+        BedrockModel.application_profile(cfn, source="amazon.nova-lite-v1:0")  # type: ignore[arg-type]
+    assert "copy_from" in str(err.value)
 
 
 def test_provisioned_grants_only_its_arn(us_stack: cdk.Stack) -> None:
@@ -235,14 +337,17 @@ def test_bad_destination_regions() -> None:
 
 
 def test_application_profile_needs_a_source() -> None:
+    """An imported ARN with an unknown source is refused: its models cannot be granted."""
     with pytest.raises(LambdalessError, match=r"^model=") as err:
         BedrockModel.of(APP_PROFILE)
     assert "source=" in str(err.value)
-    with pytest.raises(LambdalessError, match=r"^source=None"):
-        BedrockModel.application_profile(APP_PROFILE, source=None)  # type: ignore[arg-type]
+    with pytest.raises(LambdalessError, match=r"^source=None") as err:
+        BedrockModel.application_profile(APP_PROFILE)
+    assert "get-inference-profile" in str(err.value)
     provisioned = BedrockModel.provisioned(PROVISIONED)
-    with pytest.raises(LambdalessError, match=r"^source="):
-        BedrockModel.application_profile(APP_PROFILE, source=provisioned)
+    for bad in (provisioned, APP_PROFILE, PROVISIONED, 42, "not a model"):
+        with pytest.raises(LambdalessError, match=r"^source="):
+            BedrockModel.application_profile(APP_PROFILE, source=bad)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

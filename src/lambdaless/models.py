@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import aws_cdk as cdk
 from aws_cdk import aws_bedrock as bedrock
 from aws_cdk import aws_iam as iam
 from constructs import IConstruct
 
-from lambdaless._errors import invalid, require
+from lambdaless._errors import LambdalessError, invalid, require
 from lambdaless._geographies import DESTINATION_REGIONS, REGIONLESS_PREFIXES
 from lambdaless._stack_env import StackEnv
 from lambdaless.rules import models as rules
@@ -73,6 +74,8 @@ _MODEL_ARN_TAIL = re.compile(
     r":(?P<kind>foundation-model|inference-profile|provisioned-model)/(?P<name>[^/]+)$"
 )
 INVOKE_MODEL = "bedrock:InvokeModel"
+INFERENCE_PROFILE_KEY = "bedrock:InferenceProfileArn"
+_Grant = tuple[list[str], list[str], dict[str, dict[str, str | list[str]]] | None]
 
 
 def family_of(model_id: str) -> ModelFamily | None:
@@ -154,26 +157,49 @@ class BedrockModel:
 
     @classmethod
     def application_profile(
-        cls, arn: str, *, source: BedrockModel | bedrock.IModel
+        cls,
+        arn: str | bedrock.CfnApplicationInferenceProfile,
+        *,
+        source: ModelLike | None = None,
     ) -> BedrockModel:
-        """An application inference profile, with the model or system profile it copies
-        (a :class:`BedrockModel`, or aws-cdk-lib's ``FoundationModel`` or another ``IModel``).
+        """An application inference profile, with the model or system profile it copies.
 
-        The grant covers the profile ARN plus what ``source`` needs (AWS routes the call to the
-        source's models), and the request format is the source's.
+        Args:
+            arn: the profile's ARN (``...:application-inference-profile/<id>``, a token works),
+                or aws-cdk-lib's ``aws_bedrock.CfnApplicationInferenceProfile``.
+            source: what the profile was copied from: a :class:`BedrockModel`, a foundation
+                model or system profile id or ARN, or an ``aws_bedrock.IModel``. Required for an
+                ARN; read from a ``CfnApplicationInferenceProfile``'s literal
+                ``model_source.copy_from`` when not given.
+
+        The grant covers the profile ARN plus what ``source`` needs (Bedrock routes the call to
+        the source's models: "inference-profiles-prereq"), and the request format is the
+        source's.
         """
+        copied_from: BedrockModel | None = None
+        if isinstance(arn, bedrock.CfnApplicationInferenceProfile):
+            copied_from = cls._copied_from(arn)
+            arn = arn.attr_inference_profile_arn
         cls._check_arn(arn, "arn", ModelKind.APPLICATION_PROFILE)
-        copied = source
-        if not isinstance(source, BedrockModel) and hasattr(source, "model_arn"):
-            copied = cls.of(source)
+        if source is None and copied_from is None:
+            raise invalid(
+                "source",
+                source,
+                "the model or system profile the application profile was copied from "
+                "(BedrockModel.foundation_model(...), BedrockModel.cross_region_profile(...), "
+                "an id or ARN): Bedrock routes each call to that source's models, which the role "
+                "must be allowed to invoke in every region they serve from; "
+                "'aws bedrock get-inference-profile --inference-profile-identifier <arn>' lists "
+                "them",
+            )
+        copied = cls._source_of(source) if source is not None else copied_from
         require(
-            isinstance(copied, BedrockModel)
-            and copied.kind in (ModelKind.FOUNDATION_MODEL, ModelKind.CROSS_REGION_PROFILE),
+            copied_from is None or copied == copied_from,
             "source",
             source,
-            "BedrockModel.foundation_model(...) or BedrockModel.cross_region_profile(...)",
+            f"None or the profile's own model_source.copy_from ({copied_from!r})",
         )
-        assert isinstance(copied, BedrockModel)
+        assert copied is not None
         return cls(
             ModelKind.APPLICATION_PROFILE,
             arn,
@@ -182,6 +208,46 @@ class BedrockModel:
             copied.destination_regions,
             copied,
         )
+
+    @classmethod
+    def _source_of(cls, source: object) -> BedrockModel:
+        """An application profile's source: a foundation model or a system profile."""
+        allowed = (
+            "a foundation model or a system-defined (cross-region) inference profile: "
+            "BedrockModel.foundation_model(...), BedrockModel.cross_region_profile(...), "
+            "an id or ARN of one, or an aws_bedrock.IModel"
+        )
+        copied: BedrockModel | None = None
+        try:
+            if isinstance(source, str) and _MODEL_ARN_TAIL.search(source):
+                copied = cls._of_model_arn(source)
+            elif isinstance(source, str | BedrockModel) or hasattr(source, "model_arn"):
+                copied = cls.of(source)
+        except LambdalessError as error:
+            raise invalid("source", source, f"{allowed} ({error.allowed})") from error
+        require(
+            copied is not None
+            and copied.kind in (ModelKind.FOUNDATION_MODEL, ModelKind.CROSS_REGION_PROFILE),
+            "source",
+            source,
+            allowed,
+        )
+        assert copied is not None
+        return copied
+
+    @classmethod
+    def _copied_from(cls, profile: bedrock.CfnApplicationInferenceProfile) -> BedrockModel | None:
+        """The source named by a ``CfnApplicationInferenceProfile``'s literal ``copy_from``
+        (``None`` when it is a token: then ``source=`` must say it)."""
+        model_source = profile.model_source
+        copy_from = (
+            model_source.get("copyFrom")
+            if isinstance(model_source, Mapping)
+            else getattr(model_source, "copy_from", None)
+        )
+        if not isinstance(copy_from, str) or cdk.Token.is_unresolved(copy_from):
+            return None
+        return cls._source_of(copy_from)
 
     @classmethod
     def provisioned(
@@ -208,7 +274,8 @@ class BedrockModel:
     @classmethod
     def of(cls, identifier: ModelLike) -> BedrockModel:
         """A model from a foundation-model id, a system profile id, a provisioned ARN, or
-        aws-cdk-lib's ``aws_bedrock.FoundationModel`` / ``ProvisionedModel`` / ``IModel``.
+        aws-cdk-lib's ``aws_bedrock.FoundationModel`` / ``ProvisionedModel`` / ``IModel`` /
+        ``CfnApplicationInferenceProfile`` (whose source is read from its ``copy_from``).
 
         Every step and pattern converts its ``model`` argument here, once.
         """
@@ -218,6 +285,8 @@ class BedrockModel:
             return cls.foundation_model(identifier.model_id)
         if isinstance(identifier, bedrock.ProvisionedModel):
             return cls.provisioned(identifier.model_arn)
+        if isinstance(identifier, bedrock.CfnApplicationInferenceProfile):
+            return cls.application_profile(identifier)
         if not isinstance(identifier, str) and isinstance(
             getattr(identifier, "model_arn", None), str
         ):
@@ -287,7 +356,9 @@ class BedrockModel:
         (AWS docs, "Geographic cross-Region inference"), so they only work through the profile.
         """
         env = StackEnv.of(scope)
-        return [env.statement(actions, arns, when) for arns, when in self._grants(env)]
+        return [
+            env.statement(granted, arns, when) for granted, arns, when in self._grants(env, actions)
+        ]
 
     def grant_invoke(
         self,
@@ -329,24 +400,40 @@ class BedrockModel:
         grants = [
             iam.Grant.add_to_principal(
                 grantee=grantee,
-                actions=list(actions),
+                actions=list(granted),
                 resource_arns=list(arns),
                 conditions=dict(when) if when else None,
             )
-            for arns, when in self._grants(env)
+            for granted, arns, when in self._grants(env, actions)
         ]
         combined = grants[0]
         for grant in grants[1:]:
             combined = combined.combine(grant)
         return combined
 
-    def _grants(self, env: StackEnv) -> list[tuple[list[str], dict[str, dict[str, str]] | None]]:
-        """(resources, conditions) of each statement that calling this model needs."""
+    def _grants(self, env: StackEnv, actions: Sequence[str]) -> list[_Grant]:
+        """(actions, resources, conditions) of each statement that calling this model needs."""
         entry = self._invoke_arn(env)
-        grants: list[tuple[list[str], dict[str, dict[str, str]] | None]] = [([entry], None)]
+        grants: list[_Grant] = [(list(actions), [entry], None)]
+        through = [entry]
+        if self.kind is ModelKind.APPLICATION_PROFILE:
+            assert self.source is not None
+            if self.source.kind is ModelKind.CROSS_REGION_PROFILE:
+                # The application profile routes through the system profile it copies, which
+                # routes to the models (aws-cdk's aws-bedrock-alpha ApplicationInferenceProfile
+                # grants the source's profile and models the same way).
+                through.append(self.source._invoke_arn(env))
+                grants[0] = (list(actions), list(through), None)
+            # "bedrock:GetInferenceProfile - Required to run inference with an inference
+            # profile" (AWS docs, "Prerequisites for running model inference",
+            # inference-prereq).
+            grants.append((["bedrock:GetInferenceProfile"], list(through), None))
         routed = self._routed_model_arns(env)
         if routed:
-            grants.append((routed, {"StringEquals": {"bedrock:InferenceProfileArn": entry}}))
+            profile_arn: str | list[str] = through[0] if len(through) == 1 else list(through)
+            grants.append(
+                (list(actions), routed, {"StringEquals": {INFERENCE_PROFILE_KEY: profile_arn}})
+            )
         return grants
 
     def _invoke_arn(self, env: StackEnv) -> str:
@@ -368,7 +455,12 @@ class BedrockModel:
         return self.identifier
 
     def _routed_model_arns(self, env: StackEnv) -> list[str]:
-        """Foundation-model ARNs a profile routes to (none for models and provisioned)."""
+        """Foundation-model ARNs a profile routes to (none for models and provisioned).
+
+        AWS: "When you specify an inference profile in the Resource field ..., you must also
+        specify the foundation model in each Region associated with it"
+        ("inference-profiles-prereq"); for an application profile those are its source's.
+        """
         if self.kind is ModelKind.CROSS_REGION_PROFILE:
             profile: BedrockModel | None = self
         elif self.kind is ModelKind.APPLICATION_PROFILE:
@@ -398,5 +490,5 @@ class BedrockModel:
         rules.check_profile_region(self.identifier, self.geography or "", region)
 
 
-ModelLike = str | BedrockModel | bedrock.IModel
+ModelLike = str | BedrockModel | bedrock.IModel | bedrock.CfnApplicationInferenceProfile
 """Anything :meth:`BedrockModel.of` accepts."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +23,7 @@ from lambdaless import (
     Workflow,
 )
 from lambdaless.synthesized import resolve
+from lambdaless.testing import iam_statements
 
 Asl = Callable[[cdk.Stack], dict[str, Any]]
 
@@ -368,21 +370,32 @@ def test_global_profile_iam(us_stack: cdk.Stack) -> None:
 
 
 def test_application_profile_iam(us_stack: cdk.Stack) -> None:
+    """Through an application profile copied from a US system profile: both profiles, and the
+    model in every US region, only through them ("inference-profiles-prereq")."""
     step = InvokeBedrock(us_stack, "Ask", model=KINDS["application_profile"](), prompt="Hi")
-    Workflow(us_stack, "Workflow", definition=step)
-    assert role_statements(us_stack) == [
-        {"Action": "bedrock:InvokeModel", "Effect": "Allow", "Resource": APP_PROFILE},
+    workflow = Workflow(us_stack, "Workflow", definition=step)
+    system = "arn:aws:bedrock:us-east-1:111122223333:inference-profile/us.amazon.nova-pro-v1:0"
+    expected = [
+        {"Action": "bedrock:InvokeModel", "Effect": "Allow", "Resource": [APP_PROFILE, system]},
+        {
+            "Action": "bedrock:GetInferenceProfile",
+            "Effect": "Allow",
+            "Resource": [APP_PROFILE, system],
+        },
         {
             "Action": "bedrock:InvokeModel",
             "Effect": "Allow",
             "Resource": [
                 f"arn:aws:bedrock:{r}::foundation-model/amazon.nova-pro-v1:0" for r in US_REGIONS
             ],
-            "Condition": {"StringEquals": {"bedrock:InferenceProfileArn": APP_PROFILE}},
+            "Condition": {"StringEquals": {"bedrock:InferenceProfileArn": [APP_PROFILE, system]}},
         },
         LOGS,
         XRAY,
     ]
+    assert role_statements(us_stack) == expected
+    rendered = json.dumps(iam_statements(workflow)).replace("${AWS::Partition}", "aws")
+    assert json.loads(rendered) == expected
 
 
 def test_provisioned_iam(us_stack: cdk.Stack) -> None:

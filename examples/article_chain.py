@@ -1,8 +1,11 @@
 """A three-step article writer: outline, draft, then a headline, each reading earlier answers.
 
 ``PromptChain`` keeps each answer in a variable (``$outline``, ``$draft``), so the draft prompt
-quotes the outline and the headline prompt quotes the draft, with no Pass state in between. The
-outline comes from a small, fast model; the draft from a stronger one.
+reads the outline and the headline prompt quotes the draft, with no Pass state in between. The
+outline is a structured answer (``output_schema=Outline``): a JSON object the draft prompt reads
+as ``$outline.json.sections``, parsed inside the outline's own Task state. It comes from a
+small, fast model (Amazon Nova, so the chain calls it through Converse); the draft from a
+stronger one.
 
 Input: ``{"topic": "..."}``. Output: the headline's uniform answer ``{"text", "stopReason",
 "usage"}``; the outline and the draft stay in ``$outline`` and ``$draft``.
@@ -10,6 +13,7 @@ Input: ``{"topic": "..."}``. Output: the headline's uniform answer ``{"text", "s
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import aws_cdk as cdk
@@ -19,6 +23,14 @@ from lambdaless import BedrockModel, ChainPrompt, Inference, PromptChain, Workfl
 
 FAST = BedrockModel.cross_region_profile("us.amazon.nova-lite-v1:0")
 STRONG = BedrockModel.cross_region_profile("us.anthropic.claude-sonnet-4-5-20250929-v1:0")
+
+
+@dataclass
+class Outline:
+    """The outline of a short article: its working title and its section headings, in order."""
+
+    title: str
+    sections: list[str]
 
 
 class ArticleChainStack(cdk.Stack):
@@ -35,12 +47,16 @@ class ArticleChainStack(cdk.Stack):
                 ChainPrompt(
                     name="outline",
                     prompt="{% 'Outline a short article about: ' & $states.input.topic %}",
+                    output_schema=Outline,
                 ),
                 ChainPrompt(
                     name="draft",
                     model=STRONG,
                     inference=Inference(max_tokens=2000),
-                    prompt="{% 'Write the article from this outline:\\n\\n' & $outline.text %}",
+                    prompt=(
+                        "{% 'Write the article titled ' & $outline.json.title & ', with these "
+                        "sections in order:\\n- ' & $join($outline.json.sections, '\\n- ') %}"
+                    ),
                 ),
                 ChainPrompt(
                     name="headline",

@@ -5,6 +5,11 @@ whole string ``"{% ... %}"`` (e.g. ``"{% $states.input.document %}"``). The unif
 
     {"text": str, "stopReason": str, "usage": {"inputTokens": int, "outputTokens": int}}
 
+With an output schema (a structured answer, :data:`ANSWER_TOOL`), the answer also carries
+``json``: the object the model gave as the answer tool's input (``text`` is then whatever text
+came beside it, often ``""``). An answer without that tool call fails the Task state with
+``States.QueryEvaluationError`` (a JSONata ``$error``, see :data:`STRUCTURED_ANSWER_INVALID`).
+
 ``stopReason`` speaks the Converse API's vocabulary (``end_turn``, ``max_tokens``,
 ``stop_sequence``, ``content_filtered``, ...) whatever the family, so a Choice on it works for any
 model. Request and response fields: AWS docs, "Inference request parameters and response fields
@@ -23,10 +28,30 @@ from lambdaless.models import ModelFamily
 from lambdaless.rules.expressions import check_text, is_expression
 from lambdaless.rules.inference import check_inference, check_llama_stop_sequences
 
-__all__ = ["Inference", "check_text", "concat", "is_expression", "request_body"]
+__all__ = [
+    "ANSWER_TOOL",
+    "STRUCTURED_ANSWER_INVALID",
+    "Inference",
+    "check_text",
+    "concat",
+    "converse_tool_config",
+    "is_expression",
+    "request_body",
+]
 
 ANTHROPIC_VERSION = "bedrock-2023-05-31"
 NOVA_SCHEMA = "messages-v1"
+#: The one tool a structured answer forces the model to call: its input is the answer. A tool
+#: name is 1-64 characters of ``[a-zA-Z0-9_-]`` ("Call a tool with the Converse API",
+#: API_runtime_ToolSpecification; the Anthropic Messages body, "model-parameters-anthropic-
+#: claude-messages-request-response").
+ANSWER_TOOL = "answer"
+_ANSWER_TOOL_DESCRIPTION = "Give your answer by calling this tool, with the answer as its input."
+#: The first words of the Cause of a structured answer that came without the answer tool's
+#: call; the Error is ``States.QueryEvaluationError``, the only name a JSONata ``$error`` raises
+#: in Step Functions (ASL spec, Appendix A; Step Functions API reference,
+#: "EvaluationFailedEventDetails").
+STRUCTURED_ANSWER_INVALID = "StructuredAnswerInvalid"
 
 
 def concat(*parts: str) -> str:
@@ -69,13 +94,39 @@ def _drop_none(values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None and v != []}
 
 
+def _tool_description(schema: Mapping[str, Any]) -> str:
+    description = schema.get("description")
+    return (
+        description if isinstance(description, str) and description else (_ANSWER_TOOL_DESCRIPTION)
+    )
+
+
 def request_body(
-    family: ModelFamily, *, prompt: str, system: str | None, inference: Inference
+    family: ModelFamily,
+    *,
+    prompt: str,
+    system: str | None,
+    inference: Inference,
+    output_schema: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The native InvokeModel body of ``family`` for one user prompt."""
+    """The native InvokeModel body of ``family`` for one user prompt; with ``output_schema``
+    (Anthropic only, checked by the step), the answer tool and a tool choice forcing it."""
     stops = list(inference.stop_sequences)
     t, p, n = inference.temperature, inference.top_p, inference.max_tokens
     if family is ModelFamily.ANTHROPIC:
+        # tools/tool_choice: {"type": "tool", "name"} makes Claude call that tool ("model-
+        # parameters-anthropic-claude-messages-request-response").
+        tools = (
+            [
+                {
+                    "name": ANSWER_TOOL,
+                    "description": _tool_description(output_schema),
+                    "input_schema": dict(output_schema),
+                }
+            ]
+            if output_schema is not None
+            else None
+        )
         return _drop_none(
             {
                 "anthropic_version": ANTHROPIC_VERSION,
@@ -85,6 +136,10 @@ def request_body(
                 "temperature": t,
                 "top_p": p,
                 "stop_sequences": stops,
+                "tools": tools,
+                "tool_choice": (
+                    {"type": "tool", "name": ANSWER_TOOL} if output_schema is not None else None
+                ),
             }
         )
     if family is ModelFamily.NOVA:
@@ -160,6 +215,8 @@ class _Answer:
     input_tokens: str
     output_tokens: str
     stop_reasons: Mapping[str, str] = field(default_factory=dict)
+    #: the answer tool's input, for the families lambdaless asks for structured answers
+    tool_input: str | None = None
 
 
 _OPENAI_STOPS = {"stop": "end_turn", "length": "max_tokens", "content_filter": "content_filtered"}
@@ -169,6 +226,8 @@ _ANSWERS: Mapping[ModelFamily, _Answer] = {
         "$b.stop_reason",
         "$b.usage.input_tokens",
         "$b.usage.output_tokens",
+        # a tool_use content block: {"type": "tool_use", "id", "name", "input": {...}}
+        tool_input=f"$b.content[type='tool_use' and name='{ANSWER_TOOL}'][0].input",
     ),
     ModelFamily.NOVA: _Answer(
         "$join($b.output.message.content.text, '')",
@@ -230,29 +289,69 @@ _CONVERSE = _Answer(
     "$b.StopReason",
     "$b.Usage.InputTokens",
     "$b.Usage.OutputTokens",
+    # a ToolUse content block: {"ToolUse": {"ToolUseId", "Name", "Input": {...}}}
+    # (API_runtime_ToolUseBlock, members capitalized by the SDK integration like the others)
+    tool_input=f"$b.Output.Message.Content[ToolUse.Name='{ANSWER_TOOL}'][0].ToolUse.Input",
 )
 
 
-def _uniform(answer: _Answer, body: str) -> str:
+def _uniform(answer: _Answer, body: str, *, structured: bool = False) -> str:
     stop = answer.stop
     if answer.stop_reasons:
         table = json.dumps(dict(answer.stop_reasons), separators=(",", ":"))
         stop = f"($r := {stop}; $m := $lookup({table}, $r); $exists($m) ? $m : $r)"
+    text = answer.text
+    parsed = ""
+    if structured:
+        assert answer.tool_input is not None
+        # A forced tool call may come with no text block: text is then "", not left out.
+        text = f"($x := {text}; $exists($x) ? $x : '')"
+        # Step Functions cannot validate a JSON Schema; what it can check is that the answer
+        # tool was called with an object. Anything else fails the state (a JSONata $error is
+        # States.QueryEvaluationError), whose Retry/Catch the step's user chooses.
+        parsed = (
+            f"'json': ($j := {answer.tool_input}; $type($j) = 'object' ? $j : "
+            f"$error('{STRUCTURED_ANSWER_INVALID}: the model did not answer by calling the "
+            f"tool {ANSWER_TOOL} with an object (stop reason: ' & $string({answer.stop}) "
+            f"& ')')), "
+        )
     return (
-        f"{{% ($b := {body}; {{'text': {answer.text}, 'stopReason': {stop}, "
+        f"{{% ($b := {body}; {{'text': {text}, {parsed}'stopReason': {stop}, "
         f"'usage': {{'inputTokens': {answer.input_tokens}, "
         f"'outputTokens': {answer.output_tokens}}}}}) %}}"
     )
 
 
-def answer_expression(family: ModelFamily, body: str = "$states.result.Body") -> str:
-    """JSONata that turns an InvokeModel result of ``family`` into the uniform answer."""
-    return _uniform(_ANSWERS[family], body)
+def answer_expression(
+    family: ModelFamily, body: str = "$states.result.Body", *, structured: bool = False
+) -> str:
+    """JSONata that turns an InvokeModel result of ``family`` into the uniform answer (with
+    ``json`` when ``structured``)."""
+    return _uniform(_ANSWERS[family], body, structured=structured)
 
 
-def converse_answer_expression(result: str = "$states.result") -> str:
-    """JSONata that turns a Converse result into the uniform answer."""
-    return _uniform(_CONVERSE, result)
+def converse_answer_expression(result: str = "$states.result", *, structured: bool = False) -> str:
+    """JSONata that turns a Converse result into the uniform answer (with ``json`` when
+    ``structured``)."""
+    return _uniform(_CONVERSE, result, structured=structured)
+
+
+def converse_tool_config(output_schema: Mapping[str, Any]) -> dict[str, Any]:
+    """Converse's ``ToolConfig`` with the answer tool and a tool choice forcing it
+    (API_runtime_ToolConfiguration, API_runtime_ToolSpecification, API_runtime_ToolChoice).
+    The schema is the ``Json`` document of ``InputSchema``, passed as written."""
+    return {
+        "Tools": [
+            {
+                "ToolSpec": {
+                    "Name": ANSWER_TOOL,
+                    "Description": _tool_description(output_schema),
+                    "InputSchema": {"Json": dict(output_schema)},
+                }
+            }
+        ],
+        "ToolChoice": {"Tool": {"Name": ANSWER_TOOL}},
+    }
 
 
 def converse_arguments(*, prompt: str, system: str | None, inference: Inference) -> dict[str, Any]:

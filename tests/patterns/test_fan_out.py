@@ -407,3 +407,51 @@ def test_a_result_writer_is_refused_by_the_local_runner_by_name(stack: cdk.Stack
     Workflow(stack, "W", definition=fan)
     with pytest.raises(NotImplementedError, match=r"\['Summaries'\] write their results to S3"):
         LocalRunner(stack).run(input={"items": [{"text": "a"}]}, responses={})
+
+
+def test_local_structured_answers_keep_their_item_and_malformed_ones_fail(
+    stack: cdk.Stack,
+) -> None:
+    schema = {"type": "object", "properties": {"score": {"type": "number"}}}
+    fan = FanOut(
+        stack,
+        "Scores",
+        prompt=PROMPT,
+        model="anthropic.claude-3-5-haiku-20241022-v1:0",
+        output_schema=schema,
+        max_concurrency=2,
+    )
+    Workflow(stack, "W", definition=fan)
+    assert fan.step.output_schema == schema  # type: ignore[attr-defined]
+    items = [{"text": "a"}, {"text": "b"}]
+    result = LocalRunner(stack).run(
+        input={"items": items},
+        responses={
+            "ScoresItem": [
+                mocks.bedrock_tool_use({"score": 0.5}),
+                mocks.bedrock_text("anthropic", "no tool"),
+            ]
+        },
+    )
+    assert result.status == "SUCCEEDED"
+    assert [(r["item"], r["json"]) for r in result.output["results"]] == [
+        (items[0], {"score": 0.5})
+    ]
+    [failure] = result.output["failures"]
+    assert (failure["item"], failure["error"]) == (items[1], "States.QueryEvaluationError")
+    assert "StructuredAnswerInvalid" in failure["cause"]
+
+
+def test_fan_out_switches_to_converse_for_a_nova_structured_answer(stack: cdk.Stack) -> None:
+    fan = FanOut(
+        stack,
+        "Scores",
+        prompt=PROMPT,
+        model=NOVA,
+        output_schema={"type": "object"},
+        max_concurrency=2,
+    )
+    resource = fan.step.state_json["Resource"]  # type: ignore[attr-defined]
+    assert resource.endswith(":::aws-sdk:bedrockruntime:converse")
+    with pytest.raises(LambdalessError, match=r"^model/system/inference/output_schema/retry="):
+        FanOut(stack, "Other", step=fan.step, output_schema={"type": "object"}, max_concurrency=1)

@@ -151,3 +151,58 @@ def test_local_refused_step_fails_the_chain(us_stack: cdk.Stack) -> None:
     assert (result.status, result.error) == ("FAILED", "Bedrock.ValidationException")
     assert result.states == ["Outline", "Draft"]
     assert result.retries == 0
+
+
+# -- structured answers --------------------------------------------------------------------------
+OUTLINE = {
+    "type": "object",
+    "properties": {"sections": {"type": "array", "items": {"type": "string"}}},
+    "required": ["sections"],
+}
+
+
+def test_a_later_prompt_reads_an_earlier_structured_answer(us_stack: cdk.Stack, asl: Asl) -> None:
+    chain = PromptChain(
+        us_stack,
+        "Article",
+        model=NOVA,
+        prompts=[
+            ChainPrompt(name="outline", prompt="Outline tides.", output_schema=OUTLINE),
+            ChainPrompt(
+                name="draft",
+                model=HAIKU,
+                prompt="{% 'Write: ' & $join($outline.json.sections, '; ') %}",
+            ),
+        ],
+    )
+    Workflow(us_stack, "Writer", definition=chain)
+    states = asl(us_stack)["States"]
+    # Nova answers structurally through Converse only: the chain switches by itself
+    assert states["Outline"]["Resource"].endswith("aws-sdk:bedrockruntime:converse")
+    assert states["Outline"]["Arguments"]["ToolConfig"]["Tools"][0]["ToolSpec"]["InputSchema"] == {
+        "Json": OUTLINE
+    }
+    assert states["Draft"]["Resource"].endswith("bedrock:invokeModel")
+    assert chain.steps[0].output_schema == OUTLINE  # type: ignore[attr-defined]
+
+    result = LocalRunner(us_stack).run(
+        input={"topic": "tides"},
+        responses={
+            "Outline": mocks.converse_tool_use({"sections": ["Moon", "Sun"]}),
+            "Draft": mocks.bedrock_text("anthropic", "Tides rise."),
+        },
+    )
+    assert result.status == "SUCCEEDED"
+    assert result.transitions == 2  # the parsed answer needs no extra state
+    draft = result.calls_to("Draft")[0].arguments["Body"]["messages"][0]["content"][0]["text"]
+    assert draft == "Write: Moon; Sun"
+
+
+def test_a_chain_prompt_with_a_bad_schema_is_refused(stack: cdk.Stack) -> None:
+    with pytest.raises(LambdalessError, match=r"^output_schema=.*rule output-schema-object"):
+        PromptChain(
+            stack,
+            "C",
+            model=HAIKU,
+            prompts=[ChainPrompt(name="a", prompt="x", output_schema={"type": "array"})],
+        )

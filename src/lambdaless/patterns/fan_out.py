@@ -50,7 +50,8 @@ from lambdaless.limits import (
     DISTRIBUTED_MAP_MAX_ITEMS,
     INLINE_MAP_MAX_CONCURRENCY,
 )
-from lambdaless.models import BedrockModel, ModelLike
+from lambdaless.models import BedrockModel, ModelFamily, ModelLike
+from lambdaless.output_schema import OutputSchemaLike
 from lambdaless.patterns._common import RESULT_WRITER_ACTIONS, S3Path
 from lambdaless.patterns.capacity import ModelCapacity, call_shape
 from lambdaless.prompts import Inference, check_text, is_expression
@@ -196,8 +197,9 @@ class FanOut(sfn.StateMachineFragment):
     the same records in S3 (see the module docstring).
 
     With ``prompt=``, each result is the uniform answer with the item beside it:
-    ``{"item", "text", "stopReason", "usage"}``. With ``step=``, each result is the step's
-    output (make it an object: the split flattens array outputs).
+    ``{"item", "text", "stopReason", "usage"}`` (and ``json`` with ``output_schema``; an item
+    whose answer is malformed is a failure like any other). With ``step=``, each result is the
+    step's output (make it an object: the split flattens array outputs).
 
     Attributes:
         map: the ``sfn.Map`` or ``sfn.DistributedMap`` state.
@@ -216,6 +218,7 @@ class FanOut(sfn.StateMachineFragment):
         model: ModelLike | None = None,
         system: str | None = None,
         inference: Inference | None = None,
+        output_schema: OutputSchemaLike | None = None,
         retry: Sequence[RetryPolicy] | None = None,
         step: sfn.State | None = None,
         items: str | None = None,
@@ -236,6 +239,9 @@ class FanOut(sfn.StateMachineFragment):
             model: the model of ``prompt``.
             system: the system prompt of ``prompt``; none by default.
             inference: inference parameters of ``prompt``; ``Inference()`` by default.
+            output_schema: make each item's answer a JSON object in this schema (``json`` in
+                each result, see ``InvokeBedrock``); Converse unless the model is Anthropic
+                Claude. None by default.
             retry: retriers of the prompt step; by default InvokeModel's (or Converse's).
             step: instead of a prompt, any one state with ``add_catch`` (a lambdaless step,
                 an aws-cdk-lib task, a Parallel for several states) run on each item.
@@ -277,9 +283,9 @@ class FanOut(sfn.StateMachineFragment):
             require(model is not None, "model", model, "a model for prompt=")
         else:
             require(
-                all(x is None for x in (model, system, inference, retry)),
-                "model/system/inference/retry",
-                [model, system, inference, retry],
+                all(x is None for x in (model, system, inference, output_schema, retry)),
+                "model/system/inference/output_schema/retry",
+                [model, system, inference, output_schema, retry],
                 "None with step= (configure the step itself)",
             )
             require(
@@ -382,7 +388,10 @@ class FanOut(sfn.StateMachineFragment):
         if prompt is not None:
             bedrock_model = BedrockModel.of(model)  # type: ignore[arg-type]
             item_class: type[_ItemInvoke | _ItemConverse] = (
-                _ItemConverse if bedrock_model.family is None else _ItemInvoke
+                _ItemConverse
+                if bedrock_model.family is None
+                or (output_schema is not None and bedrock_model.family is not ModelFamily.ANTHROPIC)
+                else _ItemInvoke
             )
             self.step: sfn.State = item_class(
                 self,
@@ -391,6 +400,7 @@ class FanOut(sfn.StateMachineFragment):
                 prompt=prompt,
                 system=system,
                 inference=inference,
+                output_schema=output_schema,
                 retry=retry,
             )
         else:

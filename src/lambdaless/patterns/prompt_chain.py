@@ -1,7 +1,8 @@
 """``PromptChain``: ordered prompts, each able to use the earlier answers by name.
 
 Each prompt is one Task state that stores its uniform answer in a JSONata variable named after
-the prompt (``Assign``), so a later prompt writes ``$outline.text``. There is no Pass state
+the prompt (``Assign``), so a later prompt writes ``$outline.text`` (or, for a prompt with an
+``output_schema``, ``$outline.json.sections``). There is no Pass state
 between the steps: a chain of *n* prompts costs *n* state transitions (plus retries).
 """
 
@@ -16,7 +17,8 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from lambdaless._errors import at_path, invalid, require
-from lambdaless.models import BedrockModel, ModelLike
+from lambdaless.models import BedrockModel, ModelFamily, ModelLike
+from lambdaless.output_schema import OutputSchemaLike
 from lambdaless.prompts import Inference, check_text, is_expression
 from lambdaless.retry import RetryPolicy
 from lambdaless.steps._task import DirectTask, check_variable_name
@@ -38,7 +40,11 @@ class ChainPrompt:
         system: a system prompt; by default the chain's ``system`` (none if that is unset).
         inference: inference parameters; by default the chain's ``inference``.
         converse: call the Converse API instead of InvokeModel (for a model lambdaless has no
-            native body for); by default only when the model's family is unknown.
+            native body for); by default only when the model's family is unknown, or when
+            ``output_schema`` is given for a model other than Anthropic Claude (InvokeModel
+            forces a tool for Claude only).
+        output_schema: make this prompt's answer a JSON object in this schema (see
+            ``InvokeBedrock``), read by later prompts as ``$<name>.json``; none by default.
     """
 
     name: str
@@ -47,6 +53,7 @@ class ChainPrompt:
     system: str | None = None
     inference: Inference | None = None
     converse: bool | None = None
+    output_schema: OutputSchemaLike | None = None
 
     def __post_init__(self) -> None:
         require(isinstance(self.name, str), "name", self.name, "a variable name")
@@ -58,8 +65,8 @@ class PromptChain(sfn.StateMachineFragment):
     """Run prompts in order; each answer is kept in a variable for the prompts after it.
 
     The fragment's output is the last prompt's uniform answer
-    (``{"text", "stopReason", "usage"}``); every answer stays readable as ``$<name>`` in later
-    states of the workflow.
+    (``{"text", "stopReason", "usage"}``, plus ``json`` with an ``output_schema``); every answer
+    stays readable as ``$<name>`` in later states of the workflow.
 
     Attributes:
         steps: the Task state of each prompt, in order (to add catches).
@@ -120,7 +127,15 @@ class PromptChain(sfn.StateMachineFragment):
         self.steps: list[DirectTask] = []
         for item in prompts:
             step_model = BedrockModel.of(item.model if item.model is not None else model)  # type: ignore[arg-type]
-            use_converse = item.converse if item.converse is not None else step_model.family is None
+            use_converse = (
+                item.converse
+                if item.converse is not None
+                else step_model.family is None
+                or (
+                    item.output_schema is not None
+                    and step_model.family is not ModelFamily.ANTHROPIC
+                )
+            )
             step_id = item.name[:1].upper() + item.name[1:]
             step_system = item.system if item.system is not None else system
             step_inference = item.inference or inference
@@ -135,6 +150,7 @@ class PromptChain(sfn.StateMachineFragment):
                 retry=retry,
                 timeout=timeout,
                 assign_result_to=item.name,
+                output_schema=item.output_schema,
             )
             if self.steps:
                 self.steps[-1].next(step)

@@ -16,6 +16,7 @@ from lambdaless.rules import (
     integrations,
     models,
     retries,
+    structured,
     workflow_types,
 )
 from lambdaless.rules._rule import Rule
@@ -28,6 +29,7 @@ CATALOGUE: tuple[Rule, ...] = (
     *workflow_types.RULES,
     *integrations.RULES,
     *deployments.RULES,
+    *structured.RULES,
 )
 
 #: rule id -> rule (ids are unique: tests/rules/test_catalogue.py)

@@ -19,12 +19,14 @@ from constructs import Construct
 from lambdaless._errors import at_path, invalid, require
 from lambdaless._stack_env import StackEnv
 from lambdaless.models import BedrockModel, ModelLike
+from lambdaless.output_schema import OutputSchemaLike, json_schema_of
 from lambdaless.prompts import (
     Inference,
     answer_expression,
     check_text,
     converse_answer_expression,
     converse_arguments,
+    converse_tool_config,
     is_expression,
     request_body,
 )
@@ -37,6 +39,7 @@ from lambdaless.retry import (
 )
 from lambdaless.rules.expressions import check_value
 from lambdaless.rules.inference import check_for_model
+from lambdaless.rules.structured import check_structured_model
 from lambdaless.steps._task import DirectTask, check_variable_name
 
 # AWS docs, "Invoke and customize Amazon Bedrock models with Step Functions".
@@ -69,6 +72,12 @@ def _assign(assign_result_to: str | None, expression: Any) -> dict[str, Any] | N
     return {assign_result_to: expression} if assign_result_to else None
 
 
+#: What a structured answer that came without the answer tool's call fails with: a JSONata
+#: ``$error`` in the Task's Output, which Step Functions reports as States.QueryEvaluationError
+#: (its Cause starts with ``StructuredAnswerInvalid:``). Retry or catch it by this name.
+STRUCTURED_ANSWER_ERRORS = ("States.QueryEvaluationError",)
+
+
 class InvokeBedrock(DirectTask):
     """Invoke a Bedrock model directly, with its family's native body and a uniform answer.
 
@@ -76,13 +85,18 @@ class InvokeBedrock(DirectTask):
 
         {"text": "...", "stopReason": "end_turn", "usage": {"inputTokens": 12, "outputTokens": 80}}
 
+    With ``output_schema``, the answer also has ``json``, the object the model answered with.
+
     Errors are named ``Bedrock.<Exception>``; :attr:`TRANSIENT_ERRORS` are retried by default and
     :attr:`PERMANENT_ERRORS` are not: route them with ``add_catch(handler,
-    errors=InvokeBedrock.PERMANENT_ERRORS)``; the handler receives ``{"Error", "Cause"}``.
+    errors=InvokeBedrock.PERMANENT_ERRORS)``; the handler receives ``{"Error", "Cause"}``. A
+    structured answer without the answer tool's call fails with
+    :attr:`STRUCTURED_ANSWER_ERRORS`.
     """
 
     TRANSIENT_ERRORS: ClassVar[list[str]] = list(BEDROCK_TRANSIENT_ERRORS)
     PERMANENT_ERRORS: ClassVar[list[str]] = list(BEDROCK_PERMANENT_ERRORS)
+    STRUCTURED_ANSWER_ERRORS: ClassVar[list[str]] = list(STRUCTURED_ANSWER_ERRORS)
 
     @at_path
     def __init__(
@@ -94,6 +108,7 @@ class InvokeBedrock(DirectTask):
         prompt: str | None = None,
         system: str | None = None,
         inference: Inference | None = None,
+        output_schema: OutputSchemaLike | None = None,
         body: Mapping[str, Any] | str | None = None,
         input_s3_uri: str | None = None,
         output_s3_uri: str | None = None,
@@ -113,6 +128,11 @@ class InvokeBedrock(DirectTask):
             system: an optional system prompt (literal or expression).
             inference: max tokens (default 1024), temperature, top-p and stop sequences; by
                 default ``Inference()``.
+            output_schema: make the model answer in this JSON Schema (a dict, or a dataclass,
+                TypedDict or class with ``model_json_schema()``; its root is an object): the
+                model is made to call one tool whose input schema it is, and the answer gains
+                ``json``, that input. Anthropic Claude models only, with ``prompt`` (use
+                ``Converse`` for Amazon Nova); none by default.
             body: a raw request body (a dict, or one JSONata expression), sent as is: the escape
                 hatch for models or options lambdaless does not model. The answer is then the raw
                 ``Body`` unless the model's family is known.
@@ -171,12 +191,28 @@ class InvokeBedrock(DirectTask):
                 "'DRAFT' or a version number like '1'",
             )
 
+        schema = None
+        if output_schema is not None:
+            if prompt is None or output_s3_uri is not None:
+                raise invalid(
+                    "output_schema",
+                    output_schema,
+                    "None unless prompt is given and output_s3_uri is not (the answer is read "
+                    "from the response body lambdaless builds)",
+                )
+            schema = json_schema_of("output_schema", output_schema)
+            check_structured_model(
+                "model",
+                family.value if family is not None else None,
+                bedrock_model.foundation_model_id,
+                converse=False,
+            )
         arguments: dict[str, Any] = {"ModelId": bedrock_model.invoke_arn(scope)}
         if prompt is not None:
             assert family is not None
             check_for_model(bedrock_model.foundation_model_id, inference, converse=False)
             arguments["Body"] = request_body(
-                family, prompt=prompt, system=system, inference=inference
+                family, prompt=prompt, system=system, inference=inference, output_schema=schema
             )
         elif body is not None:
             require(
@@ -211,10 +247,12 @@ class InvokeBedrock(DirectTask):
         if output_s3_uri is not None:
             output = {"outputS3Uri": output_s3_uri}
         elif family is not None:
-            output = answer_expression(family)
+            output = answer_expression(family, structured=schema is not None)
         else:
             output = "{% $states.result.Body %}"
         self.model = bedrock_model
+        #: the JSON Schema the answer's ``json`` follows (None without ``output_schema``)
+        self.output_schema: dict[str, Any] | None = schema
         #: the request's max_tokens (what Bedrock reserves beside the input); None for body=
         #: and input_s3_uri=, whose request lambdaless does not read.
         self.max_tokens: int | None = inference.max_tokens if prompt is not None else None
@@ -240,12 +278,17 @@ class InvokeBedrock(DirectTask):
 class Converse(DirectTask):
     """Call any Bedrock chat model through the Converse API, with the uniform answer.
 
+    With ``output_schema``, the answer also has ``json``, the object the model answered with.
+
     Errors are named ``BedrockRuntime.<Exception>`` (the SDK integration's naming);
-    :attr:`TRANSIENT_ERRORS` are retried by default, :attr:`PERMANENT_ERRORS` are not.
+    :attr:`TRANSIENT_ERRORS` are retried by default, :attr:`PERMANENT_ERRORS` are not. A
+    structured answer without the answer tool's call fails with
+    :attr:`STRUCTURED_ANSWER_ERRORS`.
     """
 
     TRANSIENT_ERRORS: ClassVar[list[str]] = list(CONVERSE_TRANSIENT_ERRORS)
     PERMANENT_ERRORS: ClassVar[list[str]] = list(CONVERSE_PERMANENT_ERRORS)
+    STRUCTURED_ANSWER_ERRORS: ClassVar[list[str]] = list(STRUCTURED_ANSWER_ERRORS)
 
     @at_path
     def __init__(
@@ -257,6 +300,7 @@ class Converse(DirectTask):
         prompt: str,
         system: str | None = None,
         inference: Inference | None = None,
+        output_schema: OutputSchemaLike | None = None,
         timeout: cdk.Duration | None = None,
         retry: Sequence[RetryPolicy] | None = None,
         assign_result_to: str | None = None,
@@ -268,6 +312,10 @@ class Converse(DirectTask):
             prompt: the user message (literal text or ``"{% ... %}"``).
             system: an optional system prompt.
             inference: max tokens (default 1024), temperature, top-p and stop sequences.
+            output_schema: make the model answer in this JSON Schema (a dict, or a dataclass,
+                TypedDict or class with ``model_json_schema()``; its root is an object) through
+                a forced call of one tool (``ToolConfig``); the answer gains ``json``. Anthropic
+                Claude and Amazon Nova models; none by default.
             timeout: the Task's TimeoutSeconds; none by default.
             retry: retriers; by default ``RetryPolicy.converse_transient()`` and
                 ``RetryPolicy.converse_model_timeout()``. Pass ``[]`` for none.
@@ -281,8 +329,19 @@ class Converse(DirectTask):
             prompt=prompt, system=system, inference=inference, assign_result_to=assign_result_to
         )
         check_for_model(bedrock_model.foundation_model_id, inference, converse=True, system=system)
-        output = converse_answer_expression()
+        schema = None
+        if output_schema is not None:
+            schema = json_schema_of("output_schema", output_schema)
+            check_structured_model(
+                "model",
+                bedrock_model.family.value if bedrock_model.family is not None else None,
+                bedrock_model.foundation_model_id,
+                converse=True,
+            )
+        output = converse_answer_expression(structured=schema is not None)
         self.model = bedrock_model
+        #: the JSON Schema the answer's ``json`` follows (None without ``output_schema``)
+        self.output_schema: dict[str, Any] | None = schema
         #: the request's maxTokens (what Bedrock reserves beside the input).
         self.max_tokens: int | None = inference.max_tokens
         super().__init__(
@@ -292,6 +351,7 @@ class Converse(DirectTask):
             arguments={
                 "ModelId": bedrock_model.invoke_arn(scope),
                 **converse_arguments(prompt=prompt, system=system, inference=inference),
+                **({"ToolConfig": converse_tool_config(schema)} if schema is not None else {}),
             },
             output=output,
             policy_statements=bedrock_model.policy_statements(scope),

@@ -23,7 +23,9 @@ version and every difference. Hooks:
    quote or a backslash (common in model output) broke every later expression. ``$uuid`` and
    ``$hash``, which moto stubs, are provided natively (their stub declarations are dropped from
    ``parser.asl.component.intrinsic.jsonata._DECLARATION_BY_VARIABLE_REFERENCE``). A JSONata
-   error surfaces as ``States.Runtime`` whose cause names ``States.QueryEvaluationError``.
+   error of a Task or Map/Parallel field is a catchable ``States.QueryEvaluationError`` (section
+   4; a Task's ``Output`` is evaluated inside its Retry/Catch handling, as on AWS); elsewhere
+   (a Pass or Choice) it surfaces as ``States.Runtime`` whose cause names it.
 2. Task mocking: executions run in a ``LocalEnvironment`` (a subclass of moto's ``Environment``
    that every frame moto opens for Map/Parallel/Task keeps: its ``as_frame_of`` re-applies the
    subclass, which moto's builds through the base class) whose
@@ -296,6 +298,16 @@ _INTERNALS: tuple[tuple[str, str, Expected], ...] = (
         ("self", "env", "ex"),
     ),
     (
+        f"{_PARSER}.asl.component.state.exec.execute_state",
+        "ExecutionState._evaluate_with_timeout",
+        ("self", "env"),
+    ),
+    (
+        f"{_PARSER}.asl.component.state.exec.execute_state",
+        "ExecutionState._eval_state_output",
+        ("self", "env"),
+    ),
+    (
         f"{_PARSER}.asl.component.state.exec.state_map.max_concurrency",
         "MaxConcurrencyDecl._eval_body",
         ("self", "env"),
@@ -330,7 +342,7 @@ _ATTRIBUTES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (f"{_PARSER}.asl.eval.states", "States", ("context_object",)),
     (f"{_PARSER}.asl.eval.states", "ContextObject", ("context_object_data",)),
     (f"{_PARSER}.backend.execution_worker", "ExecutionWorker", ("env",)),
-    (f"{_PARSER}.asl.component.state.state", "CommonStateField", ("name",)),
+    (f"{_PARSER}.asl.component.state.state", "CommonStateField", ("name", "output")),
     (
         f"{_PARSER}.asl.component.state.exec.state_task.service.state_task_service",
         "StateTaskService",
@@ -1109,6 +1121,39 @@ def _install_strictness() -> None:
         )
 
     _patch(execute_state, "_from_error", _from_error)
+
+    # A Task's JSONata Output fails the state like its Arguments and Assign do: the error is
+    # States.QueryEvaluationError, which the state's own Retry and Catch match (AWS docs,
+    # "Handling errors in Step Functions workflows"; Step Functions API reference,
+    # "EvaluationFailedEventDetails": a JSONata error is reported for the state, whichever
+    # field). moto evaluates a Task's Output after its Retry/Catch loop, where any error fails
+    # the execution; for local executions the Output is evaluated at the end of each attempt
+    # instead, once, and not again after the loop.
+    state_task: Any = _resolve(
+        f"{_PARSER}.asl.component.state.exec.state_task.state_task", "StateTask"
+    )
+    original_attempt = execute_state._evaluate_with_timeout
+    original_state_output = execute_state._eval_state_output
+
+    def _jsonata_task_output(self: Any, env: Any) -> bool:
+        return (
+            _is_local(env)
+            and isinstance(self, state_task)
+            and self.output is not None
+            and not self._is_language_query_jsonpath()
+        )
+
+    def _evaluate_with_timeout(self: Any, env: Any) -> None:
+        original_attempt(self, env)
+        if _jsonata_task_output(self, env):
+            self.output.eval(env=env)
+
+    def _eval_state_output(self: Any, env: Any) -> None:
+        if not _jsonata_task_output(self, env):
+            original_state_output(self, env)
+
+    _patch(execute_state, "_evaluate_with_timeout", _evaluate_with_timeout)
+    _patch(execute_state, "_eval_state_output", _eval_state_output)
 
     # Map iterations one at a time, in item order: on AWS the order of concurrent iterations is
     # not defined, so item order is one order AWS may produce, and the only one that gives each

@@ -23,8 +23,10 @@ __all__ = [
     "Return",
     "Throw",
     "bedrock_text",
+    "bedrock_tool_use",
     "check_shape",
     "converse_text",
+    "converse_tool_use",
     "failure",
     "http_response",
     "responses_from",
@@ -238,6 +240,56 @@ def converse_text(
             "Metrics": {"LatencyMs": 100},
         }
     )
+
+
+#: The tool a structured answer forces (``lambdaless.prompts.ANSWER_TOOL``, kept here so the
+#: mocks load without the construct layer; a test keeps the two equal).
+ANSWER_TOOL = "answer"
+
+
+def bedrock_tool_use(
+    tool_input: Any,
+    *,
+    text: str | None = None,
+    name: str = ANSWER_TOOL,
+    stop_reason: str = "tool_use",
+    input_tokens: int = 10,
+    output_tokens: int = 20,
+) -> Return:
+    """The ``bedrock:invokeModel`` result of an Anthropic Claude model that calls the tool
+    ``name`` with ``tool_input``: a ``tool_use`` content block (after a text block when ``text``
+    is given), ``stop_reason`` ``tool_use`` (Bedrock user guide, "Anthropic Claude Messages
+    API": ``{"type": "tool_use", "id", "name", "input"}``). This is what a step with
+    ``output_schema`` receives; pass a non-object ``tool_input`` or another ``name`` to see a
+    malformed answer fail."""
+    content: list[dict[str, Any]] = [{"type": "text", "text": text}] if text is not None else []
+    content.append({"type": "tool_use", "id": "toolu_local", "name": name, "input": tool_input})
+    body = _anthropic("", stop_reason, input_tokens, output_tokens)
+    body["content"] = content
+    return Return({"Body": body, "ContentType": "application/json"})
+
+
+def converse_tool_use(
+    tool_input: Any,
+    *,
+    text: str | None = None,
+    name: str = ANSWER_TOOL,
+    stop_reason: str = "tool_use",
+    input_tokens: int = 10,
+    output_tokens: int = 20,
+) -> Return:
+    """The ``aws-sdk:bedrockruntime:converse`` result of a model that calls the tool ``name``
+    with ``tool_input``: a ``ToolUse`` content block (Bedrock API reference,
+    "API_runtime_ToolUseBlock": ``toolUseId``, ``name``, ``input``, in PascalCase as the SDK
+    integration returns members; the input document keeps its own keys), after a ``Text``
+    block when ``text`` is given."""
+    result = converse_text(
+        "", stop_reason=stop_reason, input_tokens=input_tokens, output_tokens=output_tokens
+    ).payload
+    content: list[dict[str, Any]] = [{"Text": text}] if text is not None else []
+    content.append({"ToolUse": {"ToolUseId": "tooluse_local", "Name": name, "Input": tool_input}})
+    result["Output"]["Message"]["Content"] = content
+    return Return(result)
 
 
 def http_response(

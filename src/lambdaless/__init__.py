@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from lambdaless.monitoring import WorkflowMonitoring
     from lambdaless.patterns._common import S3Path
     from lambdaless.patterns.approval import ApprovalChannel, HumanApproval
+    from lambdaless.patterns.batch import BatchInference
     from lambdaless.patterns.capacity import CapacityGuard, ModelCapacity
     from lambdaless.patterns.customization import ModelCustomization
     from lambdaless.patterns.fan_out import FanOut, S3Items
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 #: public name -> defining module
 _EXPORTS: dict[str, str] = {
     "ApprovalChannel": "lambdaless.patterns.approval",
+    "BatchInference": "lambdaless.patterns.batch",
     "BedrockModel": "lambdaless.models",
     "CallHttpApi": "lambdaless.steps.http",
     "CapacityGuard": "lambdaless.patterns.capacity",
@@ -63,6 +65,7 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = [
     "ApprovalChannel",
+    "BatchInference",
     "BedrockModel",
     "CallHttpApi",
     "CapacityGuard",

@@ -63,6 +63,12 @@ UNAVOIDABLE_WILDCARDS: tuple[UnavoidableWildcard, ...] = (
         "(model-customization-job/<id>), so the workflow can only name the job ARN pattern.",
     ),
     UnavoidableWildcard(
+        ":model-invocation-job/*",
+        frozenset({"bedrock:CreateModelInvocationJob", "bedrock:GetModelInvocationJob"}),
+        "Bedrock gives a batch inference job an ARN with an id it generates when the job is "
+        "created (model-invocation-job/<id>), so the workflow can only name the job ARN pattern.",
+    ),
+    UnavoidableWildcard(
         ":custom-model/*",
         frozenset({"bedrock:CreateModelCustomizationJob"}),
         "The custom model a customization job creates gets an ARN with an id Bedrock "

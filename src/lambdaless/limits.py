@@ -66,3 +66,29 @@ REDRIVE_MAX_HISTORY_EVENTS = 24_999
 #: Redrives of one execution. (AWS docs, "Redriving executions",
 #: https://docs.aws.amazon.com/step-functions/latest/dg/redrive-executions.html)
 MAX_REDRIVES = 1000
+
+# -- Amazon Bedrock batch inference ------------------------------------------------------------
+# The batch quotas are named on "Format and upload your batch inference data"
+# (https://docs.aws.amazon.com/bedrock/latest/userguide/batch-inference-data.html): "Minimum
+# number of records per batch inference job", "Records per input file per batch inference job",
+# "Records per batch inference job", "Batch inference input file size", "Batch inference job
+# size". They are Service Quotas, set per model (the code example on "batch-inference-example"
+# says to add records "until you hit the minimum" of the model's quota), so the values below are
+# only the defaults most models list in Service Quotas: BatchInference takes the account's own
+# values as arguments.
+
+#: Default of "Minimum number of records per batch inference job" (per model, a quota).
+BATCH_MIN_RECORDS_DEFAULT = 100
+
+#: Default of "Records per batch inference job" (per model, a quota).
+BATCH_MAX_RECORDS_DEFAULT = 50_000
+
+#: Default of "Batch inference input file size" (per model, a quota): 1 GB. BatchInference
+#: writes files of at most PAYLOAD_MAX_BYTES (each is one S3 PutObject body of a Task), far below.
+BATCH_MAX_FILE_BYTES_DEFAULT = 1_000_000_000
+
+#: ``timeoutDurationInHours`` of CreateModelInvocationJob: from 24 to 168 hours (Bedrock API
+#: reference, CreateModelInvocationJob,
+#: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_CreateModelInvocationJob.html).
+BATCH_TIMEOUT_HOURS_MIN = 24
+BATCH_TIMEOUT_HOURS_MAX = 168

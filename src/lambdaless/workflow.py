@@ -366,6 +366,8 @@ class Workflow(Construct):
                 "one endpoint and method by conditions."
             )
         for step in self.steps:
+            for text, prefix_reason in step.nag_prefixes.items():
+                reasons[f"AwsSolutions-IAM5[Resource::{text}]"] = prefix_reason
             for text in step.nag_wildcards:
                 finding = f"AwsSolutions-IAM5[Resource::{text}]"
                 reason = wildcard_reason(text)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from lambdaless import LambdalessError
 from lambdaless.testing import LocalRunner, MissingMockError, RunResult, TaskTokenRequest, mocks
 
 Definition = Callable[[str], dict[str, Any]]
@@ -340,3 +341,17 @@ def test_selecting_among_several_state_machines(
         runner.run()
     with pytest.raises(ValueError, match="matches none"):
         runner.state_machine("Nope")
+
+
+def test_execution_name_is_the_context_name_and_is_checked() -> None:
+    asl = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Name",
+        "States": {
+            "Name": {"Type": "Pass", "Output": "{% $states.context.Execution.Name %}", "End": True}
+        },
+    }
+    runner = LocalRunner(asl)
+    assert runner.run(execution_name="nightly-2026-11-30").output == "nightly-2026-11-30"
+    with pytest.raises(LambdalessError, match=r"execution_name='x{81}' .*1 to 80 characters"):
+        runner.run(execution_name="x" * 81)

@@ -9,8 +9,9 @@ Both live in the synthesized template, so the lint stays template-only:
 
   written from a CDK app with :func:`acknowledge` and :func:`bound`;
 * in a state's ``Comment``, ``lambdaless:max-iterations=N`` (a loop through that state runs at
-  most N times) or ``lambdaless:max-items=N`` (a Map gets at most N items), so a reusable
-  fragment can declare its own bounds without reaching the state machine.
+  most N times) or ``lambdaless:max-items=N`` (a Map gets at most N items), and on a Map
+  ``lambdaless:max-item-output-bytes=B`` (each item's output is at most B bytes of JSON), so a
+  reusable fragment can declare its own bounds without reaching the state machine.
 
 A bound replaces "unbounded" with a number in every worst case; an acknowledgement keeps the
 finding visible in reports but stops it from failing ``cdk synth``.
@@ -28,6 +29,7 @@ from lambdaless.analysis.asl import iter_states
 
 METADATA_KEY = "lambdaless:analysis"
 _COMMENT_BOUND = re.compile(r"lambdaless:max-(?:iterations|items)\s*=\s*(\d+)")
+_COMMENT_OUTPUT = re.compile(r"lambdaless:max-item-output-bytes\s*=\s*(\d+)")
 
 #: The lint's rules (see :mod:`lambdaless.analysis.lint`): the ids a finding is acknowledged by.
 RULES: dict[str, str] = {
@@ -55,10 +57,12 @@ class Acknowledgement:
 
 @dataclass(frozen=True)
 class Annotations:
-    """Acknowledgements and bounds (state name -> max loop iterations or Map items)."""
+    """Acknowledgements, bounds (state name -> max loop iterations or Map items) and Maps'
+    declared largest item output (state name -> bytes)."""
 
     acknowledgements: tuple[Acknowledgement, ...] = ()
     bounds: Mapping[str, int] = field(default_factory=dict)
+    item_output_bytes: Mapping[str, int] = field(default_factory=dict)
 
     def acknowledged(self, rule: str, state: str | None) -> str | None:
         """The reason a finding is acknowledged, or ``None``."""
@@ -80,12 +84,17 @@ def read(resource: Mapping[str, Any], definition: Mapping[str, Any]) -> Annotati
         for entry in raw.get("acknowledge", [])
     )
     bounds: dict[str, int] = {}
+    outputs: dict[str, int] = {}
     for _, name, state in iter_states(definition):
-        match = _COMMENT_BOUND.search(str(state.get("Comment", "")))
+        comment = str(state.get("Comment", ""))
+        match = _COMMENT_BOUND.search(comment)
         if match:
             bounds[name] = int(match.group(1))
+        match = _COMMENT_OUTPUT.search(comment)
+        if match:
+            outputs[name] = int(match.group(1))
     bounds.update({str(k): int(v) for k, v in (raw.get("bounds") or {}).items()})
-    return Annotations(acks, bounds)
+    return Annotations(acks, bounds, outputs)
 
 
 # -- the CDK side (no aws_cdk import: it works on the constructs it is given) --------------------

@@ -340,6 +340,20 @@ class _Linter:
                 or name in sized_maps
             ):
                 continue
+            items, each = self.notes.bounds.get(name), self.notes.item_output_bytes.get(name)
+            if items is not None and each is not None:
+                # Declared: at most `items` outputs of `each` bytes, plus a comma apiece.
+                total = items * (each + 1) + 2
+                if total > limit:
+                    self.add(
+                        "payload-size",
+                        "error",
+                        name,
+                        f"Distributed Map without a ResultWriter collects up to {items:,} "
+                        f"outputs of {each:,} bytes inline ({total:,} bytes), above {limit:,} "
+                        "bytes (States.DataLimitExceeded, not catchable by States.ALL).",
+                    )
+                continue
             self.add(
                 "payload-size",
                 "warning",
@@ -347,7 +361,9 @@ class _Linter:
                 "Distributed Map without a ResultWriter returns every child's output inline: "
                 f"once they add up to more than {limit:,} bytes the execution fails with "
                 "States.DataLimitExceeded, which States.ALL cannot catch, and every result is "
-                "lost. Write the results to S3 with a ResultWriter (FanOut(results_to=...)).",
+                "lost. Write the results to S3 with a ResultWriter (FanOut(results_to=...)), or "
+                "declare lambdaless:max-items=N and lambdaless:max-item-output-bytes=B in its "
+                "Comment.",
             )
 
     def _state(self, name: str) -> Mapping[str, Any] | None:
@@ -384,7 +400,11 @@ def lint_definition(
     Comments always apply; ``annotations`` add acknowledgements and bounds on top."""
     notes = read({}, definition)
     if annotations is not None:
-        notes = Annotations(annotations.acknowledgements, {**notes.bounds, **annotations.bounds})
+        notes = Annotations(
+            annotations.acknowledgements,
+            {**notes.bounds, **annotations.bounds},
+            {**notes.item_output_bytes, **annotations.item_output_bytes},
+        )
     linter = _Linter(name, definition, type, notes, assumptions or Assumptions())
     return linter.run()
 

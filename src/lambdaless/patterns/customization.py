@@ -26,9 +26,9 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from lambdaless._errors import at_path, invalid, require
-from lambdaless._nag import acknowledge, default_policy_resource, finding_text
 from lambdaless.models import BedrockModel, ModelKind, ModelLike
 from lambdaless.patterns._common import S3Path, partition, region_arn
+from lambdaless.patterns._service_role import bedrock_service_role
 from lambdaless.prompts import is_expression
 from lambdaless.retry import RetryPolicy
 from lambdaless.rules.expressions import check_jsonata
@@ -217,49 +217,20 @@ class ModelCustomization(sfn.StateMachineFragment):
         key: kms.IKey | None,
         job_arns: str,
     ) -> iam.IRole:
-        stack = cdk.Stack.of(self)
-        # Trust: Bedrock, for this account's customization jobs only (Bedrock user guide,
-        # "Create a service role for model customization": aws:SourceAccount, aws:SourceArn).
-        role = iam.Role(
-            self,
-            "BedrockRole",
-            assumed_by=iam.ServicePrincipal(
-                "bedrock.amazonaws.com",
-                conditions={
-                    "StringEquals": {"aws:SourceAccount": stack.account},
-                    "ArnEquals": {"aws:SourceArn": job_arns},
-                },
-            ),
-            description="Bedrock model customization: read training data, write outputs",
-        )
         readable = [training, *validation]
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["s3:GetObject"], resources=[p.object_arn for p in readable]
-            )
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["s3:ListBucket"],
-                resources=sorted({p.bucket.bucket_arn for p in [*readable, output]}, key=str),
-            )
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["s3:GetObject", "s3:PutObject"], resources=[output.prefix_arn]
-            )
-        )
-        if key is not None:
-            role.add_to_policy(_key_statement(key, stack))
-        policy = default_policy_resource(role)
-        if policy is not None:
-            acknowledge(
-                policy,
-                f"AwsSolutions-IAM5[Resource::{finding_text(stack.resolve(output.prefix_arn))}]",
+        return bedrock_service_role(
+            self,
+            job_arns=job_arns,
+            reads=[p.object_arn for p in readable],
+            buckets=[*readable, output],
+            output=output,
+            key_statement=_key_statement(key, cdk.Stack.of(self)) if key is not None else None,
+            description="Bedrock model customization: read training data, write outputs",
+            output_reason=(
                 "Bedrock writes the job's metrics and artifacts under the output prefix with "
-                "object names it chooses, so the grant is the prefix, not single objects.",
-            )
-        return role
+                "object names it chooses, so the grant is the prefix, not single objects."
+            ),
+        )
 
 
 def _key_statement(key: kms.IKey, stack: cdk.Stack) -> iam.PolicyStatement:

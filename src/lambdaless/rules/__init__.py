@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from lambdaless.rules import (
+    batch,
     deployments,
     expressions,
     inference,
@@ -30,6 +31,7 @@ CATALOGUE: tuple[Rule, ...] = (
     *integrations.RULES,
     *deployments.RULES,
     *structured.RULES,
+    *batch.RULES,
 )
 
 #: rule id -> rule (ids are unique: tests/rules/test_catalogue.py)

@@ -74,6 +74,7 @@ class DirectTask(sfn.CustomState):
         comment: str | None,
         wildcard_resources: Sequence[str] = (),
         heartbeat_seconds: int | None = None,
+        prefix_grants: Mapping[str, str] | None = None,
     ) -> None:
         """
         Args:
@@ -81,6 +82,10 @@ class DirectTask(sfn.CustomState):
                 (one of :data:`lambdaless._nag.UNAVOIDABLE_WILDCARDS`); ``Workflow``
                 acknowledges their cdk-nag findings with the rule's reason.
             heartbeat_seconds: the Task's ``HeartbeatSeconds``, for callback tasks.
+            prefix_grants: S3 prefix ARNs of ``policy_statements`` (ending in ``*``) -> why the
+                grant is a prefix (object names chosen per execution or by a service);
+                ``Workflow`` acknowledges their cdk-nag findings with that reason. None by
+                default.
         """
         timeout_seconds = (
             whole_seconds("timeout", timeout, ASL_MAX_INTEGER) if timeout is not None else None
@@ -121,6 +126,10 @@ class DirectTask(sfn.CustomState):
         #: the stack this step was built in: its ARNs and IAM are that stack's
         self.stack_env = env
         self.nag_wildcards = [env.finding_text(resource) for resource in wildcard_resources]
+        #: finding text of each prefix grant -> its reason
+        self.nag_prefixes = {
+            env.finding_text(resource): reason for resource, reason in (prefix_grants or {}).items()
+        }
 
     def _final_output(self, output: Any) -> Any:
         """The state's ``Output``; a subclass may reshape what its base class built (a plain

@@ -109,6 +109,11 @@ _INTERNALS: tuple[tuple[str, str, Expected], ...] = (
         ("self", "error_name"),
     ),
     (
+        f"{_PARSER}.asl.component.state.exec.state_task.service.state_task_service_aws_sdk",
+        "StateTaskServiceAwsSdk._eval_service_task",
+        ("self", "env", "resource_runtime_part", "normalised_parameters", "state_credentials"),
+    ),
+    (
         f"{_PARSER}.asl.eval.environment",
         "Environment",
         (
@@ -851,6 +856,28 @@ def _install_task_hooks() -> None:
     _install_sync_hook()
     _install_states_error_throw()
     _install_dynamodb_mocked_errors()
+    _install_aws_sdk_streams()
+
+
+def _install_aws_sdk_streams() -> None:
+    """An AWS SDK integration's result is JSON: a streaming member (S3 GetObject's ``Body``)
+    reaches the state as its text, as Step Functions returns it; moto left the botocore stream
+    object, which JSONata saw as the text ``<botocore...StreamingChecksumBody object>``."""
+    sdk: Any = _resolve(
+        f"{_PARSER}.asl.component.state.exec.state_task.service.state_task_service_aws_sdk",
+        "StateTaskServiceAwsSdk",
+    )
+    original = sdk._eval_service_task
+
+    def _eval_service_task(self: Any, env: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, env, *args, **kwargs)
+        response = env.stack[-1] if env.stack else None
+        if isinstance(response, dict):
+            for key, value in list(response.items()):
+                if hasattr(value, "read"):
+                    response[key] = value.read().decode("utf-8")
+
+    _patch(sdk, "_eval_service_task", _eval_service_task)
 
 
 def _install_sync_hook() -> None:

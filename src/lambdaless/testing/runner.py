@@ -402,6 +402,7 @@ class LocalRunner:
         task_tokens: TaskTokenHandler | Mapping[str, Any] | None = None,
         timeout_seconds: float = 30,
         repeat_last: bool = False,
+        execution_name: str | None = None,
     ) -> RunResult:
         """Run one execution to its end and report it.
 
@@ -422,6 +423,8 @@ class LocalRunner:
         ``("failure", error, cause)``, ``("timeout",)``, ``("heartbeat_timeout",)``, ``Return``
         or ``Throw`` (see the module docstring for timeouts).
         ``timeout_seconds``: wall-clock limit; past it the result is ``TIMED_OUT``.
+        ``execution_name``: the execution's name (``$states.context.Execution.Name``), as
+        StartExecution's ``name``: 1 to 80 characters; by default a unique ``local-...`` name.
 
         Raises :class:`MissingMockError` if any Task ran without a mock, and
         :class:`MockShapeError` if a mocked result has a shape its integration never returns.
@@ -471,7 +474,15 @@ class LocalRunner:
         )
         execution_input = _execution_input(input)
         session = _Session(tasks, scripted, task_tokens, self.passthrough, repeat_last)
-        execution_name = f"local-{next(_run_numbers)}-{uuid.uuid4().hex[:8]}"
+        if execution_name is None:
+            execution_name = f"local-{next(_run_numbers)}-{uuid.uuid4().hex[:8]}"
+        # Step Functions API reference, StartExecution: name, 1 to 80 characters.
+        require(
+            isinstance(execution_name, str) and 1 <= len(execution_name) <= 80,
+            "execution_name",
+            execution_name,
+            "a name of 1 to 80 characters (StartExecution's name)",
+        )
         definition = json.dumps(machine.definition)
         if definition not in self._programs:
             self._programs[definition] = _moto_hooks.parse(definition)

@@ -1,0 +1,381 @@
+"""BatchInference: snapshot, no Lambda, the exact IAM of the workflow and of the Bedrock service
+role, the batch rules, the polling numbers of the module docstring, the lint, and local runs on
+moto S3 (job submitted, polled, output read back, one record failed and listed)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Template
+from syrupy.assertion import SnapshotAssertion
+
+from lambdaless import BatchInference, BedrockModel, LambdalessError, S3Path, Workflow
+from lambdaless.analysis.lint import lint_definition
+from lambdaless.patterns import batch
+from lambdaless.patterns.batch import default_records_per_file, poll_schedule
+from lambdaless.synthesized import LOCAL_PSEUDO_PARAMETERS, load
+from lambdaless.testing import LocalRunner, mocks
+
+Asl = Callable[[cdk.Stack], dict[str, Any]]
+HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
+BUCKET = "batch-work"
+JOB = "arn:aws:bedrock:us-east-1:111122223333:model-invocation-job/abcdefghijkl"
+
+
+def _batch(stack: cdk.Stack, **options: Any) -> BatchInference:
+    bucket = s3.Bucket.from_bucket_name(stack, "Work", BUCKET)
+    args: dict[str, Any] = {
+        "prompt": "{% 'Summarize: ' & $states.input %}",
+        "model": HAIKU,
+        "work": S3Path(bucket, "batch/"),
+    }
+    args.update(options)
+    fragment = BatchInference(stack, "Summaries", **args)
+    Workflow(stack, "W", definition=fragment, timeout=cdk.Duration.days(3))
+    return fragment
+
+
+def test_snapshot(us_stack: cdk.Stack, asl: Asl, snapshot_json: SnapshotAssertion) -> None:
+    _batch(us_stack, kms_key=kms.Key(us_stack, "Key"))
+    definition = asl(us_stack)
+    assert definition == snapshot_json
+    assert definition["States"]["SummariesSubmit"]["Resource"] == (
+        "arn:${AWS::Partition}:states:::aws-sdk:bedrock:createModelInvocationJob"
+    )
+
+
+def test_no_lambda_and_no_lint_finding(us_stack: cdk.Stack, asl: Asl) -> None:
+    _batch(us_stack)
+    resources = Template.from_stack(us_stack).to_json()["Resources"]
+    assert [r for r in resources.values() if r["Type"].startswith("AWS::Lambda::")] == []
+    assert ":lambda:" not in json.dumps(asl(us_stack))
+    assert lint_definition(asl(us_stack)) == []
+
+
+def _arn(stack: cdk.Stack, text: str) -> Any:
+    return stack.resolve(f"arn:{stack.partition}:{text}")
+
+
+def _role_id(stack: cdk.Stack) -> str:
+    roles = Template.from_stack(stack).find_resources("AWS::IAM::Role")
+    return next(name for name in roles if name.startswith("SummariesBedrockRole"))
+
+
+def test_state_machine_iam(us_stack: cdk.Stack, sm_statements: Any) -> None:
+    _batch(us_stack)
+    jobs = _arn(us_stack, "bedrock:us-east-1:111122223333:model-invocation-job/*")
+
+    def objects(folder: str) -> Any:
+        return _arn(us_stack, f"s3:::{BUCKET}/batch/{folder}/*")
+
+    assert sm_statements(us_stack) == [
+        {
+            "Action": "bedrock:CreateModelInvocationJob",
+            "Effect": "Allow",
+            "Resource": [_arn(us_stack, f"bedrock:us-east-1::foundation-model/{HAIKU}"), jobs],
+        },
+        {
+            "Action": "iam:PassRole",
+            "Condition": {"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}},
+            "Effect": "Allow",
+            "Resource": {"Fn::GetAtt": [_role_id(us_stack), "Arn"]},
+        },
+        {"Action": "bedrock:GetModelInvocationJob", "Effect": "Allow", "Resource": jobs},
+        # the output listing (the Read Map's ItemReader), then each folder's one action
+        {
+            "Action": "s3:ListBucket",
+            "Effect": "Allow",
+            "Resource": _arn(us_stack, f"s3:::{BUCKET}"),
+        },
+        {"Action": "s3:GetObject", "Effect": "Allow", "Resource": objects("output")},
+        {"Action": "s3:PutObject", "Effect": "Allow", "Resource": objects("results")},
+        {"Action": "s3:PutObject", "Effect": "Allow", "Resource": objects("input")},
+    ]
+
+
+def test_service_role_trust_and_scope(us_stack: cdk.Stack) -> None:
+    _batch(us_stack, kms_key=kms.Key(us_stack, "Key"))
+    template = Template.from_stack(us_stack)
+    role = template.find_resources("AWS::IAM::Role")[_role_id(us_stack)]
+    jobs = _arn(us_stack, "bedrock:us-east-1:111122223333:model-invocation-job/*")
+    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"] == [
+        {
+            "Action": "sts:AssumeRole",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": "111122223333"},
+                "ArnEquals": {"aws:SourceArn": jobs},
+            },
+            "Effect": "Allow",
+            "Principal": {"Service": "bedrock.amazonaws.com"},
+        }
+    ]
+    policies = template.find_resources("AWS::IAM::Policy")
+    policy = next(p for name, p in policies.items() if name.startswith("SummariesBedrockRole"))
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert [(s["Action"], s["Resource"]) for s in statements[:3]] == [
+        ("s3:GetObject", _arn(us_stack, f"s3:::{BUCKET}/batch/input/*")),
+        ("s3:ListBucket", _arn(us_stack, f"s3:::{BUCKET}")),
+        (["s3:GetObject", "s3:PutObject"], _arn(us_stack, f"s3:::{BUCKET}/batch/output/*")),
+    ]
+    assert statements[3]["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+
+
+def test_profile_grants_the_role_its_routes(us_stack: cdk.Stack) -> None:
+    _batch(us_stack, model=BedrockModel.cross_region_profile("us." + HAIKU))
+    policies = Template.from_stack(us_stack).find_resources("AWS::IAM::Policy")
+    policy = next(p for name, p in policies.items() if name.startswith("SummariesBedrockRole"))
+    actions = [s["Action"] for s in policy["Properties"]["PolicyDocument"]["Statement"]]
+    assert actions.count("bedrock:InvokeModel") >= 2  # the profile, then its routed models
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (
+            {"model": "arn:aws:bedrock:us-east-1:111122223333:provisioned-model/abc123"},
+            r"model=.*provisioned models \[rule batch-model;",
+        ),
+        ({"model": "amazon.titan-embed-text-v2:0"}, r"rule batch-model;"),
+        ({"min_records": 0}, r"min_records=0 .*\[rule batch-records;"),
+        ({"min_records": 200, "max_records": 100}, r"max_records=100 .*\[rule batch-records;"),
+        ({"records_per_file": 0}, r"records_per_file=0 .*\[rule batch-records;"),
+        ({"records_per_file": 2}, r"records_per_file=2 .*at least 8 for max_records=50000"),
+        ({"job_timeout_hours": 23}, r"job_timeout_hours=23 .*\[rule batch-job-timeout;"),
+        ({"job_timeout_hours": 169}, r"job_timeout_hours=169 .*\[rule batch-job-timeout;"),
+        ({"work": "s3://b/k/"}, r"work='s3://b/k/'"),
+        ({"items": "$.items"}, r"items='\$.items'"),
+        (
+            {
+                "first_poll": cdk.Duration.seconds(120),
+                "max_poll_interval": cdk.Duration.seconds(60),
+            },
+            r"max_poll_interval=60 .*at least first_poll",
+        ),
+        ({"max_concurrency": 0}, r"max_concurrency=0"),
+    ],
+)
+def test_refused(stack: cdk.Stack, options: dict[str, Any], message: str) -> None:
+    with pytest.raises(LambdalessError, match=message):
+        _batch(stack, **options)
+
+
+def test_work_prefix_must_end_with_slash(stack: cdk.Stack) -> None:
+    bucket = s3.Bucket.from_bucket_name(stack, "Work", BUCKET)
+    with pytest.raises(LambdalessError, match=r"work='batch' .*ending in '/'"):
+        BatchInference(stack, "B", prompt="p", model=HAIKU, work=S3Path(bucket, "batch"))
+
+
+def test_docstring_polling_numbers() -> None:
+    """The module docstring's figures for a 24-hour job are what the schedule gives."""
+    waits = poll_schedule(60, 900, 24 * 3600)
+    transitions = 3 * len(waits)
+    text = " ".join((batch.__doc__ or "").split())
+    assert f"gives {len(waits)} polls: {transitions} billed transitions" in text
+    assert f"(US${transitions * 0.025 / 1000:.4f} at US$0.025 per 1,000)" in text
+    assert f"{9 * len(waits)} history events in the parent" in text
+    assert f"{9 * len(waits) / 25_000:.1%} of the 25,000 limit" in text
+    assert waits[:6] == [60, 120, 240, 480, 900, 900]
+
+
+def test_records_per_file_budget() -> None:
+    assert default_records_per_file(1024) == 19
+    assert default_records_per_file(64_000) == 1
+    assert default_records_per_file(1) == 95  # the per-record budget dominates
+
+
+def test_lint_checks_declared_inline_outputs() -> None:
+    child = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+    distributed = {"ProcessorConfig": {"Mode": "DISTRIBUTED"}, **child}
+
+    def definition(comment: str) -> dict[str, Any]:
+        return {
+            "StartAt": "M",
+            "States": {
+                "M": {"Type": "Map", "Comment": comment, "ItemProcessor": distributed, "End": True}
+            },
+        }
+
+    def rules(comment: str) -> list[tuple[str, str]]:
+        return [(f.rule, f.severity) for f in lint_definition(definition(comment))]
+
+    assert rules("") == [("payload-size", "warning")]
+    assert rules("lambdaless:max-items=100 lambdaless:max-item-output-bytes=40") == []
+    assert rules("lambdaless:max-items=10000 lambdaless:max-item-output-bytes=40") == [
+        ("payload-size", "error")
+    ]
+
+
+# -- local runs on moto S3 ------------------------------------------------------------------
+
+
+@pytest.fixture
+def bucket() -> Iterator[Any]:
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        client = boto3.client("s3", region_name=LOCAL_PSEUDO_PARAMETERS["AWS::Region"])
+        client.create_bucket(Bucket=BUCKET)
+        yield client
+
+
+def _answer(record_id: str, text: str) -> dict[str, Any]:
+    return {
+        "recordId": record_id,
+        "modelInput": {},
+        "modelOutput": {
+            "content": [{"type": "text", "text": text}],
+            "stop_reason": "end_turn",
+            "usage": {"input_tokens": 7, "output_tokens": 3},
+        },
+    }
+
+
+def _job_output(client: Any, run: str) -> None:
+    """What Bedrock writes for five records in files of two, the fourth record failed."""
+    files = {
+        "00000000000": [_answer("00000000000", "one"), _answer("00000000001", "two")],
+        "00000000002": [
+            _answer("00000000002", "three"),
+            {
+                "recordId": "00000000003",
+                "modelInput": {},
+                "error": {"errorCode": 400, "errorMessage": "Malformed input request"},
+            },
+        ],
+        "00000000004": [_answer("00000000004", "five")],
+    }
+    folder = f"batch/output/{run}/abcdefghijkl/"
+    for name, records in files.items():
+        body = "\n".join(json.dumps(r) for r in records) + "\n"
+        client.put_object(Bucket=BUCKET, Key=f"{folder}{name}.jsonl.out", Body=body)
+    manifest = {"totalRecordCount": 5, "successRecordCount": 4, "errorRecordCount": 1}
+    client.put_object(Bucket=BUCKET, Key=f"{folder}manifest.json.out", Body=json.dumps(manifest))
+
+
+def _small(stack: cdk.Stack) -> LocalRunner:
+    # The minimum is the account's quota for the model (min_records=): a small job needs an
+    # account whose quota allows it, as a test does here.
+    _batch(stack, min_records=3, max_records=10, records_per_file=2)
+    return LocalRunner(stack, passthrough=True)
+
+
+ITEMS = {"items": ["alpha", "beta", "gamma", "delta", "epsilon"]}
+
+
+def test_local_run_end_to_end(stack: cdk.Stack, bucket: Any) -> None:
+    runner = _small(stack)
+    _job_output(bucket, "run-1")
+    result = runner.run(
+        input=ITEMS,
+        execution_name="run-1",
+        responses={
+            "SummariesSubmit": mocks.Return({"JobArn": JOB}),
+            "SummariesPoll": [
+                mocks.Return({"Status": "Validating"}),
+                mocks.Return({"Status": "InProgress"}),
+                mocks.Return({"Status": "Completed"}),
+            ],
+        },
+        timeout_seconds=120,
+    )
+    assert result.status == "SUCCEEDED", result.cause
+    assert result.output == {
+        "jobArn": JOB,
+        "records": 5,
+        "results": 4,
+        "failures": 1,
+        "resultsAt": f"s3://{BUCKET}/batch/results/run-1/",
+        "manifest": {"total": 5, "errors": 1},
+    }
+    assert result.wait_delays == [60, 120, 240]
+    submitted = next(c for c in result.calls if c.state == "SummariesSubmit").arguments
+    assert submitted["InputDataConfig"]["S3InputDataConfig"] == {
+        "S3Uri": f"s3://{BUCKET}/batch/input/run-1/",
+        "S3InputFormat": "JSONL",
+    }
+    assert submitted["OutputDataConfig"]["S3OutputDataConfig"]["S3Uri"] == (
+        f"s3://{BUCKET}/batch/output/run-1/"
+    )
+    assert re.fullmatch(r"Summaries-[0-9a-f-]{36}", submitted["JobName"])
+
+    written = bucket.get_object(Bucket=BUCKET, Key="batch/input/run-1/00000000002.jsonl")
+    lines = [json.loads(line) for line in written["Body"].read().decode().splitlines()]
+    assert [line["recordId"] for line in lines] == ["00000000002", "00000000003"]
+    assert lines[1]["modelInput"]["messages"][0]["content"][0]["text"] == "Summarize: delta"
+    assert lines[1]["modelInput"]["anthropic_version"] == "bedrock-2023-05-31"
+
+    saved = bucket.get_object(Bucket=BUCKET, Key="batch/results/run-1/00000000002.json")
+    assert json.loads(saved["Body"].read()) == {
+        "results": [
+            {
+                "recordId": "00000000002",
+                "text": "three",
+                "stopReason": "end_turn",
+                "usage": {"inputTokens": 7, "outputTokens": 3},
+            }
+        ],
+        "failures": [
+            {
+                "recordId": "00000000003",
+                "error": {"errorCode": 400, "errorMessage": "Malformed input request"},
+            }
+        ],
+    }
+
+
+def test_local_run_lost_records_fail(stack: cdk.Stack, bucket: Any) -> None:
+    runner = _small(stack)
+    _job_output(bucket, "run-2")
+    bucket.delete_object(Bucket=BUCKET, Key="batch/output/run-2/abcdefghijkl/00000000004.jsonl.out")
+    result = runner.run(
+        input=ITEMS,
+        execution_name="run-2",
+        responses={
+            "SummariesSubmit": mocks.Return({"JobArn": JOB}),
+            "SummariesPoll": mocks.Return({"Status": "PartiallyCompleted"}),
+        },
+        timeout_seconds=120,
+    )
+    assert (result.status, result.error) == ("FAILED", "BatchInference.RecordsLost")
+    assert result.cause == "wrote 5 records, read back 3 answers and 1 failures"
+
+
+@pytest.mark.parametrize("status", ["Failed", "Stopped", "Expired"])
+def test_local_run_job_failed(stack: cdk.Stack, bucket: Any, status: str) -> None:
+    result = _small(stack).run(
+        input=ITEMS,
+        responses={
+            "SummariesSubmit": mocks.Return({"JobArn": JOB}),
+            "SummariesPoll": mocks.Return({"Status": status, "Message": "role cannot read"}),
+        },
+        timeout_seconds=120,
+    )
+    assert (result.status, result.error) == ("FAILED", "BatchInference.JobFailed")
+    assert result.cause == f"batch job {JOB} ended {status}: role cannot read"
+
+
+def test_local_run_refuses_too_few_items_at_start(stack: cdk.Stack) -> None:
+    result = _small(stack).run(input={"items": ["a", "b"]})
+    assert (result.status, result.error) == ("FAILED", "BatchInference.TooFewRecords")
+    assert "run them with FanOut" in str(result.cause)
+    assert result.calls == []
+
+
+def test_polls_are_bounded(stack: cdk.Stack) -> None:
+    fragment = _batch(stack)
+    definition = load(stack)[0].definition
+    assert fragment.max_polls == len(poll_schedule(60, 900, 25 * 3600))
+    assert (
+        f"lambdaless:max-iterations={fragment.max_polls}"
+        in (definition["States"]["SummariesWait"]["Comment"])
+    )
+    condition = definition["States"]["SummariesStatus"]["Choices"][2]["Condition"]
+    assert condition == f"{{% $summariesPolls >= {fragment.max_polls} %}}"

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from lambdaless._errors import LambdalessError
     from lambdaless.deployment import Deployment
+    from lambdaless.managed_prompts import BedrockPrompt
     from lambdaless.models import BedrockModel, ModelFamily, ModelKind
     from lambdaless.monitoring import WorkflowMonitoring
     from lambdaless.patterns._common import S3Path
@@ -36,6 +37,7 @@ _EXPORTS: dict[str, str] = {
     "ApprovalChannel": "lambdaless.patterns.approval",
     "BatchInference": "lambdaless.patterns.batch",
     "BedrockModel": "lambdaless.models",
+    "BedrockPrompt": "lambdaless.managed_prompts",
     "CallHttpApi": "lambdaless.steps.http",
     "CapacityGuard": "lambdaless.patterns.capacity",
     "ChainPrompt": "lambdaless.patterns.prompt_chain",
@@ -67,6 +69,7 @@ __all__ = [
     "ApprovalChannel",
     "BatchInference",
     "BedrockModel",
+    "BedrockPrompt",
     "CallHttpApi",
     "CapacityGuard",
     "ChainPrompt",

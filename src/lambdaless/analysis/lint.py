@@ -104,6 +104,14 @@ def max_tokens(state: Mapping[str, Any]) -> int | None:
     return None
 
 
+def _calls_managed_prompt(state: Mapping[str, Any]) -> bool:
+    """A Converse Task whose ``ModelId`` is a Prompt management prompt ARN (its inference
+    configuration lives in the prompt: API_runtime_Converse)."""
+    args = state.get("Arguments") or state.get("Parameters") or {}
+    model = args.get("ModelId") if isinstance(args, Mapping) else None
+    return isinstance(model, str) and ":prompt/" in model
+
+
 def _max_items(state: Mapping[str, Any]) -> int | None:
     """A Map's item bound from its ItemReader's ``ReaderConfig.MaxItems``, if literal."""
     config = (state.get("ItemReader") or {}).get("ReaderConfig") or {}
@@ -284,6 +292,16 @@ class _Linter:
             if task_kind(state) != "model" or offloads_output(state):
                 continue
             tokens = max_tokens(state)
+            if tokens is None and _calls_managed_prompt(state):
+                self.add(
+                    "payload-size",
+                    "warning",
+                    name,
+                    "model answer of a Prompt management prompt, whose maxTokens is set in the "
+                    f"prompt (not visible here), vs {limit:,} bytes per state: keep it under "
+                    f"{limit // BYTES_PER_TOKEN:,} tokens and acknowledge this with the reason.",
+                )
+                continue
             if tokens is None:
                 self.add(
                     "payload-size",

@@ -16,6 +16,7 @@ from lambdaless.rules import (
     inference,
     integrations,
     models,
+    prompt_management,
     retries,
     structured,
     workflow_types,
@@ -25,6 +26,7 @@ from lambdaless.rules._rule import Rule
 CATALOGUE: tuple[Rule, ...] = (
     *models.RULES,
     *inference.RULES,
+    *prompt_management.RULES,
     *expressions.RULES,
     *retries.RULES,
     *workflow_types.RULES,

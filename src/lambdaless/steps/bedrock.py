@@ -18,6 +18,7 @@ from constructs import Construct
 
 from lambdaless._errors import at_path, invalid, require
 from lambdaless._stack_env import StackEnv
+from lambdaless.managed_prompts import BedrockPrompt, prompt_variables_argument
 from lambdaless.models import BedrockModel, ModelLike
 from lambdaless.output_schema import OutputSchemaLike, json_schema_of
 from lambdaless.prompts import (
@@ -37,6 +38,7 @@ from lambdaless.retry import (
     CONVERSE_TRANSIENT_ERRORS,
     RetryPolicy,
 )
+from lambdaless.rules import prompt_management as prompt_rules
 from lambdaless.rules.expressions import check_value
 from lambdaless.rules.inference import check_for_model
 from lambdaless.rules.structured import check_structured_model
@@ -151,6 +153,13 @@ class InvokeBedrock(DirectTask):
                 later states (``$name.text``).
             comment: the state's Comment.
         """
+        if isinstance(model, BedrockPrompt):
+            raise prompt_rules.PROMPT_CONVERSE_ONLY.refuse(
+                "model",
+                model.arn,
+                "a model: call a Prompt management prompt with Converse(model=BedrockPrompt"
+                "(...), prompt_variables={...})",
+            )
         bedrock_model = BedrockModel.of(model)
         inference = inference if inference is not None else Inference()
         _uniform_options(
@@ -279,6 +288,8 @@ class Converse(DirectTask):
     """Call any Bedrock chat model through the Converse API, with the uniform answer.
 
     With ``output_schema``, the answer also has ``json``, the object the model answered with.
+    ``model`` may also be a Prompt management prompt (:class:`BedrockPrompt`), whose variables
+    ``prompt_variables`` fills.
 
     Errors are named ``BedrockRuntime.<Exception>`` (the SDK integration's naming);
     :attr:`TRANSIENT_ERRORS` are retried by default, :attr:`PERMANENT_ERRORS` are not. A
@@ -296,11 +307,12 @@ class Converse(DirectTask):
         scope: Construct,
         id: str,
         *,
-        model: ModelLike,
-        prompt: str,
+        model: ModelLike | BedrockPrompt,
+        prompt: str | None = None,
         system: str | None = None,
         inference: Inference | None = None,
         output_schema: OutputSchemaLike | None = None,
+        prompt_variables: Mapping[str, str] | None = None,
         timeout: cdk.Duration | None = None,
         retry: Sequence[RetryPolicy] | None = None,
         assign_result_to: str | None = None,
@@ -309,52 +321,95 @@ class Converse(DirectTask):
         """
         Args:
             model: a :class:`BedrockModel` or id; any family Converse supports, known or not.
-            prompt: the user message (literal text or ``"{% ... %}"``).
-            system: an optional system prompt.
-            inference: max tokens (default 1024), temperature, top-p and stop sequences.
+                Or a :class:`BedrockPrompt` of Prompt management: its ARN is the ``ModelId``,
+                and the prompt defines the messages, system prompt and inference settings.
+            prompt: the user message (literal text or ``"{% ... %}"``). Required with a model;
+                with a managed prompt, optional and appended after the prompt's own messages.
+            system: an optional system prompt; refused with a managed prompt.
+            inference: max tokens (default 1024), temperature, top-p and stop sequences;
+                refused with a managed prompt (its own inference configuration applies).
             output_schema: make the model answer in this JSON Schema (a dict, or a dataclass,
                 TypedDict or class with ``model_json_schema()``; its root is an object) through
                 a forced call of one tool (``ToolConfig``); the answer gains ``json``. Anthropic
-                Claude and Amazon Nova models; none by default.
+                Claude and Amazon Nova models; none by default; refused with a managed prompt.
+            prompt_variables: with a managed prompt, its ``{{variable}}`` values by name, each
+                literal text or a JSONata expression; by default none.
             timeout: the Task's TimeoutSeconds; none by default.
             retry: retriers; by default ``RetryPolicy.converse_transient()`` and
                 ``RetryPolicy.converse_model_timeout()``. Pass ``[]`` for none.
             assign_result_to: also store the uniform answer in this JSONata variable.
             comment: the state's Comment.
         """
-        bedrock_model = BedrockModel.of(model)
-        inference = inference if inference is not None else Inference()
-        require(prompt is not None, "prompt", prompt, "text or a JSONata expression")
-        _uniform_options(
-            prompt=prompt, system=system, inference=inference, assign_result_to=assign_result_to
-        )
-        check_for_model(bedrock_model.foundation_model_id, inference, converse=True, system=system)
-        schema = None
-        if output_schema is not None:
-            schema = json_schema_of("output_schema", output_schema)
-            check_structured_model(
-                "model",
-                bedrock_model.family.value if bedrock_model.family is not None else None,
-                bedrock_model.foundation_model_id,
-                converse=True,
+        managed: BedrockPrompt | None = None
+        if isinstance(model, BedrockPrompt):
+            # API_runtime_Converse: with a prompt ARN, "you can't include ...
+            # additionalModelRequestFields, inferenceConfig, system, or toolConfig"
+            # (output_schema is a toolConfig).
+            prompt_rules.check_request_fields(
+                {"system": system, "inference": inference, "output_schema": output_schema}
             )
+            managed = model
+            bedrock_model = model.model
+        else:
+            bedrock_model = BedrockModel.of(model)
+            require(prompt is not None, "prompt", prompt, "text or a JSONata expression")
+        variables = prompt_rules.check_prompt_variables(
+            "prompt_variables",
+            prompt_variables,
+            managed=managed is not None,
+            declared=managed.variables if managed is not None else None,
+            check_text=check_text,
+        )
+        resolved = inference if inference is not None else Inference()
+        _uniform_options(
+            prompt=prompt, system=system, inference=resolved, assign_result_to=assign_result_to
+        )
+        schema = None
+        arguments: dict[str, Any]
+        if managed is not None:
+            arguments = {"ModelId": managed.arn}
+            if prompt is not None:  # appended after the prompt's own messages
+                arguments["Messages"] = [{"Role": "user", "Content": [{"Text": prompt}]}]
+            if variables:
+                arguments["PromptVariables"] = prompt_variables_argument(variables)
+            statements = managed.policy_statements(scope)
+        else:
+            assert prompt is not None
+            check_for_model(
+                bedrock_model.foundation_model_id, resolved, converse=True, system=system
+            )
+            if output_schema is not None:
+                schema = json_schema_of("output_schema", output_schema)
+                check_structured_model(
+                    "model",
+                    bedrock_model.family.value if bedrock_model.family is not None else None,
+                    bedrock_model.foundation_model_id,
+                    converse=True,
+                )
+            arguments = {
+                "ModelId": bedrock_model.invoke_arn(scope),
+                **converse_arguments(prompt=prompt, system=system, inference=resolved),
+                **({"ToolConfig": converse_tool_config(schema)} if schema is not None else {}),
+            }
+            statements = bedrock_model.policy_statements(scope)
         output = converse_answer_expression(structured=schema is not None)
         self.model = bedrock_model
+        #: the Prompt management prompt this step calls, if any.
+        self.managed_prompt: BedrockPrompt | None = managed
         #: the JSON Schema the answer's ``json`` follows (None without ``output_schema``)
         self.output_schema: dict[str, Any] | None = schema
-        #: the request's maxTokens (what Bedrock reserves beside the input).
-        self.max_tokens: int | None = inference.max_tokens
+        #: the request's maxTokens (what Bedrock reserves beside the input); a managed prompt's
+        #: when it is known, else None.
+        self.max_tokens: int | None = (
+            managed.max_tokens if managed is not None else resolved.max_tokens
+        )
         super().__init__(
             scope,
             id,
             resource=CONVERSE_RESOURCE.format(partition=StackEnv.of(scope).partition),
-            arguments={
-                "ModelId": bedrock_model.invoke_arn(scope),
-                **converse_arguments(prompt=prompt, system=system, inference=inference),
-                **({"ToolConfig": converse_tool_config(schema)} if schema is not None else {}),
-            },
+            arguments=arguments,
             output=output,
-            policy_statements=bedrock_model.policy_statements(scope),
+            policy_statements=statements,
             retries=(
                 retry
                 if retry is not None

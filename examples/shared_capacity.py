@@ -5,7 +5,7 @@ A Bedrock quota is the account's, per model and Region, so two workflows calling
 ``ModelCapacity`` holds that quota: 200,000 cross-Region tokens a minute at about 8 s a call,
 so 200,000 / 60 x 8 = 26,666 quota tokens may be in flight. ``Triage`` (a ``FanOut``) takes
 max(1,000 + 5, 1,000 + 5 x 5) = 1,025 per review (``max_tokens`` 5; output burns 5x);
-``Digest`` (one ``InvokeBedrock`` in a ``CapacityGuard``) takes max(1,000 + 300,
+``Digest`` (one ``InvokeBedrock`` with ``capacity=``) takes max(1,000 + 300,
 1,000 + 5 x 200) = 2,000. Each call acquires its share before it starts and gives it back after,
 on success or error; a full capacity makes callers wait (a retried ``ConditionalCheckFailed``
 in their history). An execution that dies holding a share is released by the capacity's
@@ -25,7 +25,6 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from lambdaless import (
-    CapacityGuard,
     FanOut,
     Inference,
     InvokeBedrock,
@@ -68,6 +67,6 @@ class SharedCapacityStack(cdk.Stack):
             prompt="{% 'Summarize these reviews in two sentences: ' & "
             "$join($states.input.reviews.text, '\\n') %}",
             inference=Inference(max_tokens=300),
+            capacity=self.capacity,  # the step stands for acquire -> call -> release
         )
-        digest = CapacityGuard(self, "Shared", capacity=self.capacity, step=summarize)
-        self.digest = Workflow(self, "Digest", definition=digest)
+        self.digest = Workflow(self, "Digest", definition=summarize)

@@ -176,6 +176,10 @@ class Workflow(Construct):
         )
         #: the lambdaless steps of the definition, inside Map and Parallel too
         self.steps: list[DirectTask] = steps_in(definition)
+        # a capacity's reclaim listens to the executions of the machines that acquire it
+        for step in self.steps:
+            if step.acquires is not None:
+                step.acquires.watch(self.state_machine)  # once per machine
         check_steps_in_stack(StackEnv.of(scope), self.steps, where=f"Workflow {id!r}")
         #: cdk-nag finding texts of the qualified state machine ARNs granted to HTTP steps
         self._endpoint_wildcards: list[str] = []

@@ -13,10 +13,15 @@ from constructs import Construct
 
 from lambdaless import (
     BedrockModel,
+    ChainPrompt,
     Converse,
     FanOut,
     Inference,
     InvokeBedrock,
+    KnowledgeBaseSync,
+    ModelCapacity,
+    ModelQuota,
+    PromptChain,
     Redrive,
     RetryPolicy,
     S3Path,
@@ -108,9 +113,46 @@ class ResultsInS3Stack(cdk.Stack):
         Workflow(self, "Summarize", definition=fan)
 
 
+class CapacityUsersStack(cdk.Stack):
+    """Every step and pattern that takes ``capacity=``, sharing one ``ModelCapacity``."""
+
+    def __init__(self, scope: Construct, id: str, **kwargs: Any) -> None:
+        super().__init__(scope, id, **kwargs)
+        claude = "us.anthropic.claude-sonnet-4-20250514-v1:0"
+        quota = ModelQuota(
+            tokens_per_minute=200_000, input_tokens=1_000, output_tokens=200, latency_seconds=8
+        )
+        capacity = ModelCapacity(self, "Claude", model=claude, quota=quota)
+        chain = PromptChain(
+            self,
+            "Chain",
+            model=claude,
+            prompts=[
+                ChainPrompt("outline", "{% $states.input.topic %}"),
+                ChainPrompt("draft", "{% $outline.text %}", converse=True),
+            ],
+            capacity=capacity,
+        )
+        check = InvokeBedrock(
+            self, "Check", model=claude, prompt="{% $draft.text %}", capacity=capacity
+        )
+        Workflow(self, "Write", definition=chain.next(check))
+        sync = KnowledgeBaseSync(
+            self,
+            "Sync",
+            knowledge_base_id="KB12345678",
+            data_source_id="DS12345678",
+            question="{% $states.input.question %}",
+            model=claude,
+            capacity=capacity,
+        )
+        Workflow(self, "Refresh", definition=sync)
+
+
 #: Stack name -> class, synthesized beside ``examples.app.EXAMPLES``.
 FIXTURES: dict[str, type[cdk.Stack]] = {
     "HardeningEncryptedExpress": EncryptedExpressStack,
     "HardeningRedriven": RedrivenStack,
     "HardeningResultsInS3": ResultsInS3Stack,
+    "HardeningCapacityUsers": CapacityUsersStack,
 }

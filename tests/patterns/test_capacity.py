@@ -5,22 +5,20 @@ ends in results or failures, and an execution that fails while holding capacity 
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk.assertions import Template
+from tests.patterns.conftest import Store, capacity_item, capacity_table, holders
 
 from lambdaless import FanOut, Inference, InvokeBedrock, LambdalessError, ModelQuota, Workflow
-from lambdaless.analysis.annotations import acknowledge
 from lambdaless.analysis.lint import lint
 from lambdaless.patterns.capacity import CapacityGuard, ModelCapacity
 from lambdaless.retry import RetryPolicy
-from lambdaless.synthesized import LOCAL_PSEUDO_PARAMETERS
-from lambdaless.testing import LocalRunner, RunResult, mocks
+from lambdaless.testing import LocalRunner, mocks
 
 CLAUDE = "us.anthropic.claude-sonnet-4-20250514-v1:0"
 PROMPT = "{% 'Summarize: ' & $states.input.text %}"
@@ -46,6 +44,26 @@ def test_budget_and_weight_follow_the_quota(stack: cdk.Stack) -> None:
     assert capacity.weight(1024) == 2_024
     with pytest.raises(LambdalessError, match="only 5000 may be in flight"):
         capacity.weight(4_500)
+
+
+def test_worst_case_wait_and_leak_are_stated(stack: cdk.Stack) -> None:
+    """No queue, so no order among waiters: what bounds starvation is the acquire's retrier,
+    1 s doubling to 30 s over 100 tries (1 + 2 + 4 + 8 + 16 + 95 x 30 s); a leak ends at the
+    lease (15 min) plus the next sweep (5 min)."""
+    capacity = _capacity(stack)
+    assert capacity.worst_case_wait_seconds == 2_881
+    assert capacity.worst_case_leak_seconds == 20 * 60
+    shorter = ModelCapacity(
+        stack,
+        "Short",
+        model=CLAUDE,
+        quota=QUOTA,
+        wait=RetryPolicy.capacity_wait(max_delay_seconds=4, max_attempts=5),
+        lease=cdk.Duration.minutes(2),
+        sweep_every=cdk.Duration.minutes(1),
+    )
+    assert shorter.worst_case_wait_seconds == 1 + 2 + 4 + 4 + 4
+    assert shorter.worst_case_leak_seconds == 180
 
 
 def test_a_step_on_another_model_is_refused(stack: cdk.Stack) -> None:
@@ -124,13 +142,28 @@ def test_least_privilege_iam(stack: cdk.Stack) -> None:
         }
         assert "Fn::GetAtt" in json.dumps(statement["Resource"])
     rules = [r for r in template["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
-    patterns = [r["Properties"].get("EventPattern") for r in rules]
-    assert {
-        "source": ["aws.states"],
-        "detail-type": ["Step Functions Execution Status Change"],
-        "detail": {"status": ["FAILED", "TIMED_OUT", "ABORTED"]},
-    } in patterns
     assert any(r["Properties"].get("ScheduleExpression") == "rate(5 minutes)" for r in rules)
+    # the reclaim hears the status changes of the machines using the capacity, none other
+    patterns = [r["Properties"]["EventPattern"] for r in rules if "EventPattern" in r["Properties"]]
+    (machine,) = [
+        name
+        for name, r in template["Resources"].items()
+        if r["Type"] == "AWS::StepFunctions::StateMachine" and "Summaries" in json.dumps(r)
+    ]
+    assert patterns == [
+        {
+            "source": ["aws.states"],
+            "detail-type": ["Step Functions Execution Status Change"],
+            "detail": {
+                "status": ["FAILED", "TIMED_OUT", "ABORTED"],
+                # its executions, and its Distributed Maps' children (<ARN>/<Map Run label>)
+                "stateMachineArn": [
+                    {"Ref": machine},
+                    {"prefix": {"Fn::Join": ["", [{"Ref": machine}, "/"]]}},
+                ],
+            },
+        }
+    ]
 
 
 def _list(value: Any) -> list[Any]:
@@ -146,122 +179,91 @@ def _machines(stack: cdk.Stack) -> list[dict[str, Any]]:
 # -- local runs against moto's DynamoDB ---------------------------------------------------------
 
 
-class Store:
-    """moto's DynamoDB, with each conditional update applied atomically as DynamoDB does (moto's
-    backend takes no lock, so threads could interleave a condition check and its update), and
-    ``used`` recorded after every successful write."""
-
-    def __init__(self, client: Any) -> None:
-        self.client = client
-        self.used: list[int] = []
-
-
-@pytest.fixture
-def dynamodb() -> Iterator[Store]:
-    import boto3
-    from moto import mock_aws
-    from moto.dynamodb.models import DynamoDBBackend
-
-    lock = threading.Lock()
-    update_item = DynamoDBBackend.update_item
-    store = Store(None)
-
-    def atomic_update_item(self: Any, *args: Any, **kwargs: Any) -> Any:
-        with lock:
-            item = update_item(self, *args, **kwargs)
-            used = item.attrs.get("used")
-            if used is not None:
-                store.used.append(int(used.value))
-            return item
-
-    with mock_aws(), pytest.MonkeyPatch.context() as patch:
-        patch.setattr(DynamoDBBackend, "update_item", atomic_update_item)
-        store.client = boto3.client("dynamodb", region_name=LOCAL_PSEUDO_PARAMETERS["AWS::Region"])
-        yield store
-
-
-def _table(runner: LocalRunner, dynamodb: Store) -> str:
-    """Create the capacity table the synthesized ASL names."""
-    reclaim = runner.state_machine("Reclaim")
-    name = reclaim.definition["States"]["ReadHolders"]["Arguments"]["TableName"]
-    dynamodb.client.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return str(name)
-
-
-def _item(dynamodb: Store, table: str) -> dict[str, Any]:
-    item = dynamodb.client.get_item(
-        TableName=table, Key={"pk": {"S": "capacity"}}, ConsistentRead=True
-    )
-    return dict(item.get("Item", {}))
-
-
-def _holders(item: dict[str, Any]) -> list[str]:
-    return [name for name in item if name.startswith("h#")]
-
-
-def _run_together(runs: list[Callable[[], RunResult]]) -> list[RunResult]:
-    results: list[Any] = [None] * len(runs)
-    start = threading.Barrier(len(runs))
-
-    def go(i: int) -> None:
-        start.wait()
-        results[i] = runs[i]()
-
-    threads = [threading.Thread(target=go, args=(i,)) for i in range(len(runs))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
-def test_executions_started_together_never_exceed_the_capacity(
-    stack: cdk.Stack, dynamodb: Any
+def test_a_full_capacity_makes_a_caller_wait_visibly_then_go(
+    stack: cdk.Stack, dynamodb: Store
 ) -> None:
-    # a generous bound on waiting: the local runner takes no time for back-offs
-    capacity = _capacity(
-        stack, wait=RetryPolicy.capacity_wait(max_delay_seconds=1, max_attempts=3_000)
+    """Another execution holds the whole capacity; the caller's acquire is refused (a
+    ConditionalCheckFailed, retried with jittered back-off: each wait is in its history) until
+    that execution gives one call's share back, scripted here after the third refusal. No
+    clock and no threads: the same waits every run."""
+    capacity = _capacity(stack)
+    fan = FanOut(
+        stack, "Summaries", prompt=PROMPT, model=CLAUDE, max_concurrency=1, capacity=capacity
     )
+    Workflow(stack, "W", definition=fan)
+    runner = LocalRunner(stack, passthrough=True)
+    table = capacity_table(runner, dynamodb)
+    weight = capacity.weight(1024)
+    lease = {"M": {"w": {"N": str(weight)}, "exp": {"N": "32503680000000"}}}
+    dynamodb.client.put_item(
+        TableName=table,
+        Item={
+            "pk": {"S": "capacity"},
+            "used": {"N": str(2 * weight)},
+            "calls": {"N": "2"},
+            "h#other#1": lease,
+            "h#other#2": lease,
+        },
+    )
+
+    def other_execution_releases(refused: int) -> None:
+        if refused == 3:
+            dynamodb.client.update_item(
+                TableName=table,
+                Key={"pk": {"S": "capacity"}},
+                UpdateExpression="SET #u = #u - :w, #c = #c - :one REMOVE #h",
+                ExpressionAttributeNames={"#u": "used", "#c": "calls", "#h": "h#other#1"},
+                ExpressionAttributeValues={":w": {"N": str(weight)}, ":one": {"N": "1"}},
+            )
+
+    dynamodb.on_refused = other_execution_releases
+    items = [{"text": f"document {i}"} for i in range(3)]
+    result = runner.run(
+        "W",
+        input={"items": items},
+        responses={"SummariesItem": mocks.bedrock_text("anthropic", "Short.")},
+        repeat_last=True,
+    )
+    assert result.status == "SUCCEEDED", result.cause
+    assert len(result.output["results"]) == 3
+    waits = [delay for state, delay in result.retry_delays if state == "SummariesAcquire"]
+    assert len(waits) == 3  # the first item waited three times; the others found room
+    assert all(0 <= delay <= max_delay for delay, max_delay in zip(waits, [1, 2, 4], strict=True))
+    assert max(dynamodb.used) <= capacity.budget_tokens
+    item = capacity_item(dynamodb, table)
+    assert item["used"] == {"N": str(weight)}  # the other execution's second share only
+    assert holders(item) == ["h#other#2"]
+
+
+def test_every_item_of_several_executions_is_released_and_kept(
+    stack: cdk.Stack, dynamodb: Store
+) -> None:
+    """Three executions of a FanOut with a shared capacity, one item refused for good: every
+    item ends in results or failures, never more than the capacity is in flight, everything is
+    given back."""
+    capacity = _capacity(stack)
     fan = FanOut(
         stack, "Summaries", prompt=PROMPT, model=CLAUDE, max_concurrency=3, capacity=capacity
     )
-    workflow = Workflow(stack, "W", definition=fan)
-    acknowledge(workflow, "history-events", reason="4 items; 3,000 waits is a local-run bound")
+    Workflow(stack, "W", definition=fan)
     runner = LocalRunner(stack, passthrough=True)
-    table = _table(runner, dynamodb)
+    table = capacity_table(runner, dynamodb)
     answer = mocks.bedrock_text("anthropic", "Short.")
     refused = mocks.failure("Bedrock.ValidationException", "bad input")
     items = [{"text": f"document {i}"} for i in range(4)]
-
-    def one(n: int) -> Callable[[], RunResult]:
-        # the third execution's second call is refused for good: its holding is released too
+    for n in range(3):
         responses = {"SummariesItem": [answer, refused, answer] if n == 2 else answer}
-        return lambda: runner.run(
-            "W", input={"items": items}, responses=responses, repeat_last=True, timeout_seconds=120
-        )
-
-    results = _run_together([one(n) for n in range(3)])
-    # every item acquired once and released once; never more than two calls in flight
-    assert len(dynamodb.used) == 24
-    assert max(dynamodb.used) <= capacity.budget_tokens
-    # the executions did contend: some acquires waited, and those waits are in the history
-    waits = [state for r in results for state, _ in r.retry_delays if state == "SummariesAcquire"]
-    assert waits
-    for n, result in enumerate(results):
+        result = runner.run("W", input={"items": items}, responses=responses, repeat_last=True)
         assert result.status == "SUCCEEDED", result.cause
         output = result.output
         assert len(output["results"]) + len(output["failures"]) == len(items)
         assert len(output["failures"]) == (1 if n == 2 else 0)
-    # everything was given back
-    item = _item(dynamodb, table)
+    assert len(dynamodb.used) == 24  # each item acquired once and released once
+    assert max(dynamodb.used) <= capacity.budget_tokens
+    item = capacity_item(dynamodb, table)
     assert item["used"] == {"N": "0"}
     assert item["calls"] == {"N": "0"}
-    assert _holders(item) == []
+    assert holders(item) == []
 
 
 def test_a_failed_executions_holding_is_reclaimed(stack: cdk.Stack, dynamodb: Store) -> None:
@@ -274,7 +276,7 @@ def test_a_failed_executions_holding_is_reclaimed(stack: cdk.Stack, dynamodb: St
     release = capacity.release(stack, "GiveBack", weight=weight, holder_variable="held")
     Workflow(stack, "Fragile", definition=acquire.next(call).next(release))
     runner = LocalRunner(stack, passthrough=True)
-    table = _table(runner, dynamodb)
+    table = capacity_table(runner, dynamodb)
 
     failed = runner.run(
         "Fragile",
@@ -282,9 +284,9 @@ def test_a_failed_executions_holding_is_reclaimed(stack: cdk.Stack, dynamodb: St
         responses={"Ask": mocks.failure("Bedrock.ValidationException", "no")},
     )
     assert failed.status == "FAILED"
-    item = _item(dynamodb, table)
+    item = capacity_item(dynamodb, table)
     assert item["used"] == {"N": str(weight)}
-    (holder,) = _holders(item)
+    (holder,) = holders(item)
     execution_arn = holder[2:].rsplit("#", 1)[0]
     assert ":execution:" in execution_arn
 
@@ -294,7 +296,7 @@ def test_a_failed_executions_holding_is_reclaimed(stack: cdk.Stack, dynamodb: St
         "time": "2026-11-30T12:00:00Z",
     }
     assert runner.run("Reclaim", input=other).status == "SUCCEEDED"
-    assert _item(dynamodb, table)["used"] == {"N": str(weight)}
+    assert capacity_item(dynamodb, table)["used"] == {"N": str(weight)}
 
     # EventBridge's "Step Functions Execution Status Change" for the failed execution
     event = {
@@ -305,16 +307,16 @@ def test_a_failed_executions_holding_is_reclaimed(stack: cdk.Stack, dynamodb: St
     }
     reclaimed = runner.run("Reclaim", input=event)
     assert reclaimed.status == "SUCCEEDED", reclaimed.cause
-    item = _item(dynamodb, table)
+    item = capacity_item(dynamodb, table)
     assert item["used"] == {"N": "0"}
-    assert _holders(item) == []
+    assert holders(item) == []
 
     # the share is usable again: a guarded call goes through
     ok = runner.run(
         "Fragile", input={"text": "x"}, responses={"Ask": mocks.bedrock_text("anthropic", "Fine.")}
     )
     assert ok.status == "SUCCEEDED"
-    assert _item(dynamodb, table)["used"] == {"N": "0"}
+    assert capacity_item(dynamodb, table)["used"] == {"N": "0"}
 
 
 def test_expired_leases_are_swept(stack: cdk.Stack, dynamodb: Store) -> None:
@@ -325,7 +327,7 @@ def test_expired_leases_are_swept(stack: cdk.Stack, dynamodb: Store) -> None:
     release = capacity.release(stack, "GiveBack", weight=weight, holder_variable="held")
     Workflow(stack, "Fragile", definition=acquire.next(call).next(release))
     runner = LocalRunner(stack, passthrough=True)
-    table = _table(runner, dynamodb)
+    table = capacity_table(runner, dynamodb)
     runner.run(
         "Fragile",
         input={"text": "x"},
@@ -334,10 +336,10 @@ def test_expired_leases_are_swept(stack: cdk.Stack, dynamodb: Store) -> None:
     # a scheduled event before the lease ends keeps the holding; one after it releases it
     early = {"detail-type": "Scheduled Event", "time": "2000-01-01T00:00:00Z", "detail": {}}
     runner.run("Reclaim", input=early)
-    assert _item(dynamodb, table)["used"] == {"N": str(weight)}
+    assert capacity_item(dynamodb, table)["used"] == {"N": str(weight)}
     late = {"detail-type": "Scheduled Event", "time": "2999-01-01T00:00:00Z", "detail": {}}
     assert runner.run("Reclaim", input=late).status == "SUCCEEDED"
-    assert _item(dynamodb, table)["used"] == {"N": "0"}
+    assert capacity_item(dynamodb, table)["used"] == {"N": "0"}
 
 
 def test_guard_releases_and_fails_with_the_steps_error(stack: cdk.Stack, dynamodb: Store) -> None:
@@ -349,7 +351,7 @@ def test_guard_releases_and_fails_with_the_steps_error(stack: cdk.Stack, dynamod
     assert guard.weight == 1_512
     Workflow(stack, "W", definition=guard.next(sfn.Succeed(stack, "Done")))
     runner = LocalRunner(stack, passthrough=True)
-    table = _table(runner, dynamodb)
+    table = capacity_table(runner, dynamodb)
     failed = runner.run(
         "W",
         input={"text": "x"},
@@ -357,7 +359,7 @@ def test_guard_releases_and_fails_with_the_steps_error(stack: cdk.Stack, dynamod
     )
     assert failed.status == "FAILED"
     assert failed.error == "Bedrock.ValidationException"
-    assert _item(dynamodb, table)["used"] == {"N": "0"}
+    assert capacity_item(dynamodb, table)["used"] == {"N": "0"}
     ok = runner.run(
         "W", input={"text": "x"}, responses={"Ask": mocks.bedrock_text("anthropic", "Fine.")}
     )
@@ -381,7 +383,7 @@ def test_reclaim_releases_a_bounded_batch_per_run(
     release = capacity.release(stack, "GiveBack", weight=weight, holder_variable="held")
     Workflow(stack, "Fragile", definition=acquire.next(call).next(release))
     runner = LocalRunner(stack, passthrough=True)
-    table = _table(runner, dynamodb)
+    table = capacity_table(runner, dynamodb)
     reclaim = runner.state_machine("Reclaim")
     assert "lambdaless:max-items=1" in reclaim.definition["States"]["ReleaseEach"]["Comment"]
     assert lint(reclaim) == []
@@ -391,9 +393,9 @@ def test_reclaim_releases_a_bounded_batch_per_run(
             input={"text": f"x{n}"},
             responses={"Ask": mocks.failure("Bedrock.ValidationException", "no")},
         )
-    assert len(_holders(_item(dynamodb, table))) == 2
+    assert len(holders(capacity_item(dynamodb, table))) == 2
     late = {"detail-type": "Scheduled Event", "time": "2999-01-01T00:00:00Z", "detail": {}}
     assert runner.run("Reclaim", input=late).status == "SUCCEEDED"
-    assert _item(dynamodb, table)["used"] == {"N": str(weight)}
+    assert capacity_item(dynamodb, table)["used"] == {"N": str(weight)}
     assert runner.run("Reclaim", input=late).status == "SUCCEEDED"
-    assert _item(dynamodb, table)["used"] == {"N": "0"}
+    assert capacity_item(dynamodb, table)["used"] == {"N": "0"}

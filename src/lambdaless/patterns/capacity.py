@@ -16,17 +16,28 @@ by quota tokens instead of counting calls:
   capacity fails the update with ``DynamoDB.ConditionalCheckFailedException``, which the Task
   retries with exponential back-off and full jitter, a bounded number of times
   (``RetryPolicy.capacity_wait``): every wait is a retry in the execution's history.
+* **waiting is bounded, not fair**: waiters are not queued; whoever retries first after a
+  release takes the room (a FIFO queue would need a second item and two more writes per call).
+  Starvation is bounded instead: a caller waits at most
+  :attr:`ModelCapacity.worst_case_wait_seconds` (the sum of the retrier's longest delays:
+  2,881 s with the default 100 tries), then its
+  acquire fails with that error, which the caller routes like any error of its step (a
+  ``FanOut`` lists the item in ``failures``). Every wait is a ``TaskFailed`` event and a retry
+  in the history (``lambdaless.testing``'s ``retry_delays`` offline).
 * **release** (one Task after the call, on success and after any caught error or exhausted
   retry): ``SET used = used - weight, calls = calls - 1 REMOVE <holder>`` on the condition that
   the holder still exists, so a release never counts twice.
 * **reclaim** (no person involved): an execution that fails, times out or is aborted while
   holding capacity is released by the ``Reclaim`` workflow, started by an EventBridge rule on
-  "Step Functions Execution Status Change" (``FAILED``, ``TIMED_OUT``, ``ABORTED``), which
-  releases every holder named after that execution. Each holder also carries a lease that
-  expires ``lease`` after it was taken; the same workflow runs every ``sweep_every`` and
-  releases expired leases, which covers an event that never arrives. A leak lasts at worst
-  until the next rule delivery (usually seconds), and never longer than ``lease +
-  sweep_every``.
+  "Step Functions Execution Status Change" (``FAILED``, ``TIMED_OUT``, ``ABORTED``) of each
+  state machine using the capacity (:meth:`ModelCapacity.watch`, called by ``Workflow``),
+  which releases every holder named after that execution. Each holder also carries a lease
+  that expires ``lease`` after it was taken; the same workflow runs every ``sweep_every`` and
+  releases expired leases, which covers an event that never arrives (and Express executions,
+  which send none). A leak lasts until the rule's delivery (usually seconds), and never longer
+  than :attr:`ModelCapacity.worst_case_leak_seconds` = ``lease + sweep_every`` (20 minutes by
+  default), plus one ``sweep_every`` per further 500 holdings abandoned at once (a run gives
+  back at most 500).
 
 Cost per call (Standard workflow): two more state transitions (acquire, release) plus one per
 wait, and two DynamoDB write requests plus one per wait (a failed conditional update is billed
@@ -36,7 +47,8 @@ as a write).
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
@@ -76,6 +88,11 @@ ABANDONED_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
 #: Holdings one Reclaim run gives back: each costs up to 24 history events, so 500 stay far
 #: below the 25,000-event limit of a Standard execution; the next sweep takes any beyond them.
 RELEASES_PER_RUN = 500
+#: The JSONata variable holding a caller's holder name between its acquire and its release.
+HOLDER_VARIABLE = "capacityHolder"
+KEEP_INPUT = "{% $states.input %}"
+ERROR_ONLY = "{% {'Error': $states.errorOutput.Error, 'Cause': $states.errorOutput.Cause} %}"
+RELEASED_LATER = "Released by the lease and the reclaim workflow"
 
 
 def _n(value: float | int | str) -> dict[str, str]:
@@ -86,8 +103,10 @@ def _n(value: float | int | str) -> dict[str, str]:
 class ModelCapacity(Construct):
     """A model's quota as a capacity shared by every workflow and execution that calls it.
 
-    Create one per model (and account and Region), and pass it to each ``FanOut`` (or
-    :meth:`guard` any one step) that calls the model. See the module docstring for the design.
+    Create one per model (and account and Region), and pass it as ``capacity=`` to each step or
+    pattern that calls the model (``InvokeBedrock``, ``Converse``, ``PromptChain``, ``FanOut``,
+    ``KnowledgeBaseSync``'s question), or wrap a step built without it in a
+    :class:`CapacityGuard`. See the module docstring for the design.
 
     Attributes:
         table: the DynamoDB table holding the capacity item.
@@ -95,6 +114,8 @@ class ModelCapacity(Construct):
         budget_calls: calls that may be in flight at once under an RPM quota, or ``None``.
         reclaim: the ``sfn.StateMachine`` that releases abandoned holdings.
         lease_seconds: how long a holding lasts before the sweep may reclaim it.
+        worst_case_wait_seconds: the longest a caller waits before its acquire fails.
+        worst_case_leak_seconds: the longest an abandoned holding stays taken.
     """
 
     def __init__(
@@ -147,6 +168,11 @@ class ModelCapacity(Construct):
             f"a RetryPolicy on {CAPACITY_FULL_ERROR}",
         )
         self.quota_kind = QuotaKind.of(self.model)
+        #: the longest a caller waits for room before its acquire fails (every retry used)
+        self.worst_case_wait_seconds = self.wait.worst_case_wait_seconds()
+        #: the longest an abandoned holding stays taken (lease, then the next sweep), for up
+        #: to RELEASES_PER_RUN holdings abandoned at once
+        self.worst_case_leak_seconds = self.lease_seconds + sweep_seconds
         self.budget_tokens = math.floor(quota.tokens_per_minute / 60 * quota.latency_seconds)
         rpm = quota.requests_per_minute
         self.budget_calls = (
@@ -180,6 +206,18 @@ class ModelCapacity(Construct):
             argument,
             getattr(step_model, "identifier", step_model),
             f"a call to {self.model.identifier} (this capacity's model and quota kind)",
+        )
+
+    def guard(self, scope: Construct, id: str, step: DirectTask) -> CapacityGuard:
+        """The acquire/release around a step built with ``capacity=`` (states named after it;
+        its catch-all is added when it joins its graph, see :class:`CapacityGuard`)."""
+        return CapacityGuard(
+            scope,
+            f"{id}Capacity",
+            capacity=self,
+            step=step,
+            state_prefix_=id,
+            route_errors_=False,
         )
 
     # -- what a caller weighs ------------------------------------------------------------------
@@ -220,7 +258,7 @@ class ModelCapacity(Construct):
         if self.budget_calls is not None:
             condition += " AND #calls <= :callroom"
             values[":callroom"] = _n(self.budget_calls - 1)
-        return DirectTask(
+        task = DirectTask(
             scope,
             id,
             resource=UPDATE_ITEM_RESOURCE.format(partition=env.partition),
@@ -250,6 +288,8 @@ class ModelCapacity(Construct):
             timeout=None,
             comment=f"Take {weight} quota tokens of {self.node.path} (waits while it is full)",
         )
+        task.acquires = self
+        return task
 
     def release(
         self, scope: Construct, id: str, *, weight: int, holder_variable: str
@@ -364,18 +404,6 @@ class ModelCapacity(Construct):
             timeout=cdk.Duration.minutes(15),
             comment=f"Release holdings of {self.node.path} that no execution will release",
         )
-        status = events.Rule(
-            self,
-            "OnExecutionEnded",
-            description="Reclaim model capacity held by executions that failed, timed out or "
-            "were aborted",
-            event_pattern=events.EventPattern(
-                source=["aws.states"],
-                detail_type=["Step Functions Execution Status Change"],
-                detail={"status": list(ABANDONED_STATUSES)},
-            ),
-        )
-        status.add_target(targets.SfnStateMachine(workflow.state_machine))
         sweep = events.Rule(
             self,
             "Sweep",
@@ -385,6 +413,40 @@ class ModelCapacity(Construct):
         sweep.add_target(targets.SfnStateMachine(workflow.state_machine))
         self.reclaim_workflow = workflow
         return workflow.state_machine
+
+    def watch(self, state_machine: sfn.IStateMachine) -> None:
+        """Reclaim what ``state_machine``'s executions hold when they fail, time out or are
+        aborted: an EventBridge rule, beside the machine, on its own status changes only.
+
+        A ``Workflow`` calls this for every capacity its steps acquire; call it for a plain
+        ``sfn.StateMachine`` (without it, only the lease sweep reclaims its holdings). The
+        pattern matches the machine's ARN and, by prefix, ``<ARN>/...``: the
+        ``stateMachine:<name>/<Map Run label>`` its Distributed Map's child executions report
+        (AWS docs, "concepts-examine-map-run"). Express executions send no status events
+        ("eventbridge-integration": Standard workflows only); the sweep covers them.
+        """
+        scope = cast(Construct | None, state_machine.node.scope)
+        require(scope is not None, "state_machine", state_machine, "a state machine in a stack")
+        assert scope is not None
+        rule_id = f"Reclaim{cdk.Names.unique_id(self)}"
+        if scope.node.try_find_child(rule_id) is not None:
+            return  # watched already
+        arn = state_machine.state_machine_arn
+        rule = events.Rule(
+            scope,
+            rule_id,
+            description=f"Reclaim {self.node.path} capacity held by executions of this state "
+            "machine that failed, timed out or were aborted",
+            event_pattern=events.EventPattern(
+                source=["aws.states"],
+                detail_type=["Step Functions Execution Status Change"],
+                detail={
+                    "status": list(ABANDONED_STATUSES),
+                    "stateMachineArn": [arn, {"prefix": f"{arn}/"}],
+                },
+            ),
+        )
+        rule.add_target(targets.SfnStateMachine(self.reclaim))
 
 
 def call_shape(argument: str, step: sfn.State) -> tuple[int, str | None]:
@@ -404,14 +466,21 @@ def call_shape(argument: str, step: sfn.State) -> tuple[int, str | None]:
 
 
 class CapacityGuard(sfn.StateMachineFragment):
-    """One Bedrock step between an acquire and a release of a :class:`ModelCapacity`.
+    """One step between an acquire and a release of a :class:`ModelCapacity`.
 
     ``acquire -> step -> release``; an error of the step (caught with ``States.ALL`` after its
-    own retries) goes through ``release_after_error`` to ``on_error`` (with ``{"Error",
-    "Cause"}``) or, without one, to a Fail state that ends the execution with the same error.
+    own retries) goes through a release to ``on_error`` (with ``{"Error", "Cause"}``) or,
+    without one, to a Fail state that ends the execution with the same error. :meth:`catch`
+    routes more errors, each through its own release. A release that fails loses nothing (the
+    lease and the reclaim workflow give the holding back): the workflow goes on.
+
+    This is what a step's own ``capacity=`` builds (:meth:`ModelCapacity.guard`); use it
+    directly to guard a step built without one.
 
     Attributes:
-        acquire, release, release_after_error: the added Task states.
+        acquire, release: the Task states around the step.
+        release_after_error: the release the first caught error goes through (``None`` until
+            an error is routed).
         weight: quota tokens the step holds while it runs.
     """
 
@@ -421,51 +490,90 @@ class CapacityGuard(sfn.StateMachineFragment):
         id: str,
         *,
         capacity: ModelCapacity,
-        step: DirectTask,
+        step: sfn.State,
         on_error: sfn.IChainable | None = None,
+        state_prefix_: str | None = None,
+        route_errors_: bool = True,
     ) -> None:
         """
         Args:
             capacity: the model's shared capacity.
-            step: an ``InvokeBedrock`` or ``Converse`` built with a prompt, on the same model.
+            step: an ``InvokeBedrock`` or ``Converse`` built with a prompt, on the same model
+                (or any state with ``add_catch`` carrying such a step's ``model`` and
+                ``max_tokens``).
             on_error: where the step's errors go once its holding is released; by default a
                 Fail state with the step's Error and Cause.
+            state_prefix_: the prefix of the added states' names; ``id`` by default.
+            route_errors_: route every error at once (``on_error``); ``False`` leaves the
+                catch-all to :meth:`finish`, so a later ``States.ALL`` catch can take its place.
         """
         super().__init__(scope, id)
         require(isinstance(capacity, ModelCapacity), "capacity", capacity, "a ModelCapacity")
         max_tokens, _ = call_shape("step", step)
         capacity.check_model("step", step)
         self.weight = capacity.weight(max_tokens)
-        holder = "capacityHolder"
+        self._capacity = capacity
+        self._step: Any = step
+        self._prefix = state_prefix_ or id
+        self._after_error: list[DirectTask] = []
+        self._caught_all = False
         self.acquire = capacity.acquire(
-            self, f"{id}Acquire", weight=self.weight, holder_variable=holder
+            self, f"{self._prefix}Acquire", weight=self.weight, holder_variable=HOLDER_VARIABLE
         )
         self.release = capacity.release(
-            self, f"{id}Release", weight=self.weight, holder_variable=holder
+            self, f"{self._prefix}Release", weight=self.weight, holder_variable=HOLDER_VARIABLE
         )
-        self.release_after_error = capacity.release(
-            self, f"{id}ReleaseAfterError", weight=self.weight, holder_variable=holder
-        )
-        target = on_error or sfn.Fail(
+        self.released = sfn.Pass(self, f"{self._prefix}ReleasedLater", comment=RELEASED_LATER)
+        self.release.add_catch(self.released, errors=[sfn.Errors.ALL], outputs=KEEP_INPUT)
+        self.acquire.next(step)
+        cast(sfn.INextable, step).next(self.release)
+        if route_errors_:
+            self.catch(on_error or self._fail(), outputs=ERROR_ONLY)
+
+    @property
+    def release_after_error(self) -> DirectTask | None:
+        """The release the first routed error goes through."""
+        return self._after_error[0] if self._after_error else None
+
+    def catch(
+        self,
+        handler: sfn.IChainable,
+        *,
+        errors: Sequence[str] | None = None,
+        outputs: Any = None,
+        assign: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Route the step's ``errors`` (default ``States.ALL``) through a release to
+        ``handler``, which receives what the Catch outputs (``{"Error", "Cause"}`` by default)."""
+        names = list(errors) if errors is not None else [sfn.Errors.ALL]
+        count = len(self._after_error)
+        release = self._capacity.release(
             self,
-            f"{id}Failed",
+            f"{self._prefix}ReleaseAfterError{count + 1 if count else ''}",
+            weight=self.weight,
+            holder_variable=HOLDER_VARIABLE,
+        )
+        self._after_error.append(release)
+        if isinstance(self._step, DirectTask):  # its own catch, not a guarded step's
+            DirectTask.add_catch(self._step, release, errors=names, outputs=outputs, assign=assign)
+        else:
+            self._step.add_catch(release, errors=names, outputs=outputs, assign=assign)
+        release.add_catch(handler, errors=[sfn.Errors.ALL], outputs=KEEP_INPUT)
+        release.next(handler)
+        self._caught_all = self._caught_all or sfn.Errors.ALL in names
+
+    def finish(self) -> None:
+        """Route the errors no catch took (once): through a release to a Fail state with the
+        step's Error and Cause."""
+        if not self._caught_all:
+            self.catch(self._fail(), outputs=ERROR_ONLY)
+
+    def _fail(self) -> sfn.Fail:
+        return sfn.Fail(
+            self,
+            f"{self._prefix}Failed",
             error="{% $states.input.Error %}",
             cause="{% $states.input.Cause %}",
-        )
-        error_output = (
-            "{% {'Error': $states.errorOutput.Error, 'Cause': $states.errorOutput.Cause} %}"
-        )
-        step.add_catch(self.release_after_error, errors=[sfn.Errors.ALL], outputs=error_output)
-        # a failed release loses nothing: the lease and the reclaim workflow give it back
-        self.release_after_error.add_catch(
-            target, errors=[sfn.Errors.ALL], outputs="{% $states.input %}"
-        )
-        self.release_after_error.next(target)
-        self.acquire.next(step).next(self.release)
-        # a release that fails loses nothing (the lease gives the holding back): go on
-        self.released = sfn.Pass(self, f"{id}ReleasedLater", comment="Released by the lease")
-        self.release.add_catch(
-            self.released, errors=[sfn.Errors.ALL], outputs="{% $states.input %}"
         )
 
     @property

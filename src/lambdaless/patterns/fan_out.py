@@ -53,7 +53,7 @@ from lambdaless.limits import (
 from lambdaless.models import BedrockModel, ModelFamily, ModelLike
 from lambdaless.output_schema import OutputSchemaLike
 from lambdaless.patterns._common import RESULT_WRITER_ACTIONS, S3Path
-from lambdaless.patterns.capacity import ModelCapacity, call_shape
+from lambdaless.patterns.capacity import CapacityGuard, ModelCapacity, call_shape
 from lambdaless.prompts import Inference, check_text, is_expression
 from lambdaless.quotas import ModelQuota
 from lambdaless.retry import RetryPolicy
@@ -408,35 +408,38 @@ class FanOut(sfn.StateMachineFragment):
             check_fan_out_step("step", step.to_state_json().get("Catch") or [])
             self.step = step
         failed = sfn.Succeed(self, f"{id}ItemFailed", comment="The item and its error, kept")
-        catcher: Any = self.step
         processor: sfn.IChainable = self.step
         self.capacity = capacity
+        own_guard = getattr(self.step, "capacity_guard", None)
         if capacity is None:
+            catcher: Any = self.step
             catcher.add_catch(failed, errors=[sfn.Errors.ALL], outputs=FAILURE_OUTPUT)
+            if isinstance(own_guard, CapacityGuard):  # step= built with its own capacity=
+                own_guard.acquire.add_catch(failed, errors=[sfn.Errors.ALL], outputs=FAILURE_OUTPUT)
         else:
             require(isinstance(capacity, ModelCapacity), "capacity", capacity, "a ModelCapacity")
-            max_tokens, _ = _call_shape("capacity", prompt, model, inference, step)
-            capacity.check_model("capacity", self.step)
-            weight = capacity.weight(max_tokens)
-            holder = "capacityHolder"
-            acquire = capacity.acquire(self, f"{id}Acquire", weight=weight, holder_variable=holder)
-            release = capacity.release(self, f"{id}Release", weight=weight, holder_variable=holder)
-            release_after_error = capacity.release(
-                self, f"{id}ReleaseAfterError", weight=weight, holder_variable=holder
+            require(
+                own_guard is None,
+                "capacity",
+                capacity,
+                "None when step= has its own capacity= (one acquire per call)",
             )
+            _call_shape("capacity", prompt, model, inference, step)
+            capacity.check_model("capacity", self.step)
+            # acquire -> step -> release, every error released then kept with the item
+            guard = CapacityGuard(
+                self,
+                f"{id}Capacity",
+                capacity=capacity,
+                step=self.step,
+                state_prefix_=id,
+                route_errors_=False,
+            )
+            guard.catch(failed, outputs=FAILURE_OUTPUT)
             # Acquire fails only when the wait is over: the item is listed with that error.
-            acquire.add_catch(failed, errors=[sfn.Errors.ALL], outputs=FAILURE_OUTPUT)
-            catcher.add_catch(release_after_error, errors=[sfn.Errors.ALL], outputs=FAILURE_OUTPUT)
-            # A release that fails loses nothing: the lease and the reclaim workflow give the
-            # holding back; the item keeps its result (or its failure).
-            kept = sfn.Succeed(self, f"{id}ItemKept", comment="Released later by the lease")
-            keep = "{% $states.input %}"
-            release.add_catch(kept, errors=[sfn.Errors.ALL], outputs=keep)
-            release_after_error.add_catch(failed, errors=[sfn.Errors.ALL], outputs=keep)
-            release_after_error.next(failed)
-            catcher.next(release)
-            processor = acquire.next(self.step)
-            self.acquire, self.release = acquire, release
+            guard.acquire.add_catch(failed, errors=[sfn.Errors.ALL], outputs=FAILURE_OUTPUT)
+            processor = guard
+            self.acquire, self.release = guard.acquire, guard.release
 
         provided = (
             sfn.ProvideItems.jsonata(items or "{% $states.input.items %}")

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -34,7 +35,8 @@ from lambdaless._errors import LambdalessError, at_path, require
 from lambdaless.limits import HISTORY_MAX_EVENTS
 from lambdaless.models import BedrockModel, ModelLike
 from lambdaless.patterns._common import partition, region_arn, variable_prefix
-from lambdaless.prompts import check_text
+from lambdaless.patterns.capacity import ModelCapacity
+from lambdaless.prompts import Inference, check_text
 from lambdaless.retry import RetryPolicy
 from lambdaless.steps._task import DirectTask
 
@@ -59,19 +61,24 @@ def worst_case_history_events(
     start_retry: Sequence[RetryPolicy] = (),
     poll_retry: Sequence[RetryPolicy] = (),
     ask_retry: Sequence[RetryPolicy] | None = None,
+    capacity: ModelCapacity | None = None,
 ) -> int:
     """The most history events one sync can log: every poll used, every retry exhausted but
     the last attempt, and the longest way out (``ask_retry=None``: no RetrieveAndGenerate).
 
     ``1 (ExecutionStarted) + start + max_polls x (wait + poll + check) + end``, where a Task
     logs ``2 + 3 x attempts``, a Wait, Choice or Pass 2, the end a Fail (2) or the Ask or
-    Done state and ExecutionSucceeded.
+    Done state and ExecutionSucceeded; with a ``capacity`` the Ask's acquire (every wait
+    used) and release come on top.
     """
     require(
         isinstance(max_polls, int) and max_polls >= 1, "max_polls", max_polls, "an integer >= 1"
     )
     per_poll = _STATE_EVENTS + _task_events(poll_retry) + _STATE_EVENTS
     done = _STATE_EVENTS if ask_retry is None else _task_events(ask_retry)
+    if ask_retry is not None and capacity is not None:
+        transient = [RetryPolicy.dynamodb_transient()]
+        done += _task_events([capacity.wait, *transient]) + _task_events(transient)
     end = max(2, done + 1)
     return 1 + _task_events(start_retry) + max_polls * per_poll + end
 
@@ -133,7 +140,9 @@ class KnowledgeBaseSync(sfn.StateMachineFragment):
         max_polls: int = 60,
         question: str | None = None,
         model: ModelLike | None = None,
+        max_tokens: int | None = None,
         retry: Sequence[RetryPolicy] | None = None,
+        capacity: ModelCapacity | None = None,
         variable_prefix_: str | None = None,
     ) -> None:
         """
@@ -149,9 +158,17 @@ class KnowledgeBaseSync(sfn.StateMachineFragment):
             question: ask the knowledge base this (literal or ``{% ... %}``) once ingested,
                 with RetrieveAndGenerate; not asked by default.
             model: the model generating the answer to ``question``.
+            max_tokens: the answer's ``maxTokens`` (RetrieveAndGenerate's
+                ``generationConfiguration.inferenceConfig.textInferenceConfig``); the model's
+                default by default, 1,024 (``Inference()``'s) with ``capacity``, whose weight it
+                sets.
             retry: retriers of the bedrock-agent calls; by default
                 :meth:`RetryPolicy.agent_transient` (the Ask step uses
                 :meth:`RetryPolicy.agent_runtime_transient`).
+            capacity: a :class:`~lambdaless.ModelCapacity` of ``model`` the question acquires
+                before RetrieveAndGenerate and releases after it, on every path (weighted by
+                the quota's input estimate + ``max_tokens``); only with ``question``. None by
+                default.
             variable_prefix_: prefix of the JSONata variables the loop keeps (``<prefix>Job``,
                 ``<prefix>Polls``); by default derived from ``id``.
         """
@@ -189,6 +206,30 @@ class KnowledgeBaseSync(sfn.StateMachineFragment):
             require(model is not None, "model", model, "a model to answer question=")
         else:
             require(model is None, "model", model, "None unless question= is given")
+        for option, given in {"max_tokens": max_tokens, "capacity": capacity}.items():
+            require(
+                given is None or question is not None,
+                option,
+                given,
+                "None unless question= is given",
+            )
+        require(
+            capacity is None or isinstance(capacity, ModelCapacity),
+            "capacity",
+            capacity,
+            "None or a ModelCapacity",
+        )
+        if capacity is not None and max_tokens is None:
+            max_tokens = Inference().max_tokens
+        require(
+            max_tokens is None
+            or (
+                isinstance(max_tokens, int) and not isinstance(max_tokens, bool) and max_tokens >= 1
+            ),
+            "max_tokens",
+            max_tokens,
+            "None or an integer >= 1",
+        )
         retries = list(retry) if retry is not None else [RetryPolicy.agent_transient()]
         ask_retries = [RetryPolicy.agent_runtime_transient()]
         self.worst_case_history_events = worst_case_history_events(
@@ -196,6 +237,7 @@ class KnowledgeBaseSync(sfn.StateMachineFragment):
             start_retry=retries,
             poll_retry=retries,
             ask_retry=ask_retries if question is not None else None,
+            capacity=capacity,
         )
         if self.worst_case_history_events >= HISTORY_MAX_EVENTS:
             raise LambdalessError(
@@ -319,18 +361,27 @@ class KnowledgeBaseSync(sfn.StateMachineFragment):
             # and bedrock:InvokeModel on the generating model (Bedrock user guide,
             # "knowledge-base-prereq-permissions-general", querying section). "*" is the one
             # wildcard AWS leaves us: see lambdaless._nag.UNAVOIDABLE_WILDCARDS.
-            self.ask = DirectTask(
+            generation: dict[str, Any] = {
+                "KnowledgeBaseId": knowledge_base_id,
+                "ModelArn": answer_model.invoke_arn(self),
+            }
+            if max_tokens is not None:
+                # Bedrock API reference, "GenerationConfiguration" / "TextInferenceConfig"
+                generation["GenerationConfiguration"] = {
+                    "InferenceConfig": {"TextInferenceConfig": {"MaxTokens": max_tokens}}
+                }
+            self.ask = _Ask(
                 self,
                 f"{id}Ask",
+                model=answer_model,
+                max_tokens=max_tokens,
+                capacity=capacity,
                 resource=f"{sdk}:bedrockagentruntime:retrieveAndGenerate",
                 arguments={
                     "Input": {"Text": question},
                     "RetrieveAndGenerateConfiguration": {
                         "Type": "KNOWLEDGE_BASE",
-                        "KnowledgeBaseConfiguration": {
-                            "KnowledgeBaseId": knowledge_base_id,
-                            "ModelArn": answer_model.invoke_arn(self),
-                        },
+                        "KnowledgeBaseConfiguration": generation,
                     },
                 },
                 output=(
@@ -348,8 +399,8 @@ class KnowledgeBaseSync(sfn.StateMachineFragment):
                 assign=None,
                 comment="Ask the freshly synced knowledge base",
             )
-            self.check.otherwise(self.ask)
-            self._end = [self.ask]
+            self.check.otherwise(self.ask)  # its acquire, with a capacity
+            self._end = self.ask.end_states
         else:
             # A Choice cannot end an execution, and one whose rules all miss fails it with
             # States.NoChoiceMatched (Step Functions developer guide, "state-choice"): COMPLETE
@@ -370,6 +421,25 @@ class KnowledgeBaseSync(sfn.StateMachineFragment):
     def end_states(self) -> list[sfn.INextable]:
         """The Ask Task, or the Pass state of the Choice's COMPLETE branch."""
         return self._end
+
+
+class _Ask(DirectTask):
+    """The RetrieveAndGenerate Task, carrying the generating model and its ``max_tokens`` (what
+    a :class:`ModelCapacity` weighs the call by)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        model: BedrockModel,
+        max_tokens: int | None,
+        capacity: ModelCapacity | None,
+        **task: Any,
+    ) -> None:
+        self.model = model
+        self.max_tokens = max_tokens
+        super().__init__(scope, id, capacity=capacity, **task)
 
 
 def _seconds(argument: str, value: cdk.Duration) -> int:

@@ -19,6 +19,7 @@ from constructs import Construct
 from lambdaless._errors import at_path, invalid, require
 from lambdaless.models import BedrockModel, ModelFamily, ModelLike
 from lambdaless.output_schema import OutputSchemaLike
+from lambdaless.patterns.capacity import ModelCapacity
 from lambdaless.prompts import Inference, check_text, is_expression
 from lambdaless.retry import RetryPolicy
 from lambdaless.steps._task import DirectTask, check_variable_name
@@ -68,6 +69,10 @@ class PromptChain(sfn.StateMachineFragment):
     (``{"text", "stopReason", "usage"}``, plus ``json`` with an ``output_schema``); every answer
     stays readable as ``$<name>`` in later states of the workflow.
 
+    With ``capacity=`` each step acquires its weight of a shared
+    :class:`~lambdaless.ModelCapacity` before its call and releases it after, on every path
+    (``steps[i].add_catch`` routes through a release too).
+
     Attributes:
         steps: the Task state of each prompt, in order (to add catches).
     """
@@ -84,6 +89,7 @@ class PromptChain(sfn.StateMachineFragment):
         inference: Inference | None = None,
         retry: Sequence[RetryPolicy] | None = None,
         timeout: cdk.Duration | None = None,
+        capacity: ModelCapacity | None = None,
     ) -> None:
         """
         Args:
@@ -94,8 +100,18 @@ class PromptChain(sfn.StateMachineFragment):
             retry: retriers of every step; by default each step's own (transient errors and
                 model timeouts of InvokeModel or Converse).
             timeout: TimeoutSeconds of every step; none by default.
+            capacity: a :class:`~lambdaless.ModelCapacity` every step acquires before its call
+                and releases after it (each weighted by its own ``max_tokens``; two more
+                transitions and DynamoDB writes per step, plus one of each per wait); every
+                step must call the capacity's model. None by default.
         """
         super().__init__(scope, id)
+        require(
+            capacity is None or isinstance(capacity, ModelCapacity),
+            "capacity",
+            capacity,
+            "None or a ModelCapacity",
+        )
         if system is not None:
             check_text("system", system)
         prompts = list(prompts)
@@ -151,6 +167,7 @@ class PromptChain(sfn.StateMachineFragment):
                 timeout=timeout,
                 assign_result_to=item.name,
                 output_schema=item.output_schema,
+                capacity=capacity,
             )
             if self.steps:
                 self.steps[-1].next(step)
@@ -159,13 +176,13 @@ class PromptChain(sfn.StateMachineFragment):
 
     @property
     def start_state(self) -> sfn.State:
-        """The first prompt's Task state."""
-        return self.steps[0]
+        """The first prompt's Task state (its acquire with ``capacity=``)."""
+        return self.steps[0].start_state
 
     @property
     def end_states(self) -> list[sfn.INextable]:
-        """The last prompt's Task state."""
-        return [self.steps[-1]]
+        """The last prompt's Task state (its release with ``capacity=``)."""
+        return self.steps[-1].end_states
 
 
 def _references(text: str) -> set[str]:

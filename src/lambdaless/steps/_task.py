@@ -5,7 +5,7 @@ from __future__ import annotations
 import decimal
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol, Self, cast
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -19,7 +19,7 @@ from lambdaless.retry import RetryPolicy
 from lambdaless.rules.expressions import check_value, check_variable_name
 from lambdaless.rules.retries import check_error_names, check_retry_order, whole_seconds
 
-__all__ = ["DirectTask", "check_variable_name", "steps_in"]
+__all__ = ["DirectTask", "StepCapacity", "StepGuard", "check_variable_name", "steps_in"]
 
 
 #: Python values with no JSON form: jsii would fail on them with a dead kernel, not an error.
@@ -44,6 +44,38 @@ def _require_json(where: str, value: Any) -> None:
             _require_json(f"{where}[{index}]", item)
 
 
+class StepGuard(Protocol):
+    """What a shared capacity puts around one step: acquire before it, release after it.
+
+    (:class:`lambdaless.patterns.capacity.CapacityGuard`; a protocol here so the steps layer does
+    not import the patterns layer.)"""
+
+    @property
+    def start_state(self) -> sfn.State: ...
+
+    @property
+    def end_states(self) -> list[sfn.INextable]: ...
+
+    def catch(
+        self,
+        handler: sfn.IChainable,
+        *,
+        errors: Sequence[str] | None = None,
+        outputs: Any = None,
+        assign: Mapping[str, Any] | None = None,
+    ) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+class StepCapacity(Protocol):
+    """A capacity a step can take as ``capacity=`` (:class:`~lambdaless.ModelCapacity`)."""
+
+    def guard(self, scope: Construct, id: str, step: DirectTask) -> StepGuard: ...
+
+    def watch(self, state_machine: sfn.IStateMachine) -> None: ...
+
+
 class DirectTask(sfn.CustomState):
     """A Task state that calls a service directly, with its retries and IAM built in.
 
@@ -56,7 +88,21 @@ class DirectTask(sfn.CustomState):
     into Python only to read the query language (:attr:`_query_language`) while rendering, and
     once per graph (:meth:`_when_bound_to_graph`) to register the step's IAM, as its own tasks
     do; each callback costs a jsii round trip, so there are no others.
+
+    With ``capacity=`` (a step that calls a model) the object is a :class:`_Guarded` subclass:
+    wherever it is chained it stands for ``acquire -> step -> release`` (see there).
     """
+
+    def __new__(cls, *args: Any, capacity: StepCapacity | None = None, **kwargs: Any) -> Self:
+        # A step with a capacity is built as its guarded variant: only those objects pay the
+        # jsii callbacks that make them stand for their acquire/release chain.
+        target: type[DirectTask] = cls
+        if capacity is not None and not issubclass(cls, _Guarded):
+            name = f"Guarded{cls.__name__}"
+            target = type(
+                name, (_Guarded, cls), {"__module__": cls.__module__, "__qualname__": name}
+            )
+        return cast(Self, super().__new__(target))
 
     @at_path
     def __init__(
@@ -75,6 +121,7 @@ class DirectTask(sfn.CustomState):
         wildcard_resources: Sequence[str] = (),
         heartbeat_seconds: int | None = None,
         prefix_grants: Mapping[str, str] | None = None,
+        capacity: StepCapacity | None = None,
     ) -> None:
         """
         Args:
@@ -86,6 +133,8 @@ class DirectTask(sfn.CustomState):
                 grant is a prefix (object names chosen per execution or by a service);
                 ``Workflow`` acknowledges their cdk-nag findings with that reason. None by
                 default.
+            capacity: a shared capacity the step acquires before its call and releases after
+                it, on every path; none by default.
         """
         timeout_seconds = (
             whole_seconds("timeout", timeout, ASL_MAX_INTEGER) if timeout is not None else None
@@ -130,6 +179,14 @@ class DirectTask(sfn.CustomState):
         self.nag_prefixes = {
             env.finding_text(resource): reason for resource, reason in (prefix_grants or {}).items()
         }
+        #: the capacity this Task acquires (a capacity's acquire Task), or ``None``: a
+        #: ``Workflow`` has the capacity watch its executions (see ``ModelCapacity.watch``)
+        self.acquires: StepCapacity | None = None
+        #: the acquire/release around this step (``capacity=``), or ``None``
+        self.capacity_guard: StepGuard | None = None
+        if capacity is not None:
+            # wired while the step still stands for itself, then it stands for the guard
+            self.capacity_guard = capacity.guard(scope, id, self)
 
     def _final_output(self, output: Any) -> Any:
         """The state's ``Output``; a subclass may reshape what its base class built (a plain
@@ -216,13 +273,62 @@ class DirectTask(sfn.CustomState):
         return self
 
 
+class _Guarded(DirectTask):
+    """A step with ``capacity=``: chained, it stands for ``acquire -> step -> release``.
+
+    Its ``start_state`` is the acquire and its ``end_states`` the release's, so
+    ``step.next(other)``, ``Workflow(definition=step)``, ``Map.item_processor(step)`` or a Catch
+    to ``step`` all take the capacity first. ``add_catch`` routes the errors through a release
+    before the handler; errors no catch names go through a release to a Fail state with the
+    step's own Error and Cause (added when the step joins its graph, so a user's ``States.ALL``
+    catch replaces it). Until the guard is wired the step stands for itself.
+    """
+
+    @property
+    def start_state(self) -> sfn.State:
+        guard = getattr(self, "capacity_guard", None)
+        return self if guard is None else guard.start_state
+
+    @property
+    def end_states(self) -> list[sfn.INextable]:
+        guard = getattr(self, "capacity_guard", None)
+        return [self] if guard is None else guard.end_states
+
+    def next(self, next: sfn.IChainable) -> sfn.Chain:
+        if self.capacity_guard is None:
+            return super().next(next)
+        return sfn.Chain.start(cast(sfn.IChainable, self.capacity_guard)).next(next)
+
+    def add_catch(
+        self,
+        handler: sfn.IChainable,
+        *,
+        errors: Sequence[str] | None = None,
+        outputs: Any = None,
+        assign: Mapping[str, Any] | None = None,
+        result_path: str | None = None,
+    ) -> DirectTask:
+        if self.capacity_guard is None:
+            return super().add_catch(
+                handler, errors=errors, outputs=outputs, assign=assign, result_path=result_path
+            )
+        require(result_path is None, "result_path", result_path, "None: this step speaks JSONata")
+        self.capacity_guard.catch(handler, errors=errors, outputs=outputs, assign=assign)
+        return self
+
+    def _when_bound_to_graph(self, graph: sfn.StateGraph) -> None:
+        if self.capacity_guard is not None:
+            self.capacity_guard.finish()  # the default error route, unless a catch took all
+        super()._when_bound_to_graph(graph)
+
+
 def steps_in(definition: sfn.IChainable) -> list[DirectTask]:
     """The lambdaless steps reachable from ``definition``, inside ``Map`` and ``Parallel`` too.
 
     One ``find_reachable_states`` call per graph: walking the states one by one from Python
     would cost a jsii round trip per state and transition.
     """
-    start: Any = definition if isinstance(definition, sfn.State) else definition.start_state
+    start: Any = definition.start_state  # a step with capacity= starts at its acquire
     graphs = [start]
     found: dict[int, DirectTask] = {}
     seen: set[int] = set()

@@ -42,7 +42,7 @@ from lambdaless.rules import prompt_management as prompt_rules
 from lambdaless.rules.expressions import check_value
 from lambdaless.rules.inference import check_for_model
 from lambdaless.rules.structured import check_structured_model
-from lambdaless.steps._task import DirectTask, check_variable_name
+from lambdaless.steps._task import DirectTask, StepCapacity, check_variable_name
 
 # AWS docs, "Invoke and customize Amazon Bedrock models with Step Functions".
 INVOKE_MODEL_RESOURCE = "arn:{partition}:states:::bedrock:invokeModel"
@@ -121,6 +121,7 @@ class InvokeBedrock(DirectTask):
         retry: Sequence[RetryPolicy] | None = None,
         assign_result_to: str | None = None,
         comment: str | None = None,
+        capacity: StepCapacity | None = None,
     ) -> None:
         """
         Args:
@@ -152,6 +153,10 @@ class InvokeBedrock(DirectTask):
             assign_result_to: also store the uniform answer in this JSONata variable, for
                 later states (``$name.text``).
             comment: the state's Comment.
+            capacity: a :class:`~lambdaless.ModelCapacity` shared with every workflow calling
+                the model: the step then stands for ``acquire -> call -> release`` (chain it as
+                usual; see :class:`~lambdaless.CapacityGuard`), weighted by the prompt's
+                reservation. None by default.
         """
         if isinstance(model, BedrockPrompt):
             raise prompt_rules.PROMPT_CONVERSE_ONLY.refuse(
@@ -162,6 +167,13 @@ class InvokeBedrock(DirectTask):
             )
         bedrock_model = BedrockModel.of(model)
         inference = inference if inference is not None else Inference()
+        require(
+            capacity is None or prompt is not None,
+            "capacity",
+            capacity,
+            "None with body= or input_s3_uri= (the weight is the prompt's reservation: "
+            "input + max_tokens)",
+        )
         _uniform_options(
             prompt=prompt, system=system, inference=inference, assign_result_to=assign_result_to
         )
@@ -281,6 +293,7 @@ class InvokeBedrock(DirectTask):
             # the variable holds what the step outputs (``{"outputS3Uri"}`` with output_s3_uri)
             assign=_assign(assign_result_to, output),
             comment=comment,
+            capacity=capacity,
         )
 
 
@@ -317,6 +330,7 @@ class Converse(DirectTask):
         retry: Sequence[RetryPolicy] | None = None,
         assign_result_to: str | None = None,
         comment: str | None = None,
+        capacity: StepCapacity | None = None,
     ) -> None:
         """
         Args:
@@ -339,6 +353,8 @@ class Converse(DirectTask):
                 ``RetryPolicy.converse_model_timeout()``. Pass ``[]`` for none.
             assign_result_to: also store the uniform answer in this JSONata variable.
             comment: the state's Comment.
+            capacity: a :class:`~lambdaless.ModelCapacity`: acquire before the call, release
+                after it (as ``InvokeBedrock``'s). None by default.
         """
         managed: BedrockPrompt | None = None
         if isinstance(model, BedrockPrompt):
@@ -418,6 +434,7 @@ class Converse(DirectTask):
             timeout=timeout,
             assign=_assign(assign_result_to, output),
             comment=comment,
+            capacity=capacity,
         )
 
 

@@ -16,10 +16,13 @@ from tests.rules._support import refused
 from lambdaless import (
     BedrockModel,
     BedrockPrompt,
+    CapacityGuard,
     Converse,
     Inference,
     InvokeBedrock,
     LambdalessError,
+    ModelCapacity,
+    ModelQuota,
     Workflow,
 )
 from lambdaless.testing import LocalRunner, iam_statements, mocks
@@ -310,3 +313,49 @@ def test_local_run_fills_the_variables_and_reads_the_answer(us_stack: cdk.Stack)
             "audience": {"Text": "engineers"},
         },
     }
+
+
+def test_local_runner_refuses_what_converse_refuses_beside_a_prompt() -> None:
+    """A hand-written Converse state that sends InferenceConfig with a prompt ARN fails with
+    BedrockRuntime.ValidationException, as Bedrock answers it, whatever the mock says."""
+    arguments = {"ModelId": f"{PROMPT}:3", "InferenceConfig": {"MaxTokens": 10}, "System": []}
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Ask",
+        "States": {
+            "Ask": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::aws-sdk:bedrockruntime:converse",
+                "Arguments": arguments,
+                "End": True,
+            }
+        },
+    }
+    result = LocalRunner(definition).run(responses={"Ask": mocks.converse_text("never used")})
+    assert result.status == "FAILED"
+    assert result.error == "BedrockRuntime.ValidationException"
+    assert "InferenceConfig, System" in str(result.cause)
+    assert mocks.service_refusal("arn:aws:states:::aws-sdk:bedrockruntime:converse", {}) is None
+    without = {"ModelId": f"{PROMPT}:3", "PromptVariables": {}}
+    assert mocks.service_refusal("arn:aws:states:::bedrock:invokeModel", arguments) is None
+    assert (
+        mocks.service_refusal("arn:aws:states:::aws-sdk:bedrockruntime:converse", without) is None
+    )
+
+
+def test_capacity_guard_reads_a_known_prompt_max_tokens(us_stack: cdk.Stack) -> None:
+    """ModelCapacity weighs a managed-prompt call by the prompt's maxTokens when it is known,
+    and refuses one whose maxTokens it cannot read."""
+    quota = ModelQuota(
+        tokens_per_minute=30_000, input_tokens=1_000, output_tokens=100, latency_seconds=10
+    )
+    capacity = ModelCapacity(us_stack, "Haiku", model=HAIKU, quota=quota)
+    known = Converse(
+        us_stack,
+        "Known",
+        model=BedrockPrompt.from_cfn(cfn_prompt(us_stack)),
+        prompt_variables={"topic": "x", "audience": "y"},
+    )
+    assert CapacityGuard(us_stack, "Guarded", capacity=capacity, step=known).weight == 1_500
+    with pytest.raises(LambdalessError, match=r"^step=.*max_tokens"):
+        CapacityGuard(us_stack, "Unknown", capacity=capacity, step=step(us_stack))

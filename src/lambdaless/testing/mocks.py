@@ -12,6 +12,7 @@ and AWS SDK integrations return the SDK's shape names in PascalCase.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -30,6 +31,7 @@ __all__ = [
     "failure",
     "http_response",
     "responses_from",
+    "service_refusal",
     "success",
     "throttle",
     "to_mock_config",
@@ -445,6 +447,39 @@ def _http_problem(result: Any) -> str | None:
 def _short(value: Any, limit: int = 120) -> str:
     text = json.dumps(value, default=repr)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+#: Converse request members Bedrock refuses beside a Prompt management prompt ARN as modelId
+#: ("If you use a prompt from Prompt management, you can't include the following fields in the
+#: request: additionalModelRequestFields, inferenceConfig, system, or toolConfig", Bedrock API
+#: reference, "Converse"), in the SDK integration's PascalCase.
+PROMPT_REFUSED_FIELDS = ("AdditionalModelRequestFields", "InferenceConfig", "System", "ToolConfig")
+_PROMPT_ARN = re.compile(r"^arn:aws[a-z-]*:bedrock:[a-z0-9-]+:\d{12}:prompt/")
+
+
+def service_refusal(resource: str, arguments: Any) -> Throw | None:
+    """The error the service answers a request it refuses before any model runs, or ``None``.
+
+    Checked: a ``converse``/``converseStream`` call whose ``ModelId`` is a prompt ARN with a
+    field Converse refuses beside one fails with ``BedrockRuntime.ValidationException``, whatever
+    the mocks say (``Converse`` refuses those at synth; a hand-written state can send them).
+    """
+    service = resource.rsplit(":::", 1)[-1]
+    if not service.startswith("aws-sdk:bedrockruntime:converse") or not isinstance(
+        arguments, Mapping
+    ):
+        return None
+    model = arguments.get("ModelId")
+    if not isinstance(model, str) or not _PROMPT_ARN.match(model):
+        return None
+    refused = [name for name in PROMPT_REFUSED_FIELDS if name in arguments]
+    if not refused:
+        return None
+    return Throw(
+        "BedrockRuntime.ValidationException",
+        f"{', '.join(refused)} cannot be sent with a Prompt management prompt ({model}): "
+        "define them in the prompt",
+    )
 
 
 def check_shape(resource: str, arguments: Any, response: MockedResponse) -> str | None:

@@ -35,7 +35,14 @@ from lambdaless.analysis.asl import iter_states
 from lambdaless.limits import PAYLOAD_MAX_BYTES
 from lambdaless.synthesized import LOCAL_PSEUDO_PARAMETERS, SynthesizedStateMachine, load
 from lambdaless.testing.mock_config import MockConfig
-from lambdaless.testing.mocks import MockedResponse, Return, Throw, check_shape, responses_from
+from lambdaless.testing.mocks import (
+    MockedResponse,
+    Return,
+    Throw,
+    check_shape,
+    responses_from,
+    service_refusal,
+)
 
 __all__ = [
     "LocalRunner",
@@ -186,6 +193,9 @@ class _Session:
             invocation = self.counts.get(state_name, 0)
             self.counts[state_name] = invocation + 1
             self.calls.append(TaskCall(state_name, resource, arguments, invocation, token))
+        refused = service_refusal(resource, arguments) if token is None else None
+        if refused is not None:  # AWS refuses the request itself: no mock answers it
+            return ScriptedThrow(refused.error, refused.cause)
         response = self._scripted(state_name, resource, token, arguments, invocation)
         if response is None:
             message = self._missing_message(state_name, resource, token is not None, invocation)

@@ -4,8 +4,7 @@
 reads the outline and the headline prompt quotes the draft, with no Pass state in between. The
 outline is a structured answer (``output_schema=Outline``): a JSON object the draft prompt reads
 as ``$outline.json.sections``, parsed inside the outline's own Task state. It comes from a
-small, fast model (Amazon Nova, so the chain calls it through Converse); the draft from a
-stronger one.
+small, fast model; the draft from a stronger one.
 
 Input: ``{"topic": "..."}``. Output: the headline's uniform answer ``{"text", "stopReason",
 "usage"}``; the outline and the draft stay in ``$outline`` and ``$draft``.

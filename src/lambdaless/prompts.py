@@ -101,6 +101,21 @@ def _tool_description(schema: Mapping[str, Any]) -> str:
     )
 
 
+def _nova_tool_config(output_schema: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "tools": [
+            {
+                "toolSpec": {
+                    "name": ANSWER_TOOL,
+                    "description": _tool_description(output_schema),
+                    "inputSchema": {"json": dict(output_schema)},
+                }
+            }
+        ],
+        "toolChoice": {"tool": {"name": ANSWER_TOOL}},
+    }
+
+
 def request_body(
     family: ModelFamily,
     *,
@@ -110,7 +125,8 @@ def request_body(
     output_schema: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The native InvokeModel body of ``family`` for one user prompt; with ``output_schema``
-    (Anthropic only, checked by the step), the answer tool and a tool choice forcing it."""
+    (Anthropic and Nova only, checked by the step), the answer tool and a tool choice forcing
+    it."""
     stops = list(inference.stop_sequences)
     t, p, n = inference.temperature, inference.top_p, inference.max_tokens
     if family is ModelFamily.ANTHROPIC:
@@ -143,6 +159,8 @@ def request_body(
             }
         )
     if family is ModelFamily.NOVA:
+        # toolConfig as in Converse, camelCase (Amazon Nova user guide, "tool-choice": a
+        # specific toolChoice makes the model call that tool, "using-invoke-api").
         return _drop_none(
             {
                 "schemaVersion": NOVA_SCHEMA,
@@ -150,6 +168,9 @@ def request_body(
                 "messages": [{"role": "user", "content": [{"text": prompt}]}],
                 "inferenceConfig": _drop_none(
                     {"maxTokens": n, "temperature": t, "topP": p, "stopSequences": stops}
+                ),
+                "toolConfig": (
+                    _nova_tool_config(output_schema) if output_schema is not None else None
                 ),
             }
         )
@@ -234,6 +255,8 @@ _ANSWERS: Mapping[ModelFamily, _Answer] = {
         "$b.stopReason",
         "$b.usage.inputTokens",
         "$b.usage.outputTokens",
+        # a toolUse content block: {"toolUse": {"toolUseId", "name", "input": {...}}}
+        tool_input=f"$b.output.message.content[toolUse.name='{ANSWER_TOOL}'][0].toolUse.input",
     ),
     ModelFamily.TITAN: _Answer(
         "$b.results[0].outputText",

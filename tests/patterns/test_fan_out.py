@@ -428,7 +428,7 @@ def test_local_structured_answers_keep_their_item_and_malformed_ones_fail(
         input={"items": items},
         responses={
             "ScoresItem": [
-                mocks.bedrock_tool_use({"score": 0.5}),
+                mocks.bedrock_tool_use("anthropic", {"score": 0.5}),
                 mocks.bedrock_text("anthropic", "no tool"),
             ]
         },
@@ -442,7 +442,7 @@ def test_local_structured_answers_keep_their_item_and_malformed_ones_fail(
     assert "StructuredAnswerInvalid" in failure["cause"]
 
 
-def test_fan_out_switches_to_converse_for_a_nova_structured_answer(stack: cdk.Stack) -> None:
+def test_fan_out_output_schema_is_refused_beside_a_step(stack: cdk.Stack) -> None:
     fan = FanOut(
         stack,
         "Scores",
@@ -451,7 +451,6 @@ def test_fan_out_switches_to_converse_for_a_nova_structured_answer(stack: cdk.St
         output_schema={"type": "object"},
         max_concurrency=2,
     )
-    resource = fan.step.state_json["Resource"]  # type: ignore[attr-defined]
-    assert resource.endswith(":::aws-sdk:bedrockruntime:converse")
+    assert "toolConfig" in fan.step.state_json["Arguments"]["Body"]  # type: ignore[attr-defined]
     with pytest.raises(LambdalessError, match=r"^model/system/inference/output_schema/retry="):
         FanOut(stack, "Other", step=fan.step, output_schema={"type": "object"}, max_concurrency=1)

@@ -177,18 +177,14 @@ def test_a_later_prompt_reads_an_earlier_structured_answer(us_stack: cdk.Stack, 
     )
     Workflow(us_stack, "Writer", definition=chain)
     states = asl(us_stack)["States"]
-    # Nova answers structurally through Converse only: the chain switches by itself
-    assert states["Outline"]["Resource"].endswith("aws-sdk:bedrockruntime:converse")
-    assert states["Outline"]["Arguments"]["ToolConfig"]["Tools"][0]["ToolSpec"]["InputSchema"] == {
-        "Json": OUTLINE
-    }
-    assert states["Draft"]["Resource"].endswith("bedrock:invokeModel")
+    tools = states["Outline"]["Arguments"]["Body"]["toolConfig"]["tools"]
+    assert tools[0]["toolSpec"]["inputSchema"] == {"json": OUTLINE}
     assert chain.steps[0].output_schema == OUTLINE  # type: ignore[attr-defined]
 
     result = LocalRunner(us_stack).run(
         input={"topic": "tides"},
         responses={
-            "Outline": mocks.converse_tool_use({"sections": ["Moon", "Sun"]}),
+            "Outline": mocks.bedrock_tool_use("nova", {"sections": ["Moon", "Sun"]}),
             "Draft": mocks.bedrock_text("anthropic", "Tides rise."),
         },
     )

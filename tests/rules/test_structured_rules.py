@@ -51,7 +51,7 @@ def test_output_schema_literal(stack: cdk.Stack) -> None:
 @pytest.mark.parametrize(
     ("step", "model"),
     [
-        (InvokeBedrock, "amazon.nova-pro-v1:0"),
+        (InvokeBedrock, "mistral.mistral-large-2402-v1:0"),
         (InvokeBedrock, "cohere.command-r-plus-v1:0"),
         (InvokeBedrock, "anthropic.claude-instant-v1"),
         (Converse, "cohere.command-r-plus-v1:0"),
@@ -72,6 +72,7 @@ def test_structured_answer_model(stack: cdk.Stack, step: Any, model: str) -> Non
     [
         (InvokeBedrock, CLAUDE),
         (InvokeBedrock, "us.anthropic.claude-3-5-haiku-20241022-v1:0"),
+        (InvokeBedrock, "amazon.nova-pro-v1:0"),
         (Converse, CLAUDE),
         (Converse, "amazon.nova-pro-v1:0"),
         (Converse, "us.amazon.nova-premier-v1:0"),

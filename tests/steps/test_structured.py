@@ -86,6 +86,34 @@ def test_converse_sends_a_tool_config(
     assert definition == snapshot_json
 
 
+def test_nova_through_invoke_model_sends_a_tool_config(stack: cdk.Stack, asl: Asl) -> None:
+    step = InvokeBedrock(stack, "Outline", model=NOVA, prompt="Outline.", output_schema=OUTLINE)
+    body = asl(workflow(stack, step))["States"]["Outline"]["Arguments"]["Body"]
+
+    assert body["toolConfig"] == {
+        "tools": [
+            {
+                "toolSpec": {
+                    "name": ANSWER_TOOL,
+                    "description": OUTLINE["description"],
+                    "inputSchema": {"json": OUTLINE},
+                }
+            }
+        ],
+        "toolChoice": {"tool": {"name": ANSWER_TOOL}},
+    }
+    result = LocalRunner(stack).run(
+        responses={"Outline": mocks.bedrock_tool_use("nova", ANSWER, text="Sure.")}
+    )
+    assert (result.status, result.output["text"], result.output["json"]) == (
+        "SUCCEEDED",
+        "Sure.",
+        ANSWER,
+    )
+    refused = LocalRunner(stack).run(responses={"Outline": mocks.bedrock_text("nova", "no")})
+    assert (refused.status, refused.error) == ("FAILED", "States.QueryEvaluationError")
+
+
 def test_without_output_schema_nothing_changes(stack: cdk.Stack, asl: Asl) -> None:
     step = InvokeBedrock(stack, "Plain", model=CLAUDE, prompt="Hi.")
     state = asl(workflow(stack, step))["States"]["Plain"]
@@ -110,10 +138,13 @@ def outline_runner(stack: cdk.Stack, *, converse: bool = False, catch: bool = Fa
 
 @pytest.mark.parametrize("converse", [False, True], ids=["invoke-model", "converse"])
 def test_a_structured_answer_is_parsed_into_json(stack: cdk.Stack, converse: bool) -> None:
-    tool_use = mocks.converse_tool_use if converse else mocks.bedrock_tool_use
-    result = outline_runner(stack, converse=converse).run(
-        responses={"Outline": tool_use(ANSWER, input_tokens=7, output_tokens=9)}
+    counts = {"input_tokens": 7, "output_tokens": 9}
+    response = (
+        mocks.converse_tool_use(ANSWER, **counts)
+        if converse
+        else mocks.bedrock_tool_use("anthropic", ANSWER, **counts)
     )
+    result = outline_runner(stack, converse=converse).run(responses={"Outline": response})
 
     assert result.status == "SUCCEEDED"
     assert result.output == {
@@ -126,7 +157,7 @@ def test_a_structured_answer_is_parsed_into_json(stack: cdk.Stack, converse: boo
 
 def test_text_beside_the_tool_call_is_kept(stack: cdk.Stack) -> None:
     result = outline_runner(stack).run(
-        responses={"Outline": mocks.bedrock_tool_use(ANSWER, text="Here it is.")}
+        responses={"Outline": mocks.bedrock_tool_use("anthropic", ANSWER, text="Here it is.")}
     )
 
     assert (result.output["text"], result.output["json"]) == ("Here it is.", ANSWER)
@@ -136,8 +167,8 @@ def test_text_beside_the_tool_call_is_kept(stack: cdk.Stack) -> None:
     "response",
     [
         pytest.param(mocks.bedrock_text("anthropic", '{"title": "Tides"}'), id="text-only"),
-        pytest.param(mocks.bedrock_tool_use(ANSWER, name="other"), id="another-tool"),
-        pytest.param(mocks.bedrock_tool_use("not an object"), id="not-an-object"),
+        pytest.param(mocks.bedrock_tool_use("anthropic", ANSWER, name="other"), id="another-tool"),
+        pytest.param(mocks.bedrock_tool_use("anthropic", "not an object"), id="not-an-object"),
         pytest.param(
             mocks.bedrock_text("anthropic", "cut", stop_reason="max_tokens"), id="max-tokens"
         ),
@@ -176,7 +207,10 @@ def test_a_retry_on_the_named_error_asks_the_model_again(stack: cdk.Stack) -> No
     step.add_retry(errors=step.STRUCTURED_ANSWER_ERRORS, max_attempts=1)
     result = LocalRunner(workflow(stack, step)).run(
         responses={
-            "Outline": [mocks.bedrock_text("anthropic", "oops"), mocks.bedrock_tool_use(ANSWER)]
+            "Outline": [
+                mocks.bedrock_text("anthropic", "oops"),
+                mocks.bedrock_tool_use("anthropic", ANSWER),
+            ]
         }
     )
 
@@ -368,7 +402,7 @@ def test_valid_schema_features_pass() -> None:
 @pytest.mark.parametrize(
     ("step", "model", "value"),
     [
-        (InvokeBedrock, NOVA, NOVA),
+        (InvokeBedrock, "cohere.command-r-v1:0", "cohere.command-r-v1:0"),
         (InvokeBedrock, "meta.llama3-1-8b-instruct-v1:0", "meta.llama3-1-8b-instruct-v1:0"),
         (InvokeBedrock, "anthropic.claude-v2:1", "anthropic.claude-v2:1"),
         (Converse, "meta.llama3-1-8b-instruct-v1:0", "meta.llama3-1-8b-instruct-v1:0"),
@@ -383,11 +417,6 @@ def test_a_model_that_cannot_be_forced_to_call_a_tool_is_refused(
 
     assert str(error.value).startswith("model=")
     assert value in str(error.value)
-
-
-def test_invoke_bedrock_points_other_families_to_converse(stack: cdk.Stack) -> None:
-    with pytest.raises(LambdalessError, match="use Converse"):
-        InvokeBedrock(stack, "Step", model=NOVA, prompt="Hi.", output_schema=OUTLINE)
 
 
 @pytest.mark.parametrize(
@@ -406,7 +435,7 @@ def test_output_schema_needs_the_built_body_and_an_inline_answer(
 
 def test_the_mocks_know_the_answer_tool_name() -> None:
     assert mocks.ANSWER_TOOL == ANSWER_TOOL
-    body = mocks.bedrock_tool_use({"a": 1}).payload["Body"]
+    body = mocks.bedrock_tool_use("anthropic", {"a": 1}).payload["Body"]
     assert body["content"][-1] == {
         "type": "tool_use",
         "id": "toolu_local",
@@ -419,3 +448,10 @@ def test_the_mocks_know_the_answer_tool_name() -> None:
         {"Text": "t"},
         {"ToolUse": {"ToolUseId": "tooluse_local", "Name": ANSWER_TOOL, "Input": {"a": 1}}},
     ]
+    nova = mocks.bedrock_tool_use("nova", {"a": 1}).payload["Body"]
+    assert nova["output"]["message"]["content"] == [
+        {"toolUse": {"toolUseId": "tooluse_local", "name": ANSWER_TOOL, "input": {"a": 1}}}
+    ]
+    assert nova["stopReason"] == "tool_use"
+    with pytest.raises(ValueError, match="'anthropic' or 'nova'"):
+        mocks.bedrock_tool_use("llama", {"a": 1})

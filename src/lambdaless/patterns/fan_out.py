@@ -50,7 +50,7 @@ from lambdaless.limits import (
     DISTRIBUTED_MAP_MAX_ITEMS,
     INLINE_MAP_MAX_CONCURRENCY,
 )
-from lambdaless.models import BedrockModel, ModelFamily, ModelLike
+from lambdaless.models import BedrockModel, ModelLike
 from lambdaless.output_schema import OutputSchemaLike
 from lambdaless.patterns._common import RESULT_WRITER_ACTIONS, S3Path
 from lambdaless.patterns.capacity import CapacityGuard, ModelCapacity, call_shape
@@ -240,8 +240,7 @@ class FanOut(sfn.StateMachineFragment):
             system: the system prompt of ``prompt``; none by default.
             inference: inference parameters of ``prompt``; ``Inference()`` by default.
             output_schema: make each item's answer a JSON object in this schema (``json`` in
-                each result, see ``InvokeBedrock``); Converse unless the model is Anthropic
-                Claude. None by default.
+                each result, see ``InvokeBedrock``); none by default.
             retry: retriers of the prompt step; by default InvokeModel's (or Converse's).
             step: instead of a prompt, any one state with ``add_catch`` (a lambdaless step,
                 an aws-cdk-lib task, a Parallel for several states) run on each item.
@@ -388,10 +387,7 @@ class FanOut(sfn.StateMachineFragment):
         if prompt is not None:
             bedrock_model = BedrockModel.of(model)  # type: ignore[arg-type]
             item_class: type[_ItemInvoke | _ItemConverse] = (
-                _ItemConverse
-                if bedrock_model.family is None
-                or (output_schema is not None and bedrock_model.family is not ModelFamily.ANTHROPIC)
-                else _ItemInvoke
+                _ItemConverse if bedrock_model.family is None else _ItemInvoke
             )
             self.step: sfn.State = item_class(
                 self,

@@ -17,7 +17,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from lambdaless._errors import at_path, invalid, require
-from lambdaless.models import BedrockModel, ModelFamily, ModelLike
+from lambdaless.models import BedrockModel, ModelLike
 from lambdaless.output_schema import OutputSchemaLike
 from lambdaless.patterns.capacity import ModelCapacity
 from lambdaless.prompts import Inference, check_text, is_expression
@@ -41,9 +41,7 @@ class ChainPrompt:
         system: a system prompt; by default the chain's ``system`` (none if that is unset).
         inference: inference parameters; by default the chain's ``inference``.
         converse: call the Converse API instead of InvokeModel (for a model lambdaless has no
-            native body for); by default only when the model's family is unknown, or when
-            ``output_schema`` is given for a model other than Anthropic Claude (InvokeModel
-            forces a tool for Claude only).
+            native body for); by default only when the model's family is unknown.
         output_schema: make this prompt's answer a JSON object in this schema (see
             ``InvokeBedrock``), read by later prompts as ``$<name>.json``; none by default.
     """
@@ -143,15 +141,7 @@ class PromptChain(sfn.StateMachineFragment):
         self.steps: list[DirectTask] = []
         for item in prompts:
             step_model = BedrockModel.of(item.model if item.model is not None else model)  # type: ignore[arg-type]
-            use_converse = (
-                item.converse
-                if item.converse is not None
-                else step_model.family is None
-                or (
-                    item.output_schema is not None
-                    and step_model.family is not ModelFamily.ANTHROPIC
-                )
-            )
+            use_converse = item.converse if item.converse is not None else step_model.family is None
             step_id = item.name[:1].upper() + item.name[1:]
             step_system = item.system if item.system is not None else system
             step_inference = item.inference or inference

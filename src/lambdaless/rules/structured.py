@@ -43,9 +43,9 @@ OUTPUT_SCHEMA_LITERAL = Rule(
 )
 STRUCTURED_ANSWER_MODEL = Rule(
     "structured-answer-model",
-    "output_schema on a model that cannot be made to call a given tool: InvokeModel with a "
-    "family other than Anthropic Claude (use Converse), or Converse with a model other than "
-    "Anthropic Claude or Amazon Nova (the only ones that take a specific tool choice)",
+    "output_schema on a model that cannot be made to call a given tool: one other than "
+    "Anthropic Claude (3 and later) or Amazon Nova, the only ones whose Converse API takes a "
+    "specific tool choice and whose InvokeModel body can force a tool",
     _API + "API_runtime_ToolChoice.html",
     "construct",
 )
@@ -90,9 +90,12 @@ _NUMBERS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multi
 _TEXTS = ("title", "description", "format", "$id", "$schema", "$comment", "$anchor")
 _EXPRESSION = re.compile(r"^\{%.*%\}$", re.DOTALL)
 
-#: Anthropic Claude through InvokeModel: the Messages body's ``tools`` and ``tool_choice``
-#: ("model-parameters-anthropic-claude-messages-request-response").
-NATIVE_TOOL_FAMILIES = frozenset({"anthropic"})
+#: The InvokeModel families whose native body forces a tool: Anthropic Claude (the Messages
+#: body's ``tools`` and ``tool_choice``, "model-parameters-anthropic-claude-messages-request-
+#: response") and Amazon Nova (``toolConfig`` with ``toolChoice``: the Invoke API "supports the
+#: same features as the Converse API except for document input", Amazon Nova user guide,
+#: "using-invoke-api"; "Amazon Nova models support ... tool choice", "tool-choice").
+NATIVE_TOOL_FAMILIES = frozenset({"anthropic", "nova"})
 #: Converse's SpecificToolChoice ("The Model must request the specified tool. Only supported by
 #: Anthropic Claude 3 and Amazon Nova models", API_runtime_ToolChoice).
 _CONVERSE_TOOL_CHOICE = re.compile(r"^(anthropic\.claude|amazon\.nova)")
@@ -290,6 +293,6 @@ def check_structured_model(
         family in NATIVE_TOOL_FAMILIES,
         argument,
         model_id,
-        "an Anthropic Claude model for InvokeBedrock (its Messages body takes tools and "
-        "tool_choice); for other models use Converse (Claude or Amazon Nova)",
+        "an Anthropic Claude or Amazon Nova model: their InvokeModel bodies force a tool call "
+        "(tools/tool_choice, toolConfig); other families have no documented way",
     )

@@ -134,8 +134,8 @@ class InvokeBedrock(DirectTask):
             output_schema: make the model answer in this JSON Schema (a dict, or a dataclass,
                 TypedDict or class with ``model_json_schema()``; its root is an object): the
                 model is made to call one tool whose input schema it is, and the answer gains
-                ``json``, that input. Anthropic Claude models only, with ``prompt`` (use
-                ``Converse`` for Amazon Nova); none by default.
+                ``json``, that input. Anthropic Claude (3 and later) and Amazon Nova models,
+                with ``prompt``; none by default.
             body: a raw request body (a dict, or one JSONata expression), sent as is: the escape
                 hatch for models or options lambdaless does not model. The answer is then the raw
                 ``Body`` unless the model's family is known.

@@ -250,6 +250,7 @@ ANSWER_TOOL = "answer"
 
 
 def bedrock_tool_use(
+    family: str | _HasValue,
     tool_input: Any,
     *,
     text: str | None = None,
@@ -258,16 +259,31 @@ def bedrock_tool_use(
     input_tokens: int = 10,
     output_tokens: int = 20,
 ) -> Return:
-    """The ``bedrock:invokeModel`` result of an Anthropic Claude model that calls the tool
-    ``name`` with ``tool_input``: a ``tool_use`` content block (after a text block when ``text``
-    is given), ``stop_reason`` ``tool_use`` (Bedrock user guide, "Anthropic Claude Messages
-    API": ``{"type": "tool_use", "id", "name", "input"}``). This is what a step with
-    ``output_schema`` receives; pass a non-object ``tool_input`` or another ``name`` to see a
-    malformed answer fail."""
-    content: list[dict[str, Any]] = [{"type": "text", "text": text}] if text is not None else []
-    content.append({"type": "tool_use", "id": "toolu_local", "name": name, "input": tool_input})
-    body = _anthropic("", stop_reason, input_tokens, output_tokens)
-    body["content"] = content
+    """The ``bedrock:invokeModel`` result of a model of ``family`` (``anthropic`` or ``nova``)
+    that calls the tool ``name`` with ``tool_input``, after a text block when ``text`` is given,
+    with stop reason ``tool_use``: Anthropic's ``{"type": "tool_use", "id", "name", "input"}``
+    content block (Bedrock user guide, "Anthropic Claude Messages API"), Nova's
+    ``{"toolUse": {"toolUseId", "name", "input"}}`` (Amazon Nova user guide, "tool-use").
+    This is what a step with ``output_schema`` receives; pass a non-object ``tool_input`` or
+    another ``name`` to see a malformed answer fail."""
+    kind = _family_name(family)
+    if kind == "anthropic":
+        content: list[dict[str, Any]] = [{"type": "text", "text": text}] if text else []
+        content.append({"type": "tool_use", "id": "toolu_local", "name": name, "input": tool_input})
+        body = _anthropic("", stop_reason, input_tokens, output_tokens)
+        body["content"] = content
+    elif kind == "nova":
+        content = [{"text": text}] if text else []
+        content.append(
+            {"toolUse": {"toolUseId": "tooluse_local", "name": name, "input": tool_input}}
+        )
+        body = _nova("", stop_reason, input_tokens, output_tokens)
+        body["output"]["message"]["content"] = content
+    else:
+        raise ValueError(
+            f"family={family!r} has no tool use in lambdaless's InvokeModel bodies; use "
+            "'anthropic' or 'nova' (or mocks.converse_tool_use for a Converse step)"
+        )
     return Return({"Body": body, "ContentType": "application/json"})
 
 

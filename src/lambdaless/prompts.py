@@ -41,6 +41,11 @@ __all__ = [
 
 ANTHROPIC_VERSION = "bedrock-2023-05-31"
 NOVA_SCHEMA = "messages-v1"
+# Prompt-cache checkpoints (Bedrock user guide, "Prompt caching for faster model inference"):
+# Anthropic's native body marks the block to cache with ``cache_control``; Nova's native body and
+# Converse put a ``cachePoint`` block after it. The cache then holds everything up to the mark.
+ANTHROPIC_CACHE_CONTROL = {"type": "ephemeral"}
+CACHE_POINT = {"type": "default"}
 #: The one tool a structured answer forces the model to call: its input is the answer. A tool
 #: name is 1-64 characters of ``[a-zA-Z0-9_-]`` ("Call a tool with the Converse API",
 #: API_runtime_ToolSpecification; the Anthropic Messages body, "model-parameters-anthropic-
@@ -123,13 +128,22 @@ def request_body(
     system: str | None,
     inference: Inference,
     output_schema: Mapping[str, Any] | None = None,
+    cache_system: bool = False,
 ) -> dict[str, Any]:
     """The native InvokeModel body of ``family`` for one user prompt; with ``output_schema``
     (Anthropic and Nova only, checked by the step), the answer tool and a tool choice forcing
-    it."""
+    it; with ``cache_system``, a prompt-cache checkpoint after the system prompt (Anthropic and
+    Nova)."""
     stops = list(inference.stop_sequences)
     t, p, n = inference.temperature, inference.top_p, inference.max_tokens
+    if cache_system and (system is None or family not in (ModelFamily.ANTHROPIC, ModelFamily.NOVA)):
+        raise ValueError("cache_system needs a system prompt and an Anthropic or Nova body")
     if family is ModelFamily.ANTHROPIC:
+        anthropic_system: str | list[dict[str, Any]] | None = system
+        if cache_system:
+            anthropic_system = [
+                {"type": "text", "text": system, "cache_control": dict(ANTHROPIC_CACHE_CONTROL)}
+            ]
         # tools/tool_choice: {"type": "tool", "name"} makes Claude call that tool ("model-
         # parameters-anthropic-claude-messages-request-response").
         tools = (
@@ -147,7 +161,7 @@ def request_body(
             {
                 "anthropic_version": ANTHROPIC_VERSION,
                 "max_tokens": n,
-                "system": system,
+                "system": anthropic_system,
                 "messages": [{"role": "user", "content": [{"type": "text", "text": prompt}]}],
                 "temperature": t,
                 "top_p": p,
@@ -164,7 +178,14 @@ def request_body(
         return _drop_none(
             {
                 "schemaVersion": NOVA_SCHEMA,
-                "system": [{"text": system}] if system is not None else None,
+                "system": (
+                    [
+                        {"text": system},
+                        *([{"cachePoint": dict(CACHE_POINT)}] if cache_system else []),
+                    ]
+                    if system is not None
+                    else None
+                ),
                 "messages": [{"role": "user", "content": [{"text": prompt}]}],
                 "inferenceConfig": _drop_none(
                     {"maxTokens": n, "temperature": t, "topP": p, "stopSequences": stops}
@@ -238,6 +259,9 @@ class _Answer:
     stop_reasons: Mapping[str, str] = field(default_factory=dict)
     #: the answer tool's input, for the families lambdaless asks for structured answers
     tool_input: str | None = None
+    #: cache read / write token counts, for the families with prompt caching
+    cache_read: str | None = None
+    cache_write: str | None = None
 
 
 _OPENAI_STOPS = {"stop": "end_turn", "length": "max_tokens", "content_filter": "content_filtered"}
@@ -249,6 +273,10 @@ _ANSWERS: Mapping[ModelFamily, _Answer] = {
         "$b.usage.output_tokens",
         # a tool_use content block: {"type": "tool_use", "id", "name", "input": {...}}
         tool_input=f"$b.content[type='tool_use' and name='{ANSWER_TOOL}'][0].input",
+        # usage.cache_read_input_tokens / cache_creation_input_tokens (Anthropic Messages API
+        # on Bedrock, prompt caching)
+        cache_read="$b.usage.cache_read_input_tokens",
+        cache_write="$b.usage.cache_creation_input_tokens",
     ),
     ModelFamily.NOVA: _Answer(
         "$join($b.output.message.content.text, '')",
@@ -257,6 +285,10 @@ _ANSWERS: Mapping[ModelFamily, _Answer] = {
         "$b.usage.outputTokens",
         # a toolUse content block: {"toolUse": {"toolUseId", "name", "input": {...}}}
         tool_input=f"$b.output.message.content[toolUse.name='{ANSWER_TOOL}'][0].toolUse.input",
+        # usage.cacheReadInputTokenCount / cacheWriteInputTokenCount (Amazon Nova user guide,
+        # prompt caching)
+        cache_read="$b.usage.cacheReadInputTokenCount",
+        cache_write="$b.usage.cacheWriteInputTokenCount",
     ),
     ModelFamily.TITAN: _Answer(
         "$b.results[0].outputText",
@@ -315,10 +347,13 @@ _CONVERSE = _Answer(
     # a ToolUse content block: {"ToolUse": {"ToolUseId", "Name", "Input": {...}}}
     # (API_runtime_ToolUseBlock, members capitalized by the SDK integration like the others)
     tool_input=f"$b.Output.Message.Content[ToolUse.Name='{ANSWER_TOOL}'][0].ToolUse.Input",
+    # TokenUsage.cacheReadInputTokens / cacheWriteInputTokens (API_runtime_TokenUsage)
+    cache_read="$b.Usage.CacheReadInputTokens",
+    cache_write="$b.Usage.CacheWriteInputTokens",
 )
 
 
-def _uniform(answer: _Answer, body: str, *, structured: bool = False) -> str:
+def _uniform(answer: _Answer, body: str, *, structured: bool = False, cache: bool = False) -> str:
     stop = answer.stop
     if answer.stop_reasons:
         table = json.dumps(dict(answer.stop_reasons), separators=(",", ":"))
@@ -338,25 +373,38 @@ def _uniform(answer: _Answer, body: str, *, structured: bool = False) -> str:
             f"tool {ANSWER_TOOL} with an object (stop reason: ' & $string({answer.stop}) "
             f"& ')')), "
         )
+    usage = f"'inputTokens': {answer.input_tokens}, 'outputTokens': {answer.output_tokens}"
+    if cache and answer.cache_read and answer.cache_write:
+        # 0 when the response omits them (no checkpoint reached its model's minimum size)
+        usage += (
+            f", 'cacheReadInputTokens': ($v := {answer.cache_read}; $exists($v) ? $v : 0)"
+            f", 'cacheWriteInputTokens': ($v := {answer.cache_write}; $exists($v) ? $v : 0)"
+        )
     return (
         f"{{% ($b := {body}; {{'text': {text}, {parsed}'stopReason': {stop}, "
-        f"'usage': {{'inputTokens': {answer.input_tokens}, "
-        f"'outputTokens': {answer.output_tokens}}}}}) %}}"
+        f"'usage': {{{usage}}}}}) %}}"
     )
 
 
 def answer_expression(
-    family: ModelFamily, body: str = "$states.result.Body", *, structured: bool = False
+    family: ModelFamily,
+    body: str = "$states.result.Body",
+    *,
+    structured: bool = False,
+    cache: bool = False,
 ) -> str:
     """JSONata that turns an InvokeModel result of ``family`` into the uniform answer (with
-    ``json`` when ``structured``)."""
-    return _uniform(_ANSWERS[family], body, structured=structured)
+    ``json`` when ``structured``; with ``usage.cacheReadInputTokens``/``cacheWriteInputTokens``
+    when ``cache``)."""
+    return _uniform(_ANSWERS[family], body, structured=structured, cache=cache)
 
 
-def converse_answer_expression(result: str = "$states.result", *, structured: bool = False) -> str:
-    """JSONata that turns a Converse result into the uniform answer (with ``json`` when
-    ``structured``)."""
-    return _uniform(_CONVERSE, result, structured=structured)
+def converse_answer_expression(
+    result: str = "$states.result", *, structured: bool = False, cache: bool = False
+) -> str:
+    """JSONata that turns a Converse result into the uniform answer (``structured`` and
+    ``cache`` as above)."""
+    return _uniform(_CONVERSE, result, structured=structured, cache=cache)
 
 
 def converse_tool_config(output_schema: Mapping[str, Any]) -> dict[str, Any]:
@@ -377,13 +425,31 @@ def converse_tool_config(output_schema: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def converse_arguments(*, prompt: str, system: str | None, inference: Inference) -> dict[str, Any]:
-    """Converse's ``Messages``/``System``/``InferenceConfig``, capitalized as the SDK
-    integration expects."""
+def converse_arguments(
+    *,
+    prompt: str,
+    system: str | None,
+    inference: Inference,
+    cache_system: bool = False,
+    service_tier: str | None = None,
+    latency: str | None = None,
+) -> dict[str, Any]:
+    """Converse's ``Messages``/``System``/``InferenceConfig`` (and ``ServiceTier``,
+    ``PerformanceConfig``), capitalized as the SDK integration expects.
+
+    Converse API reference: ``system`` takes ``SystemContentBlock``s, one of which may be a
+    ``cachePoint``; ``serviceTier`` is ``{"type": priority | default | flex}``;
+    ``performanceConfig`` is ``{"latency": standard | optimized}``.
+    """
+    system_blocks: list[dict[str, Any]] | None = None
+    if system is not None:
+        system_blocks = [{"Text": system}]
+        if cache_system:
+            system_blocks.append({"CachePoint": {"Type": CACHE_POINT["type"]}})
     return _drop_none(
         {
             "Messages": [{"Role": "user", "Content": [{"Text": prompt}]}],
-            "System": [{"Text": system}] if system is not None else None,
+            "System": system_blocks,
             "InferenceConfig": _drop_none(
                 {
                     "MaxTokens": inference.max_tokens,
@@ -392,5 +458,7 @@ def converse_arguments(*, prompt: str, system: str | None, inference: Inference)
                     "StopSequences": list(inference.stop_sequences),
                 }
             ),
+            "ServiceTier": {"Type": service_tier} if service_tier is not None else None,
+            "PerformanceConfig": {"Latency": latency} if latency is not None else None,
         }
     )

@@ -230,6 +230,8 @@ class FanOut(sfn.StateMachineFragment):
         express_children: bool = False,
         results_to: S3Path | None = None,
         capacity: ModelCapacity | None = None,
+        cache_system: bool = False,
+        service_tier: str | None = None,
         comment: str | None = None,
     ) -> None:
         """
@@ -272,6 +274,12 @@ class FanOut(sfn.StateMachineFragment):
                 weight before the call and releases it after, on success and on error (two more
                 Tasks, transitions and DynamoDB writes per item, plus one of each per wait).
                 None by default: the items only share this Map's concurrency.
+            cache_system: cache ``system`` for the items' calls (see :class:`InvokeBedrock`);
+                default ``False``. With ``prompt=`` only.
+            service_tier: the service tier of the items' calls, ``"priority"``, ``"default"``
+                or ``"flex"`` (Flex suits a fan-out nobody waits on); the items then call
+                Converse, the integration that carries it. None by default (Standard). With
+                ``prompt=`` only.
             comment: the Map state's Comment.
         """
         super().__init__(scope, id)
@@ -282,10 +290,14 @@ class FanOut(sfn.StateMachineFragment):
             require(model is not None, "model", model, "a model for prompt=")
         else:
             require(
-                all(x is None for x in (model, system, inference, output_schema, retry)),
-                "model/system/inference/output_schema/retry",
-                [model, system, inference, output_schema, retry],
-                "None with step= (configure the step itself)",
+                all(
+                    x is None
+                    for x in (model, system, inference, output_schema, retry, service_tier)
+                )
+                and cache_system is False,
+                "model/system/inference/output_schema/retry/cache_system/service_tier",
+                [model, system, inference, output_schema, retry, cache_system, service_tier],
+                "None with step= (and cache_system False: configure the step itself)",
             )
             require(
                 isinstance(step, sfn.State) and hasattr(step, "add_catch"),
@@ -386,8 +398,9 @@ class FanOut(sfn.StateMachineFragment):
 
         if prompt is not None:
             bedrock_model = BedrockModel.of(model)  # type: ignore[arg-type]
+            converse = service_tier is not None or bedrock_model.family is None
             item_class: type[_ItemInvoke | _ItemConverse] = (
-                _ItemConverse if bedrock_model.family is None else _ItemInvoke
+                _ItemConverse if converse else _ItemInvoke
             )
             self.step: sfn.State = item_class(
                 self,
@@ -397,6 +410,8 @@ class FanOut(sfn.StateMachineFragment):
                 system=system,
                 inference=inference,
                 output_schema=output_schema,
+                cache_system=cache_system,
+                service_tier=service_tier,
                 retry=retry,
             )
         else:

@@ -88,12 +88,18 @@ class PromptChain(sfn.StateMachineFragment):
         retry: Sequence[RetryPolicy] | None = None,
         timeout: cdk.Duration | None = None,
         capacity: ModelCapacity | None = None,
+        cache_system: bool = False,
     ) -> None:
         """
         Args:
             prompts: the prompts, in order; at least one, with unique names.
             model: the default model of the steps; required unless every prompt has one.
             system: the default system prompt; none by default.
+            cache_system: mark a prompt-cache checkpoint after the system prompt of every step
+                (default ``False``), so the prompts of one model share one cached system prompt
+                (the cache is per model: prompts on another model write their own). Needs a
+                system prompt on every step and models with prompt caching (rule
+                ``prompt-caching-model``; the error names the step's path).
             inference: the default inference parameters; ``Inference()`` by default.
             retry: retriers of every step; by default each step's own (transient errors and
                 model timeouts of InvokeModel or Converse).
@@ -137,6 +143,7 @@ class PromptChain(sfn.StateMachineFragment):
                 raise invalid(
                     f"prompts[{index}].model", None, "a model, or a default model= for the chain"
                 )
+        require(isinstance(cache_system, bool), "cache_system", cache_system, "True or False")
 
         self.steps: list[DirectTask] = []
         for item in prompts:
@@ -153,6 +160,7 @@ class PromptChain(sfn.StateMachineFragment):
                 prompt=item.prompt,
                 system=step_system,
                 inference=step_inference,
+                cache_system=cache_system,
                 retry=retry,
                 timeout=timeout,
                 assign_result_to=item.name,

@@ -41,6 +41,7 @@ from lambdaless.retry import (
 from lambdaless.rules import prompt_management as prompt_rules
 from lambdaless.rules.expressions import check_value
 from lambdaless.rules.inference import check_for_model
+from lambdaless.rules.performance import check_cache_system, check_performance
 from lambdaless.rules.structured import check_structured_model
 from lambdaless.steps._task import DirectTask, StepCapacity, check_variable_name
 
@@ -117,6 +118,9 @@ class InvokeBedrock(DirectTask):
         s3_bucket: s3.IBucket | None = None,
         guardrail_id: str | None = None,
         guardrail_version: str | None = None,
+        cache_system: bool = False,
+        service_tier: str | None = None,
+        latency: str | None = None,
         timeout: cdk.Duration | None = None,
         retry: Sequence[RetryPolicy] | None = None,
         assign_result_to: str | None = None,
@@ -146,6 +150,14 @@ class InvokeBedrock(DirectTask):
                 literal ``s3://`` URIs are scoped to their exact object without it.
             guardrail_id: a guardrail id or ARN to apply; needs ``guardrail_version``.
             guardrail_version: ``DRAFT`` or a version number.
+            cache_system: mark a prompt-cache checkpoint after ``system`` (Anthropic
+                ``cache_control``, Nova ``cachePoint``), so calls sharing the system prompt read
+                it from the cache; the answer's ``usage`` then reports ``cacheReadInputTokens``
+                and ``cacheWriteInputTokens``. Default ``False``; refused for models without
+                prompt caching (rule ``prompt-caching-model``).
+            service_tier: refused here: the optimized integration cannot carry it (rule
+                ``performance-integration``); use :class:`Converse`. Default ``None``.
+            latency: refused here likewise; use :class:`Converse`. Default ``None``.
             timeout: the Task's TimeoutSeconds; by default none, so Bedrock's own
                 ``ModelTimeoutException`` bounds a call.
             retry: retriers; by default ``RetryPolicy.bedrock_transient()`` and
@@ -183,6 +195,18 @@ class InvokeBedrock(DirectTask):
             raise invalid("prompt/body/input_s3_uri", given, "exactly one of the three")
         if system is not None and prompt is None:
             raise invalid("system", system, "None unless prompt is given (body is sent as is)")
+        check_performance(
+            bedrock_model.foundation_model_id,
+            service_tier=service_tier,
+            latency=latency,
+            region=None,
+            converse=False,
+        )
+        if cache_system is not False and prompt is None:
+            raise invalid("cache_system", cache_system, "False unless prompt is given")
+        check_cache_system(
+            bedrock_model.foundation_model_id, cache_system=cache_system, system=system
+        )
         family = bedrock_model.family
         if prompt is not None and family is None:
             raise invalid(
@@ -233,7 +257,12 @@ class InvokeBedrock(DirectTask):
             assert family is not None
             check_for_model(bedrock_model.foundation_model_id, inference, converse=False)
             arguments["Body"] = request_body(
-                family, prompt=prompt, system=system, inference=inference, output_schema=schema
+                family,
+                prompt=prompt,
+                system=system,
+                inference=inference,
+                output_schema=schema,
+                cache_system=cache_system,
             )
         elif body is not None:
             require(
@@ -268,7 +297,7 @@ class InvokeBedrock(DirectTask):
         if output_s3_uri is not None:
             output = {"outputS3Uri": output_s3_uri}
         elif family is not None:
-            output = answer_expression(family, structured=schema is not None)
+            output = answer_expression(family, structured=schema is not None, cache=cache_system)
         else:
             output = "{% $states.result.Body %}"
         self.model = bedrock_model
@@ -326,6 +355,9 @@ class Converse(DirectTask):
         inference: Inference | None = None,
         output_schema: OutputSchemaLike | None = None,
         prompt_variables: Mapping[str, str] | None = None,
+        cache_system: bool = False,
+        service_tier: str | None = None,
+        latency: str | None = None,
         timeout: cdk.Duration | None = None,
         retry: Sequence[RetryPolicy] | None = None,
         assign_result_to: str | None = None,
@@ -348,6 +380,15 @@ class Converse(DirectTask):
                 Claude and Amazon Nova models; none by default; refused with a managed prompt.
             prompt_variables: with a managed prompt, its ``{{variable}}`` values by name, each
                 literal text or a JSONata expression; by default none.
+            cache_system: put a ``CachePoint`` block after ``system`` (default ``False``);
+                ``usage`` then reports the cache tokens. Refused for models without prompt
+                caching (rule ``prompt-caching-model``).
+            service_tier: ``"priority"``, ``"default"`` or ``"flex"`` (Converse
+                ``serviceTier``); by default none is sent and Bedrock uses Standard. Refused for
+                models AWS does not list for Priority and Flex (rule ``service-tier-model``).
+            latency: ``"standard"`` or ``"optimized"`` (Converse ``performanceConfig``); by
+                default none is sent (standard). ``"optimized"`` is refused for models and
+                Regions AWS does not list (rule ``latency-optimized-model``).
             timeout: the Task's TimeoutSeconds; none by default.
             retry: retriers; by default ``RetryPolicy.converse_transient()`` and
                 ``RetryPolicy.converse_model_timeout()``. Pass ``[]`` for none.
@@ -380,6 +421,17 @@ class Converse(DirectTask):
         _uniform_options(
             prompt=prompt, system=system, inference=resolved, assign_result_to=assign_result_to
         )
+        check_cache_system(
+            bedrock_model.foundation_model_id, cache_system=cache_system, system=system
+        )
+        env = StackEnv.of(scope)
+        check_performance(
+            bedrock_model.foundation_model_id,
+            service_tier=service_tier,
+            latency=latency,
+            region=env.region if env.region_known else None,
+            converse=True,
+        )
         schema = None
         arguments: dict[str, Any]
         if managed is not None:
@@ -388,6 +440,12 @@ class Converse(DirectTask):
                 arguments["Messages"] = [{"Role": "user", "Content": [{"Text": prompt}]}]
             if variables:
                 arguments["PromptVariables"] = prompt_variables_argument(variables)
+            # serviceTier and performanceConfig are not among the fields Converse refuses
+            # beside a prompt ARN (API_runtime_Converse)
+            if service_tier is not None:
+                arguments["ServiceTier"] = {"Type": service_tier}
+            if latency is not None:
+                arguments["PerformanceConfig"] = {"Latency": latency}
             statements = managed.policy_statements(scope)
         else:
             assert prompt is not None
@@ -404,11 +462,18 @@ class Converse(DirectTask):
                 )
             arguments = {
                 "ModelId": bedrock_model.invoke_arn(scope),
-                **converse_arguments(prompt=prompt, system=system, inference=resolved),
+                **converse_arguments(
+                    prompt=prompt,
+                    system=system,
+                    inference=resolved,
+                    cache_system=cache_system,
+                    service_tier=service_tier,
+                    latency=latency,
+                ),
                 **({"ToolConfig": converse_tool_config(schema)} if schema is not None else {}),
             }
             statements = bedrock_model.policy_statements(scope)
-        output = converse_answer_expression(structured=schema is not None)
+        output = converse_answer_expression(structured=schema is not None, cache=cache_system)
         self.model = bedrock_model
         #: the Prompt management prompt this step calls, if any.
         self.managed_prompt: BedrockPrompt | None = managed

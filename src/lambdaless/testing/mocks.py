@@ -192,6 +192,24 @@ def _family_name(family: str | _HasValue) -> str:
     return name.lower()
 
 
+#: Where each family with prompt caching reports cache tokens in its native ``usage``:
+#: Anthropic's ``cache_read_input_tokens``/``cache_creation_input_tokens`` (Anthropic Messages
+#: API on Bedrock), Nova's ``cacheReadInputTokenCount``/``cacheWriteInputTokenCount`` (Amazon
+#: Nova user guide, prompt caching).
+_CACHE_USAGE: Mapping[str, tuple[str, str]] = {
+    "anthropic": ("cache_read_input_tokens", "cache_creation_input_tokens"),
+    "nova": ("cacheReadInputTokenCount", "cacheWriteInputTokenCount"),
+}
+
+
+def _check_tokens(**counts: int | None) -> None:
+    for name, value in counts.items():
+        if value is not None and (
+            not isinstance(value, int) or isinstance(value, bool) or value < 0
+        ):
+            raise ValueError(f"{name}={value!r}: expected a whole number of tokens, 0 or more")
+
+
 def bedrock_text(
     family: str | _HasValue,
     text: str,
@@ -199,22 +217,33 @@ def bedrock_text(
     stop_reason: str | None = None,
     input_tokens: int = 10,
     output_tokens: int = 20,
+    cache_read_tokens: int | None = None,
+    cache_write_tokens: int | None = None,
 ) -> Return:
     """The result of ``arn:aws:states:::bedrock:invokeModel`` for a model of ``family`` answering
     ``text``: ``{"Body": <native JSON>, "ContentType": "application/json"}``.
 
     ``stop_reason`` defaults to the family's natural end of answer (``end_turn``, ``FINISH``,
-    ``stop``, ``COMPLETE``).
+    ``stop``, ``COMPLETE``). ``cache_read_tokens``/``cache_write_tokens`` add the prompt-cache
+    counts to the usage of the families that report them (``anthropic``, ``nova``); by default
+    the body has none, as when the request set no cache checkpoint.
     """
-    builder = BEDROCK_FAMILIES[_family_name(family)]
+    name = _family_name(family)
+    builder = BEDROCK_FAMILIES[name]
+    _check_tokens(cache_read_tokens=cache_read_tokens, cache_write_tokens=cache_write_tokens)
+    body = builder(text, stop_reason, input_tokens, output_tokens)
+    if cache_read_tokens is not None or cache_write_tokens is not None:
+        if name not in _CACHE_USAGE:
+            raise ValueError(
+                f"family={name!r} has no prompt caching; cache tokens are reported by "
+                f"{', '.join(sorted(_CACHE_USAGE))} bodies"
+            )
+        read_key, write_key = _CACHE_USAGE[name]
+        body["usage"][read_key] = cache_read_tokens or 0
+        body["usage"][write_key] = cache_write_tokens or 0
     # Step Functions parses the model's JSON response into Body (AWS docs, "Invoke and customize
     # Amazon Bedrock models with Step Functions").
-    return Return(
-        {
-            "Body": builder(text, stop_reason, input_tokens, output_tokens),
-            "ContentType": "application/json",
-        }
-    )
+    return Return({"Body": body, "ContentType": "application/json"})
 
 
 def converse_text(
@@ -223,25 +252,36 @@ def converse_text(
     stop_reason: str = "end_turn",
     input_tokens: int = 10,
     output_tokens: int = 20,
+    cache_read_tokens: int | None = None,
+    cache_write_tokens: int | None = None,
+    service_tier: str | None = None,
 ) -> Return:
     """The result of ``arn:aws:states:::aws-sdk:bedrockruntime:converse`` answering ``text``.
 
     AWS SDK integrations return the API's response members in PascalCase (AWS docs, "Learning to
     use AWS service SDK integrations in Step Functions"), so the Converse response's
-    ``output.message.content[0].text`` is ``Output.Message.Content[0].Text`` here.
+    ``output.message.content[0].text`` is ``Output.Message.Content[0].Text`` here. Cache counts
+    land in ``Usage.CacheReadInputTokens``/``CacheWriteInputTokens`` (TokenUsage) and the tier
+    that served the request in ``ServiceTier.Type`` (ConverseResponse), when given.
     """
-    return Return(
-        {
-            "Output": {"Message": {"Role": "assistant", "Content": [{"Text": text}]}},
-            "StopReason": stop_reason,
-            "Usage": {
-                "InputTokens": input_tokens,
-                "OutputTokens": output_tokens,
-                "TotalTokens": input_tokens + output_tokens,
-            },
-            "Metrics": {"LatencyMs": 100},
-        }
-    )
+    _check_tokens(cache_read_tokens=cache_read_tokens, cache_write_tokens=cache_write_tokens)
+    usage: dict[str, int] = {
+        "InputTokens": input_tokens,
+        "OutputTokens": output_tokens,
+        "TotalTokens": input_tokens + output_tokens,
+    }
+    if cache_read_tokens is not None or cache_write_tokens is not None:
+        usage["CacheReadInputTokens"] = cache_read_tokens or 0
+        usage["CacheWriteInputTokens"] = cache_write_tokens or 0
+    result: dict[str, Any] = {
+        "Output": {"Message": {"Role": "assistant", "Content": [{"Text": text}]}},
+        "StopReason": stop_reason,
+        "Usage": usage,
+        "Metrics": {"LatencyMs": 100},
+    }
+    if service_tier is not None:
+        result["ServiceTier"] = {"Type": service_tier}
+    return Return(result)
 
 
 #: The tool a structured answer forces (``lambdaless.prompts.ANSWER_TOOL``, kept here so the

@@ -7,6 +7,7 @@ import aws_cdk as cdk
 from examples.article_chain import ArticleChainStack
 from examples.enrich_summarize import EnrichAndSummarizeStack
 from examples.fine_tune import FineTuneStack
+from examples.flex_digest import FlexDigestStack
 from examples.http_auth_flow import HttpAuthFlowStack
 from examples.knowledge_base_refresh import KnowledgeBaseRefreshStack
 from examples.publish_approval import PublishApprovalStack
@@ -25,6 +26,7 @@ EXAMPLES: dict[str, type[cdk.Stack]] = {
     "KnowledgeBaseRefresh": KnowledgeBaseRefreshStack,
     "FineTune": FineTuneStack,
     "SharedCapacity": SharedCapacityStack,
+    "FlexDigest": FlexDigestStack,
 }
 
 

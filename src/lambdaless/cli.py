@@ -24,6 +24,7 @@ from lambdaless._jsii_env import silence_node_banner
 from lambdaless.analysis.cost import MILLION, CostReport, Middleman, cost
 from lambdaless.analysis.history import Assumptions
 from lambdaless.analysis.lint import Finding, lint, machine_label
+from lambdaless.analysis.model_cost import TokenAssumptions
 from lambdaless.analysis.pricing import Prices, load_prices, prices_for
 from lambdaless.analysis.rollout import AliasRollout, describe_minutes, rollouts
 from lambdaless.limits import EXPRESS_MAX_SECONDS, HISTORY_MAX_EVENTS
@@ -80,6 +81,16 @@ def _prices(args: argparse.Namespace) -> Prices:
     if args.prices:
         return load_prices(args.prices, args.region)
     return prices_for(args.region or "us-east-1")
+
+
+def _model_overrides(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    from lambdaless.analysis.model_pricing import load_model_overrides
+
+    return load_model_overrides(args.prices, args.region) if args.prices else {}
+
+
+def _tokens(args: argparse.Namespace) -> TokenAssumptions:
+    return TokenAssumptions(input_tokens=args.input_tokens, cache_hit_rate=args.cache_hit_rate)
 
 
 def _assumptions(args: argparse.Namespace) -> Assumptions:
@@ -182,6 +193,7 @@ def render_inspect(
             f"{w.saving:.0%}" if not math.isinf(w.with_middleman) else "-",
         ]
     )
+    rows.extend(_model_rows(report))
     lines = [
         f"{machine_label(machine)}  [{machine.type}]",
         "  " + _states_summary(machine),
@@ -192,6 +204,7 @@ def render_inspect(
             f"  * Map {', '.join(prof.assumed_maps)}: {report.assumptions.map_items} items assumed"
             " (declare a bound with lambdaless:max-items=N)"
         )
+    lines.extend(_model_lines(report))
     lines.extend(_deployment_lines(deployments))
     if findings:
         errors = sum(f.blocking for f in findings)
@@ -202,6 +215,51 @@ def render_inspect(
     return "\n".join(lines)
 
 
+def _model_rows(report: CostReport) -> list[list[str]]:
+    """Model tokens of a typical execution beside orchestration, and the whole bill."""
+    model = report.model
+    if model is None or not model.calls:
+        return []
+    rows = [["model tokens per 1M (typical)", _usd(model.per_execution * MILLION), ""]]
+    for tier in ("flex", "priority"):
+        if model.by_tier.get(tier) != model.by_tier.get("default"):
+            rows.append([f"  at {tier} where sold", _usd(model.by_tier[tier] * MILLION), ""])
+    rows.append(["whole bill per 1M (typical)", "", ""])
+    rows.append(["  lambdaless", _usd(report.whole_direct * MILLION), ""])
+    rows.append(["  with a Lambda middleman", _usd(report.whole_with_middleman * MILLION), ""])
+    rows.append(["  saving", f"{report.whole_saving:.1%}", ""])
+    return rows
+
+
+def _model_prices_note() -> str:
+    from lambdaless.analysis.model_pricing import BEDROCK_PRICING_URL, CHECKED
+
+    return (
+        f"us-east-1 on-demand, checked {CHECKED} ({BEDROCK_PRICING_URL}); per-model figures "
+        'unverified, override them with --prices (a "models" object)'
+    )
+
+
+def _model_lines(report: CostReport) -> list[str]:
+    model = report.model
+    if model is None or not model.calls:
+        return []
+    lines = ["  model calls (tokens per call: input + cache read/write, output = max_tokens):"]
+    for c in model.calls:
+        tier = "" if c.call.tier == "default" else f", {c.call.tier} tier"
+        cache = (
+            f" + {c.cache_read:,.0f} cache read / {c.cache_write:,.0f} cache write"
+            if c.call.cached_system
+            else ""
+        )
+        price = f"${c.usd:.6f}" if c.prices is not None else "no price data"
+        lines.append(
+            f"    {c.call.state}: {c.call.model.rsplit('/', 1)[-1]}{tier}: "
+            f"{c.input_tokens:,.0f}{cache} in, {c.output_tokens:,.0f} out = {price} per call"
+        )
+    return lines
+
+
 def _inspect(args: argparse.Namespace) -> int:
     machines = load(args.cdk_out)
     if not machines:
@@ -209,13 +267,22 @@ def _inspect(args: argparse.Namespace) -> int:
         return 1
     prices = _prices(args)
     assumptions = _assumptions(args)
+    tokens = _tokens(args)
+    model_overrides = _model_overrides(args)
     middleman = Middleman(memory_mb=args.lambda_memory)
     templates = _templates(args.cdk_out)
     blocking = 0
     as_json: list[dict[str, Any]] = []
     blocks: list[str] = []
     for machine in _progress(machines, "analysing state machine"):
-        report = cost(machine, prices=prices, assumptions=assumptions, middleman=middleman)
+        report = cost(
+            machine,
+            prices=prices,
+            assumptions=assumptions,
+            middleman=middleman,
+            tokens=tokens,
+            model_overrides=model_overrides,
+        )
         findings = lint(machine, assumptions=assumptions)
         blocking += sum(f.blocking for f in findings)
         deployments = _rollouts(templates, machine)
@@ -232,8 +299,11 @@ def _inspect(args: argparse.Namespace) -> int:
             f"\nAssumed: {a.model_latency_seconds:g} s per Bedrock call, {a.http_latency_seconds:g}"
             f" s per HTTP call, middleman Lambda {middleman.memory_mb} MB (x86) + "
             f"{middleman.overhead_seconds:g} s per call; worst case = every retry used, Catch "
-            "paths followed, attempts lasting TimeoutSeconds when set.\n"
-            f"Prices: {prices.describe()}."
+            "paths followed, attempts lasting TimeoutSeconds when set; model tokens per call: "
+            f"{tokens.input_tokens:g} input + the literal system prompt (cached ones read on "
+            f"{tokens.cache_hit_rate:.0%} of calls), output = max_tokens.\n"
+            f"Prices: {prices.describe()}.\n"
+            f"Model prices: {_model_prices_note()}."
         )
     return 1 if args.strict and blocking else 0
 
@@ -275,6 +345,31 @@ def _inspect_json(
             for d in deployments
         ],
         "prices": report.prices.describe(),
+        "model_tokens": None
+        if report.model is None
+        else {
+            "per_million_usd": report.model_usd * MILLION,
+            "by_tier_per_million_usd": {
+                tier: usd * MILLION for tier, usd in report.model.by_tier.items()
+            },
+            "calls": [
+                {
+                    "state": c.call.state,
+                    "model": c.call.model,
+                    "tier": c.call.tier,
+                    "input_tokens": c.input_tokens,
+                    "cache_read_tokens": c.cache_read,
+                    "cache_write_tokens": c.cache_write,
+                    "output_tokens": c.output_tokens,
+                    "usd_per_call": c.usd if c.prices is not None else None,
+                    "prices": c.prices.describe() if c.prices is not None else None,
+                }
+                for c in report.model.calls
+            ],
+            "whole_direct_per_million_usd": report.whole_direct * MILLION,
+            "whole_middleman_per_million_usd": report.whole_with_middleman * MILLION,
+            "whole_saving": report.whole_saving,
+        },
     }
 
 
@@ -476,6 +571,18 @@ def build_parser() -> argparse.ArgumentParser:
         type=_number(int, 128, 10_240),
         default=256,
         help="memory of the middleman Lambda in MB (default 256)",
+    )
+    inspect.add_argument(
+        "--input-tokens",
+        type=_number(float, 0),
+        default=1000.0,
+        help="uncached input tokens per model call, besides a literal system prompt (default 1000)",
+    )
+    inspect.add_argument(
+        "--cache-hit-rate",
+        type=_number(float, 0, 1),
+        default=0.9,
+        help="share of calls that read a cached system prompt; the rest write it (default 0.9)",
     )
     inspect.add_argument("--json", action="store_true", help="print JSON instead of tables")
     inspect.add_argument(

@@ -16,12 +16,15 @@ Everything is computed for the happy path and the worst case of
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from lambdaless.analysis.annotations import read
 from lambdaless.analysis.history import Assumptions, Profile, profile
+from lambdaless.analysis.model_cost import ModelCost, TokenAssumptions, model_cost
 from lambdaless.analysis.pricing import Prices, prices_for
 from lambdaless.synthesized import SynthesizedStateMachine
 
@@ -75,7 +78,11 @@ class CostLine:
 
 @dataclass(frozen=True)
 class CostReport:
-    """Happy-path and worst-case cost of one state machine, with what it assumed."""
+    """Happy-path and worst-case cost of one state machine, with what it assumed.
+
+    ``model`` is the model-token cost of a typical execution (the happy path), the rest of the
+    bill beside orchestration; ``None`` when not computed.
+    """
 
     type: str
     happy: CostLine
@@ -83,6 +90,28 @@ class CostReport:
     prices: Prices
     assumptions: Assumptions
     middleman: Middleman
+    model: ModelCost | None = None
+
+    @property
+    def model_usd(self) -> float:
+        """Model tokens of a typical execution (0 when not computed)."""
+        return self.model.per_execution if self.model is not None else 0.0
+
+    @property
+    def whole_direct(self) -> float:
+        """A typical execution's whole bill with lambdaless: orchestration + model tokens."""
+        return self.happy.direct + self.model_usd
+
+    @property
+    def whole_with_middleman(self) -> float:
+        """The same with a Lambda in front of each call."""
+        return self.happy.with_middleman + self.model_usd
+
+    @property
+    def whole_saving(self) -> float:
+        """Share of the whole bill that calling services directly saves (0..1)."""
+        total = self.whole_with_middleman
+        return 0.0 if total == 0 else self.happy.middleman_lambda / total
 
 
 def _round_up(seconds: float, step_ms: int) -> float:
@@ -167,12 +196,24 @@ def cost(
     prices: Prices | None = None,
     assumptions: Assumptions | None = None,
     middleman: Middleman | None = None,
+    tokens: TokenAssumptions | None = None,
+    model_overrides: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> CostReport:
     """Cost per execution of a synthesized state machine (multiply by :data:`MILLION` for the
-    per-million figures the CLI prints)."""
+    per-million figures the CLI prints), with the model-token cost of a typical execution
+    (:mod:`lambdaless.analysis.model_cost`; ``tokens`` and ``model_overrides`` as there)."""
     notes = read(machine.resource, machine.definition)
     a = assumptions or Assumptions()
     prof = profile(machine.definition, assumptions=a, bounds=notes.bounds)
-    return cost_of_profile(
+    report = cost_of_profile(
         prof, type=machine.type, prices=prices, assumptions=a, middleman=middleman
     )
+    tokens_cost = model_cost(
+        machine.definition,
+        bounds=notes.bounds,
+        region=report.prices.region,
+        assumptions=tokens,
+        overrides=model_overrides,
+        history=a,
+    )
+    return dataclasses.replace(report, model=tokens_cost)

@@ -49,6 +49,7 @@ METRICS = (
     "task_calls",
     "dynamodb_writes",
     "dynamodb_reads",
+    "model_usd",
 )
 
 
@@ -168,11 +169,17 @@ class Walker:
     """Computes :class:`ScopeReport` s of one definition in one mode."""
 
     def __init__(
-        self, mode: Mode, assumptions: Assumptions, bounds: Mapping[str, int] | None = None
+        self,
+        mode: Mode,
+        assumptions: Assumptions,
+        bounds: Mapping[str, int] | None = None,
+        call_usd: Mapping[str, float] | None = None,
     ) -> None:
         self.mode = mode
         self.assumptions = assumptions
         self.bounds = dict(bounds or {})
+        #: model Task state -> USD of one successful call (``model_usd``; see model_cost)
+        self.call_usd = dict(call_usd or {})
         self.unbounded_loops: list[list[str]] = []
         self.assumed_maps: list[str] = []
 
@@ -228,6 +235,8 @@ class Walker:
             if call in ("model", "http"):
                 t[f"{call}_calls"] = attempts
                 t[f"{call}_seconds"] = busy
+            # tokens are billed for the call that answers; throttled attempts bill none
+            t["model_usd"] = self.call_usd.get(name, 0.0)
             return t
         if kind == "Parallel":
             branches = [self.scope(branch).totals for branch in state.get("Branches", [])]
@@ -334,12 +343,14 @@ def profile(
     *,
     assumptions: Assumptions | None = None,
     bounds: Mapping[str, int] | None = None,
+    call_usd: Mapping[str, float] | None = None,
 ) -> Profile:
     """Happy-path and worst-case totals of a definition (``bounds``: state -> max loop
-    iterations or Map items, see :mod:`lambdaless.analysis.annotations`)."""
+    iterations or Map items, see :mod:`lambdaless.analysis.annotations`; ``call_usd``: model
+    Task state -> USD of one call, summed as ``model_usd``)."""
     a = assumptions or Assumptions()
-    happy = Walker("happy", a, bounds)
-    worst = Walker("worst", a, bounds)
+    happy = Walker("happy", a, bounds, call_usd)
+    worst = Walker("worst", a, bounds, call_usd)
     happy_totals = dict(happy.scope(definition).totals)
     worst_totals = dict(worst.scope(definition).totals)
     for totals in (happy_totals, worst_totals):

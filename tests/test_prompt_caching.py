@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import aws_cdk as cdk
 import jsonata
 import pytest
 
-from lambdaless import Inference, ModelFamily
+from lambdaless import (
+    ChainPrompt,
+    FanOut,
+    Inference,
+    InvokeBedrock,
+    LambdalessError,
+    ModelFamily,
+    PromptChain,
+)
 from lambdaless.prompts import (
     answer_expression,
     converse_answer_expression,
@@ -108,3 +117,26 @@ def test_mock_cache_tokens_bad_input() -> None:
     assert anthropic["usage"]["cache_creation_input_tokens"] == 9
     assert anthropic["usage"]["cache_read_input_tokens"] == 0
     assert mocks.converse_text("x", service_tier="flex").payload["ServiceTier"] == {"Type": "flex"}
+
+
+def test_cache_system_bad_input_names_the_argument(stack: cdk.Stack) -> None:
+    nova = "us.amazon.nova-lite-v1:0"
+    with pytest.raises(LambdalessError, match=r"cache_system=True is not allowed.*prompt"):
+        InvokeBedrock(stack, "Raw", model=nova, body={"messages": []}, cache_system=True)
+    with pytest.raises(LambdalessError, match=r"cache_system='yes'"):
+        PromptChain(
+            stack,
+            "Chain",
+            model=nova,
+            system="s",
+            cache_system="yes",  # type: ignore[arg-type]
+            prompts=[ChainPrompt(name="a", prompt="x")],
+        )
+    with pytest.raises(LambdalessError, match=r"None with step="):
+        FanOut(
+            stack,
+            "Fan",
+            step=InvokeBedrock(stack, "Each", model=nova, prompt="x"),
+            service_tier="flex",
+            max_concurrency=2,
+        )

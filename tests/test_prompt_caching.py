@@ -132,7 +132,7 @@ def test_cache_system_bad_input_names_the_argument(stack: cdk.Stack) -> None:
             cache_system="yes",  # type: ignore[arg-type]
             prompts=[ChainPrompt(name="a", prompt="x")],
         )
-    with pytest.raises(LambdalessError, match=r"None with step="):
+    with pytest.raises(LambdalessError, match=r"cache_system/service_tier=\[False, .flex.\]"):
         FanOut(
             stack,
             "Fan",

@@ -290,14 +290,16 @@ class FanOut(sfn.StateMachineFragment):
             require(model is not None, "model", model, "a model for prompt=")
         else:
             require(
-                all(
-                    x is None
-                    for x in (model, system, inference, output_schema, retry, service_tier)
-                )
-                and cache_system is False,
-                "model/system/inference/output_schema/retry/cache_system/service_tier",
-                [model, system, inference, output_schema, retry, cache_system, service_tier],
-                "None with step= (and cache_system False: configure the step itself)",
+                all(x is None for x in (model, system, inference, output_schema, retry)),
+                "model/system/inference/output_schema/retry",
+                [model, system, inference, output_schema, retry],
+                "None with step= (configure the step itself)",
+            )
+            require(
+                cache_system is False and service_tier is None,
+                "cache_system/service_tier",
+                [cache_system, service_tier],
+                "False and None with step= (configure the step itself)",
             )
             require(
                 isinstance(step, sfn.State) and hasattr(step, "add_catch"),

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 from lambdaless._jsii_env import silence_node_banner
+from lambdaless.analysis.batch import BatchCost, batch_cost, batch_jobs
 from lambdaless.analysis.cost import MILLION, CostReport, Middleman, cost
 from lambdaless.analysis.history import Assumptions
 from lambdaless.analysis.lint import Finding, lint, machine_label
@@ -206,6 +207,7 @@ def render_inspect(
         )
     lines.extend(_model_lines(report))
     lines.extend(_deployment_lines(deployments))
+    lines.extend("  " + c.describe() for c in _batch_costs(machine, report.prices))
     if findings:
         errors = sum(f.blocking for f in findings)
         lines.append(f"  lint: {len(findings)} finding(s), {errors} blocking")
@@ -258,6 +260,18 @@ def _model_lines(report: CostReport) -> list[str]:
             f"{c.input_tokens:,.0f}{cache} in, {c.output_tokens:,.0f} out = {price} per call"
         )
     return lines
+
+
+def _batch_costs(machine: SynthesizedStateMachine, prices: Prices) -> list[BatchCost]:
+    """Each batch inference job's model cost at the batch rate beside on demand, per 1,000
+    items (10,000 items of 1,000 input tokens and max_tokens output, a 24 h job)."""
+    costs = []
+    for job in batch_jobs(machine.definition):
+        try:
+            costs.append(batch_cost(job, prices=prices, region=prices.region))
+        except LookupError:  # a model without token prices: nothing to compare
+            continue
+    return costs
 
 
 def _inspect(args: argparse.Namespace) -> int:
@@ -370,6 +384,22 @@ def _inspect_json(
             "whole_middleman_per_million_usd": report.whole_with_middleman * MILLION,
             "whole_saving": report.whole_saving,
         },
+        "batch_inference": [
+            {
+                "state": c.job.state,
+                "model": c.job.model,
+                "items": c.items,
+                "input_tokens_per_item": c.input_tokens,
+                "output_tokens_per_item": c.output_tokens,
+                "job_hours": c.hours,
+                "model_batch_per_1000_items_usd": c.batch_per_1000,
+                "model_on_demand_per_1000_items_usd": c.on_demand_per_1000,
+                "orchestration_per_1000_items_usd": c.orchestration_per_1000,
+                "transitions": c.transitions,
+                "parent_history_events": c.parent_events,
+            }
+            for c in _batch_costs(machine, report.prices)
+        ],
     }
 
 

@@ -17,9 +17,10 @@ from aws_cdk.assertions import Template
 from syrupy.assertion import SnapshotAssertion
 
 from lambdaless import BatchInference, BedrockModel, LambdalessError, S3Path, Workflow
+from lambdaless.analysis.batch import poll_schedule
 from lambdaless.analysis.lint import lint_definition
 from lambdaless.patterns import batch
-from lambdaless.patterns.batch import default_records_per_file, poll_schedule
+from lambdaless.patterns.batch import default_records_per_file
 from lambdaless.synthesized import LOCAL_PSEUDO_PARAMETERS, load
 from lambdaless.testing import LocalRunner, mocks
 
@@ -379,3 +380,50 @@ def test_polls_are_bounded(stack: cdk.Stack) -> None:
     )
     condition = definition["States"]["SummariesStatus"]["Choices"][2]["Condition"]
     assert condition == f"{{% $summariesPolls >= {fragment.max_polls} %}}"
+
+
+def test_inspect_prices_the_job_at_the_batch_rate(us_stack: cdk.Stack) -> None:
+    """Acceptance: the batch model cost per 1,000 items is at most half the on-demand cost of
+    the same items, from the dated price table; the orchestration cost is stated."""
+    from lambdaless.analysis.batch import batch_cost, batch_jobs
+    from lambdaless.analysis.cost import cost
+    from lambdaless.analysis.lint import lint
+    from lambdaless.cli import render_inspect
+
+    _batch(us_stack)
+    machine = load(us_stack)[0]
+    (job,) = batch_jobs(machine.definition)
+    assert (job.state, job.max_tokens, job.records_per_file) == ("SummariesSubmit", 1024, 19)
+    assert (job.first_poll, job.max_poll) == (60, 900)
+    priced = batch_cost(job, items=10_000, input_tokens=1_000, output_tokens=200)
+    assert priced.batch_per_1000 <= 0.5 * priced.on_demand_per_1000
+    assert priced.transitions == 6 + 527 * 4 + 2 + 99 * 3
+    assert priced.parent_events == 25 + 99 * 9
+    text = render_inspect(machine, cost(machine), lint(machine))
+    assert "batch inference SummariesSubmit" in text
+    assert "at the batch rate vs" in text
+    assert "(0.50x); orchestration $" in text
+
+
+def test_transition_count_matches_a_local_run(stack: cdk.Stack, bucket: Any) -> None:
+    from lambdaless.analysis.batch import batch_jobs
+
+    runner = _small(stack)
+    _job_output(bucket, "run-3")
+    result = runner.run(
+        input=ITEMS,
+        execution_name="run-3",
+        responses={
+            "SummariesSubmit": mocks.Return({"JobArn": JOB}),
+            "SummariesPoll": [
+                mocks.Return({"Status": "InProgress"}),
+                mocks.Return({"Status": "Completed"}),
+            ],
+        },
+        timeout_seconds=120,
+    )
+    (job,) = batch_jobs(runner.state_machine().definition)
+    # The runner reports the parent execution; the Maps' children have their own histories.
+    assert result.billed_transitions == job.parent_transitions(2) == 12
+    assert len(result.history) == job.parent_events(2) == 43
+    assert job.transitions(5, polls=2) == 12 + 3 * 1 + 3 * 3 + 2  # + WriteFile, read children

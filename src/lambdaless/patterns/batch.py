@@ -46,12 +46,12 @@ EventBridge ("Monitor Amazon Bedrock job state changes using Amazon EventBridge"
 token cannot travel with the job, so the event route needs a DynamoDB item (job ARN -> token),
 a rule, a small Express workflow (GetItem, SendTaskSuccess/SendTaskFailure) and their IAM, and a
 lost event leaves the run waiting until a heartbeat. For a 24-hour job, with the default waits
-(60 s doubling to 900 s) :func:`poll_schedule` gives 99 polls: 297 billed transitions
-(US$0.0074 at US$0.025 per 1,000) and 891 history events in the parent (9 a poll: Wait 2,
-Task 5, Choice 2), 3.6% of the 25,000 limit. The event route costs about 2 transitions and 11
-events in the parent, plus an Express request and DynamoDB reads per state change: about
-US$0.0001. The saving, US$0.007 a job, is below a cent against a model bill of dollars; the
-poll adds at most 15 minutes to a job of hours. Polling needs no other resource.
+(60 s doubling to 900 s) :func:`lambdaless.analysis.batch.poll_schedule` gives 99 polls: 297
+billed transitions (US$0.0074 at US$0.025 per 1,000) and 891 history events in the parent (9 a
+poll: Wait 2, Task 5, Choice 2), 3.6% of the 25,000 limit. The event route costs about 2
+transitions and 11 events in the parent, plus an Express request and DynamoDB reads per state
+change: about US$0.0001. The saving, US$0.007 a job, is below a cent against a model bill of
+dollars; the poll adds at most 15 minutes to a job of hours. Polling needs no other resource.
 
 Records are written from the state's items: they must fit in the 256 KiB state input with the
 rest of it (e.g. document ids or S3 keys the prompt names, not whole documents).
@@ -71,6 +71,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from lambdaless._errors import at_path, require
+from lambdaless.analysis.batch import poll_schedule
 from lambdaless.limits import (
     BATCH_MAX_RECORDS_DEFAULT,
     BATCH_MIN_RECORDS_DEFAULT,
@@ -111,18 +112,6 @@ _PREFIX_REASON = (
 #: the manifest's ``{"total":<n>,"errors":<n>}``.
 _CHILD_OUTPUT_BYTES = 40
 _STATES_INPUT = re.compile(r"\$states\.input(?![A-Za-z0-9_])")
-
-
-def poll_schedule(first: int, cap: int, horizon: int) -> list[int]:
-    """The waits (seconds) of the polls made within ``horizon`` seconds: ``first``, doubling,
-    at most ``cap`` each."""
-    waits: list[int] = []
-    wait, total = first, 0
-    while total < horizon:
-        waits.append(wait)
-        total += wait
-        wait = min(wait * 2, cap)
-    return waits
 
 
 def default_records_per_file(max_tokens: int) -> int:

@@ -1,0 +1,147 @@
+"""10,000 items at full scale, one function per approach, one table.
+
+``batch_inference``: a ``BatchInference`` of 10,000 items (document ids the prompt names) run
+offline end to end on the local runner over moto S3: the records written by the Write Map's
+children, the job submitted and polled as for a 24-hour job (99 polls, the Wait states cost no
+wall time), and the 10,000 records read back from the ``.jsonl.out`` files Bedrock would write
+(one record failed). Reported: billed transitions (the parent's, counted by the runner, plus
+the children's from the ASL), history events of the parent execution (counted), orchestration
+and model cost per 1,000 items (batch rate and on demand, from the dated price table, at 1,000
+input and 200 output tokens per item), and the runner's wall time.
+
+Run: ``.venv/bin/python benchmarks/scale.py`` (prints); ``--write`` saves
+``benchmarks/results/scale.{json,md}``.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from collections.abc import Callable
+from typing import Any
+
+from _results import write
+
+ITEMS = 10_000
+INPUT_TOKENS, OUTPUT_TOKENS = 1_000, 200
+JOB_HOURS = 24
+MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
+BUCKET = "scale-benchmark"
+
+
+def batch_inference() -> dict[str, Any]:
+    """BatchInference over ITEMS items, end to end on the local runner and moto S3."""
+    import aws_cdk as cdk
+    import boto3
+    from aws_cdk import aws_s3 as s3
+    from moto import mock_aws
+
+    from lambdaless import BatchInference, S3Path, Workflow
+    from lambdaless.analysis.batch import batch_cost, batch_jobs
+    from lambdaless.synthesized import LOCAL_PSEUDO_PARAMETERS
+    from lambdaless.testing import LocalRunner, mocks
+
+    app = cdk.App(outdir=tempfile.mkdtemp(prefix="scale-"))
+    stack = cdk.Stack(app, "Scale", env=cdk.Environment(account="111122223333", region="us-east-1"))
+    bucket = s3.Bucket.from_bucket_name(stack, "Work", BUCKET)
+    fragment = BatchInference(
+        stack,
+        "Summaries",
+        prompt="{% 'Summarize the document ' & $states.input %}",
+        model=MODEL,
+        work=S3Path(bucket, "batch/"),
+    )
+    Workflow(stack, "Scale", definition=fragment, timeout=cdk.Duration.days(3))
+    runner = LocalRunner(stack, passthrough=True)
+    (job,) = batch_jobs(runner.state_machine().definition)
+    polls = job.polls(JOB_HOURS)
+    items = [f"doc-{i:05d}" for i in range(ITEMS)]
+    per_file = fragment.records_per_file
+    run = "scale-run"
+    job_arn = "arn:aws:bedrock:us-east-1:111122223333:model-invocation-job/abcdefghijkl"
+    with mock_aws():
+        client = boto3.client("s3", region_name=LOCAL_PSEUDO_PARAMETERS["AWS::Region"])
+        client.create_bucket(Bucket=BUCKET)
+        folder = f"batch/output/{run}/abcdefghijkl/"
+        for first in range(0, ITEMS, per_file):
+            lines = []
+            for index in range(first, min(first + per_file, ITEMS)):
+                record = {"recordId": f"{index:011d}", "modelInput": {}}
+                if index == 4242:
+                    record["error"] = {"errorCode": 400, "errorMessage": "Malformed input"}
+                else:
+                    record["modelOutput"] = {
+                        "content": [{"type": "text", "text": f"summary {index}"}],
+                        "stop_reason": "end_turn",
+                        "usage": {"input_tokens": INPUT_TOKENS, "output_tokens": OUTPUT_TOKENS},
+                    }
+                lines.append(json.dumps(record))
+            body = "\n".join(lines) + "\n"
+            client.put_object(Bucket=BUCKET, Key=f"{folder}{first:011d}.jsonl.out", Body=body)
+        manifest = {"totalRecordCount": ITEMS, "errorRecordCount": 1}
+        body = json.dumps(manifest)
+        client.put_object(Bucket=BUCKET, Key=f"{folder}manifest.json.out", Body=body)
+        started = time.perf_counter()
+        result = runner.run(
+            input={"items": items},
+            execution_name=run,
+            responses={
+                "SummariesSubmit": mocks.Return({"JobArn": job_arn}),
+                "SummariesPoll": [mocks.Return({"Status": "InProgress"})] * (polls - 1)
+                + [mocks.Return({"Status": "Completed"})],
+            },
+            timeout_seconds=3600,
+        )
+        wall = time.perf_counter() - started
+    if result.status != "SUCCEEDED":
+        raise RuntimeError(f"the run {result.status}: {result.error}: {result.cause}")
+    priced = batch_cost(
+        job, items=ITEMS, input_tokens=INPUT_TOKENS, output_tokens=OUTPUT_TOKENS, hours=JOB_HOURS
+    )
+    return {
+        "approach": "BatchInference",
+        "items": ITEMS,
+        "results": result.output["results"],
+        "failures": result.output["failures"],
+        "files": job.files(ITEMS),
+        "polls": polls,
+        "parent_billed_transitions": result.billed_transitions,
+        "billed_transitions": job.transitions(ITEMS, polls),
+        "parent_history_events": len(result.history),
+        "orchestration_per_1000_usd": priced.orchestration_per_1000,
+        "model_per_1000_usd": priced.batch_per_1000,
+        "model_on_demand_per_1000_usd": priced.on_demand_per_1000,
+        "wall_seconds": round(wall, 1),
+        "model_prices": priced.model_prices,
+        "prices": priced.prices.describe(),
+    }
+
+
+#: approach -> the function measuring it (one row each).
+APPROACHES: dict[str, Callable[[], dict[str, Any]]] = {"BatchInference": batch_inference}
+
+
+def main() -> None:
+    rows = [measure() for measure in APPROACHES.values()]
+    lines = [
+        f"{ITEMS:,} items, {INPUT_TOKENS:,} input + {OUTPUT_TOKENS:,} output tokens per item, "
+        f"{MODEL}; a {JOB_HOURS} h batch job.",
+        "",
+        "| approach | billed transitions | parent history events | orchestration / 1,000 items"
+        " | model / 1,000 items | model on demand / 1,000 items | runner wall time |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['approach']} | {row['billed_transitions']:,} "
+            f"(parent {row['parent_billed_transitions']:,}) | {row['parent_history_events']:,} "
+            f"| ${row['orchestration_per_1000_usd']:.4f} | ${row['model_per_1000_usd']:.4f} "
+            f"| ${row['model_on_demand_per_1000_usd']:.4f} | {row['wall_seconds']:.1f} s |"
+        )
+    lines += ["", f"Prices: {rows[0]['prices']}; {rows[0]['model_prices']}."]
+    write("scale", {"rows": rows}, lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -29,6 +29,7 @@ from tests.hardening._support import validate_asl
 
 from lambdaless import (
     BedrockModel,
+    BedrockPrompt,
     Converse,
     Inference,
     InvokeBedrock,
@@ -385,6 +386,72 @@ def test_converse(harness: Harness) -> None:
             return harness.workflow("Converse", step)
 
         harness.attempt(build, {"model", "prompt", *kwargs}, (model, prompt, kwargs))
+
+    case()
+    harness.validate()
+    _check_count(harness)
+
+
+PROMPT_ARNS = [
+    "arn:aws:bedrock:us-east-1:111122223333:prompt/PROMPT1234",
+    "arn:aws:bedrock:us-east-1:111122223333:prompt/PROMPT1234:7",
+    "arn:aws:bedrock:eu-west-1:111122223333:prompt/PROMPT1234",
+    "arn:aws:bedrock:us-east-1:111122223333:prompt/short",
+    "PROMPT1234",
+]
+
+
+def test_bedrock_prompt(harness: Harness) -> None:
+    @FUZZ
+    @given(
+        arn=maybe(st.sampled_from(PROMPT_ARNS)),
+        model=st.one_of(TEXT_MODELS, TEXT_MODELS, TEXT_MODELS, models),
+        kwargs=optional(
+            version=maybe(st.sampled_from([1, "2", 99999, 0, "DRAFT"])),
+            variables=maybe(st.sampled_from([["topic"], ["a-b", "c_d"], [], ["bad name"]])),
+        ),
+    )
+    def case(arn: Any, model: Any, kwargs: dict[str, Any]) -> None:
+        harness.attempt(
+            lambda: BedrockPrompt.from_arn(arn, model=model, **kwargs),
+            {"arn", "model", *kwargs},
+            (arn, model, kwargs),
+        )
+
+    case()
+    _check_count(harness)
+
+
+def test_converse_with_a_managed_prompt(harness: Harness) -> None:
+    prompt = BedrockPrompt.from_arn(
+        PROMPT_ARNS[1], model="amazon.nova-lite-v1:0", variables=["topic"]
+    )
+
+    @FUZZ
+    @given(
+        variables=maybe(
+            st.sampled_from([{"topic": "x"}, {"topic": "{% $states.input.t %}"}, {"other": "x"}])
+        ),
+        kwargs=optional(
+            prompt=texts,
+            # system= and inference= are always refused beside a prompt (test_managed_prompts)
+            system=st.sampled_from([None, "Be brief."]),
+            assign_result_to=maybe(st.sampled_from(["answer", "a-b"])),
+            timeout=durations(),
+        ),
+    )
+    def case(variables: Any, kwargs: dict[str, Any]) -> None:
+        def build() -> Workflow:
+            step = Converse(
+                harness.stack,
+                harness.id("Converse"),
+                model=prompt,
+                prompt_variables=variables,
+                **kwargs,
+            )
+            return harness.workflow("Converse", step)
+
+        harness.attempt(build, {"prompt_variables", *kwargs}, (variables, kwargs))
 
     case()
     harness.validate()

@@ -1,5 +1,14 @@
 """10,000 items at full scale, one function per approach, one table.
 
+``fan_out``: the full-scale ``FanOut`` example (``examples/documents_at_scale.py``), a
+Distributed Map over a 10,000-line JSON Lines object in S3 writing its results to S3. Its figures
+come from the synthesized ASL through ``lambdaless.analysis`` (what ``lambdaless inspect`` prints,
+happy path, the ItemReader's ``MaxItems`` as the bound) and the model cost from the dated price
+table (``analysis.model_pricing``, on demand) at the example's token estimates. Its runner wall
+time is not measured yet (``None``): the local runner refuses a Map with a ResultWriter (moto's
+parser takes no JSONata ``Arguments`` there and writes no result files) and moto reads no JSON
+Lines ItemReader (TODO: run the example on moto S3 once the runner can).
+
 ``batch_inference``: a ``BatchInference`` of 10,000 items (document ids the prompt names) run
 offline end to end on the local runner over moto S3: the records written by the Write Map's
 children, the job submitted and polled as for a 24-hour job (99 polls, the Wait states cost no
@@ -118,14 +127,61 @@ def batch_inference() -> dict[str, Any]:
     }
 
 
+def fan_out() -> dict[str, Any]:
+    """The Distributed Map ``FanOut`` of ``examples/documents_at_scale.py``, from its ASL."""
+    import sys
+    from pathlib import Path
+
+    import aws_cdk as cdk
+    from aws_cdk.assertions import Template
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the examples package
+    from examples.documents_at_scale import MODEL as FAN_OUT_MODEL
+    from examples.documents_at_scale import QUOTA, DocumentsAtScaleStack
+
+    from lambdaless.analysis.annotations import read
+    from lambdaless.analysis.cost import cost
+    from lambdaless.analysis.history import Assumptions, profile
+    from lambdaless.analysis.model_pricing import model_prices_for
+    from lambdaless.synthesized import load
+
+    stack = DocumentsAtScaleStack(cdk.App(), "DocumentsAtScale")
+    (machine,) = load(Template.from_stack(stack).to_json())
+    items = int(machine.definition["States"]["Summaries"]["ItemReader"]["ReaderConfig"]["MaxItems"])
+    assert items == ITEMS, items
+    assumptions = Assumptions(model_latency_seconds=QUOTA.latency_seconds)
+    notes = read(machine.resource, machine.definition)
+    happy = profile(machine.definition, assumptions=assumptions, bounds=notes.bounds).happy
+    report = cost(machine, assumptions=assumptions)
+    prices = model_prices_for(FAN_OUT_MODEL)
+    per_item = prices.cost(input_tokens=QUOTA.input_tokens, output_tokens=QUOTA.output_tokens)
+    return {
+        "approach": "FanOut (Distributed Map)",
+        "items": items,
+        "parent_billed_transitions": 1,  # the Map state; its children bill their own
+        "billed_transitions": int(happy["transitions"]),
+        "parent_history_events": int(happy["events"]),
+        "orchestration_per_1000_usd": report.happy.orchestration / items * 1_000,
+        "model_per_1000_usd": per_item * 1_000,
+        "model_on_demand_per_1000_usd": per_item * 1_000,
+        "wall_seconds": None,  # TODO: the runner cannot run a ResultWriter yet
+        "model_prices": f"{prices.model} {prices.region} on demand "
+        f"({QUOTA.input_tokens} in / {QUOTA.output_tokens} out tokens), checked {prices.checked}",
+    }
+
+
 #: approach -> the function measuring it (one row each).
-APPROACHES: dict[str, Callable[[], dict[str, Any]]] = {"BatchInference": batch_inference}
+APPROACHES: dict[str, Callable[[], dict[str, Any]]] = {
+    "FanOut": fan_out,
+    "BatchInference": batch_inference,
+}
 
 
 def main() -> None:
     rows = [measure() for measure in APPROACHES.values()]
     lines = [
-        f"{ITEMS:,} items, {INPUT_TOKENS:,} input + {OUTPUT_TOKENS:,} output tokens per item, "
+        f"{ITEMS:,} items. BatchInference: {INPUT_TOKENS:,} input + {OUTPUT_TOKENS:,} output "
+        "tokens per item, "
         f"{MODEL}; a {JOB_HOURS} h batch job.",
         "",
         "| approach | billed transitions | parent history events | orchestration / 1,000 items"
@@ -137,9 +193,15 @@ def main() -> None:
             f"| {row['approach']} | {row['billed_transitions']:,} "
             f"(parent {row['parent_billed_transitions']:,}) | {row['parent_history_events']:,} "
             f"| ${row['orchestration_per_1000_usd']:.4f} | ${row['model_per_1000_usd']:.4f} "
-            f"| ${row['model_on_demand_per_1000_usd']:.4f} | {row['wall_seconds']:.1f} s |"
+            f"| ${row['model_on_demand_per_1000_usd']:.4f} | "
+            + ("not run (TODO)" if row["wall_seconds"] is None else f"{row['wall_seconds']:.1f} s")
+            + " |"
         )
-    lines += ["", f"Prices: {rows[0]['prices']}; {rows[0]['model_prices']}."]
+    lines += ["", f"Prices: {rows[-1]['prices']}; " + "; ".join(r["model_prices"] for r in rows)]
+    lines += [
+        "FanOut: from its synthesized ASL (lambdaless.analysis, happy path); its runner wall time"
+        " is not measured: the local runner cannot run a ResultWriter or a JSON Lines ItemReader.",
+    ]
     write("scale", {"rows": rows}, lines)
 
 

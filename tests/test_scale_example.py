@@ -1,0 +1,67 @@
+"""The full-scale ``FanOut`` example (``examples/documents_at_scale.py``): 10,000 documents from a
+JSON Lines object in S3, results written to S3, synthesized with no Lambda function and passing
+the limits lint with no acknowledgement. (Its cdk-nag check runs with the hardening fixtures.)"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Template
+from examples.documents_at_scale import MAX_DOCUMENTS, QUOTA, DocumentsAtScaleStack
+
+from lambdaless.analysis.annotations import read
+from lambdaless.analysis.lint import lint
+from lambdaless.synthesized import load
+
+
+@pytest.fixture(scope="module")
+def synthesized() -> tuple[DocumentsAtScaleStack, dict[str, Any]]:
+    stack = DocumentsAtScaleStack(cdk.App(), "DocumentsAtScale")
+    return stack, Template.from_stack(stack).to_json()
+
+
+def test_no_lambda_function(synthesized: tuple[DocumentsAtScaleStack, dict[str, Any]]) -> None:
+    _, template = synthesized
+    types = {resource["Type"] for resource in template["Resources"].values()}
+    assert not {t for t in types if t.startswith("AWS::Lambda::")}, types
+    assert "AWS::StepFunctions::StateMachine" in types
+
+
+def test_limits_lint_passes_without_acknowledgements(
+    synthesized: tuple[DocumentsAtScaleStack, dict[str, Any]],
+) -> None:
+    stack, template = synthesized
+    (machine,) = load(template)
+    assert lint(machine) == []
+    # nothing accepted: no lint acknowledgement, no acknowledged warning or cdk-nag rule
+    assert read(machine.resource, machine.definition).acknowledgements == ()
+    acknowledged = [
+        rule
+        for construct in stack.node.find_all()
+        for entry in construct.node.metadata
+        if entry.type == "aws:cdk:acknowledged-rules"
+        for rule in dict(entry.data)
+        # aws-cdk-lib acknowledges a cfn-lint rule on access-log buckets itself
+        if not rule.startswith("CloudFormation-Validate::")
+    ]
+    assert acknowledged == []
+
+
+def test_distributed_map_reads_jsonl_and_writes_results_to_s3(
+    synthesized: tuple[DocumentsAtScaleStack, dict[str, Any]],
+) -> None:
+    _, template = synthesized
+    (machine,) = load(template)
+    state = machine.definition["States"]["Summaries"]
+    assert state["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED"
+    assert state["ItemReader"]["ReaderConfig"] == {"InputType": "JSONL", "MaxItems": MAX_DOCUMENTS}
+    assert state["ItemReader"]["Arguments"]["Key"] == "input/documents.jsonl"
+    assert state["ResultWriter"]["Arguments"]["Prefix"] == "results/"
+    assert state["ToleratedFailurePercentage"] == 1
+    # the quota's concurrency: 400,000 / (800 + 300) calls a minute x 4 s / 60
+    assert state["MaxConcurrency"] == QUOTA.max_concurrency(
+        max_tokens=300, model_id="anthropic.claude-3-5-haiku-20241022-v1:0"
+    )
+    assert state["MaxConcurrency"] == 24

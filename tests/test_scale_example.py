@@ -65,3 +65,24 @@ def test_distributed_map_reads_jsonl_and_writes_results_to_s3(
         max_tokens=300, model_id="anthropic.claude-3-5-haiku-20241022-v1:0"
     )
     assert state["MaxConcurrency"] == 24
+
+
+def test_the_reader_may_read_its_one_object_only(
+    synthesized: tuple[DocumentsAtScaleStack, dict[str, Any]],
+) -> None:
+    stack, template = synthesized
+    reads = [
+        statement
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::IAM::Policy"
+        for statement in resource["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Action"] == "s3:GetObject"
+    ]
+    (read,) = reads
+    bucket = stack.get_logical_id(stack.bucket.node.default_child)  # type: ignore[arg-type]
+    assert read["Resource"] == {
+        "Fn::Join": [
+            "",
+            [{"Fn::GetAtt": [bucket, "Arn"]}, "/input/documents.jsonl"],
+        ]
+    }

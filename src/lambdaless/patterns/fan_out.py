@@ -113,20 +113,48 @@ class S3Items:
         )
 
     def reader(self) -> sfn.IItemReader:
-        """The aws-cdk-lib ItemReader."""
+        """The aws-cdk-lib ItemReader, granted ``s3:GetObject`` on its one object."""
         bucket, key = self.path.bucket, self.path.key
+        reader: _JsonReader | _JsonLReader | _CsvReader
         if self.format == "json":
-            return sfn.S3JsonItemReader(bucket=bucket, key=key, max_items=self.max_items)
-        if self.format == "jsonl":
-            return sfn.S3JsonLItemReader(bucket=bucket, key=key, max_items=self.max_items)
-        headers = (
-            sfn.CsvHeaders.use(list(self.csv_headers))
-            if self.csv_headers is not None
-            else sfn.CsvHeaders.use_first_row()
-        )
-        return sfn.S3CsvItemReader(
-            bucket=bucket, key=key, csv_headers=headers, max_items=self.max_items
-        )
+            reader = _JsonReader(bucket=bucket, key=key, max_items=self.max_items)
+        elif self.format == "jsonl":
+            reader = _JsonLReader(bucket=bucket, key=key, max_items=self.max_items)
+        else:
+            headers = (
+                sfn.CsvHeaders.use(list(self.csv_headers))
+                if self.csv_headers is not None
+                else sfn.CsvHeaders.use_first_row()
+            )
+            reader = _CsvReader(
+                bucket=bucket, key=key, csv_headers=headers, max_items=self.max_items
+            )
+        reader.object_arn = self.path.object_arn
+        return reader
+
+
+class _OneObject:
+    """An ItemReader granting ``s3:GetObject`` on the one object it reads, as AWS's policy for a
+    JSON, JSON Lines or CSV file does (AWS docs, "input-output-itemreader", IAM policies);
+    aws-cdk-lib grants every object of the bucket."""
+
+    object_arn: str
+
+    @jsii.member(jsii_name="providePolicyStatements")
+    def provide_policy_statements(self) -> list[iam.PolicyStatement]:
+        return [iam.PolicyStatement(actions=["s3:GetObject"], resources=[self.object_arn])]
+
+
+class _JsonReader(_OneObject, sfn.S3JsonItemReader):
+    pass
+
+
+class _JsonLReader(_OneObject, sfn.S3JsonLItemReader):
+    pass
+
+
+class _CsvReader(_OneObject, sfn.S3CsvItemReader):
+    pass
 
 
 #: aws-cdk-lib renders ``ResultWriterV2`` only under this feature flag; FanOut sets it on its own

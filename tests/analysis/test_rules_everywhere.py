@@ -70,6 +70,19 @@ CATALOGUE_CASES: dict[str, tuple[dict[str, Any], bool]] = {
         ),
         False,
     ),
+    "retry-error-not-raised": (
+        # aws-cdk-lib's BedrockInvokeModel with add_retry(errors=["ThrottlingException"]): the
+        # optimized integration raises Bedrock.ThrottlingException, so the retrier never runs.
+        _one(
+            {
+                "Type": "Task",
+                "Resource": BEDROCK,
+                "Arguments": {"Body": {"max_tokens": 500}},
+                "Retry": [{"ErrorEquals": ["ThrottlingException"], "MaxAttempts": 3}],
+            }
+        ),
+        False,
+    ),
     "timeout-beyond-workflow": (
         _one({"Type": "Wait", "Seconds": 7200}, TimeoutSeconds=3600),
         False,

@@ -11,7 +11,7 @@ No CDK import.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from lambdaless.analysis.asl import iter_states, retry_budgets
@@ -70,9 +70,10 @@ ALL_LAST = Rule(
 NOT_RAISED = Rule(
     "retry-error-not-raised",
     "an error name in Retry or Catch that the step can never raise (Bedrock.* on Converse or "
-    "HTTP, BedrockRuntime.* on InvokeModel, a bare ThrottlingException, States.Runtime)",
+    "HTTP, BedrockRuntime.* on InvokeModel, a bare ThrottlingException, States.Runtime), on a "
+    "lambdaless step or on any Bedrock or HTTP Task of the graph, aws-cdk-lib's included",
     ERROR_HANDLING,
-    "construct",
+    "synth",
 )
 BUDGET = Rule(
     "retry-budget",
@@ -307,28 +308,37 @@ def _raisable(name: str, prefix: str, known: frozenset[str], heartbeat: bool) ->
     return not known or rest in known
 
 
-def check_error_names(
-    argument: str, errors: Sequence[str], *, resource: str, heartbeat: bool = False
-) -> None:
-    """Raise when ``errors`` (a Retry or Catch ErrorEquals of a Task calling ``resource``) names
-    an error that Task can never raise: such a retrier or catcher never matches."""
+def _never_raised(
+    errors: Sequence[str], resource: str, heartbeat: bool
+) -> Iterator[tuple[str, str]]:
+    """``(name, what is allowed)`` for each name of ``errors`` that a Task calling ``resource``
+    can never raise (none for an integration we do not model)."""
     service = _service_errors(resource)
     if service is None:
         return
     prefix, known = service
     for name in errors:
-        NOT_RAISED.require(
-            _raisable(name, prefix, known, heartbeat),
-            argument,
-            name,
-            _allowed_names(prefix, heartbeat),
-        )
+        if not _raisable(name, prefix, known, heartbeat):
+            yield name, _allowed_names(prefix, heartbeat)
+
+
+def check_error_names(
+    argument: str, errors: Sequence[str], *, resource: str, heartbeat: bool = False
+) -> None:
+    """Raise when ``errors`` (a Retry or Catch ErrorEquals of a Task calling ``resource``) names
+    an error that Task can never raise: such a retrier or catcher never matches."""
+    for name, allowed in _never_raised(errors, resource, heartbeat):
+        raise NOT_RAISED.refuse(argument, name, allowed)
 
 
 # -- the graph -----------------------------------------------------------------------------------
 def check_machine(machine: Machine) -> list[Violation]:
-    """``retry-states-all-last``, ``heartbeat-below-timeout``, ``timeout-beyond-workflow`` and
-    ``retry-budget`` on every state."""
+    """``retry-states-all-last``, ``retry-error-not-raised``, ``heartbeat-below-timeout``,
+    ``timeout-beyond-workflow`` and ``retry-budget`` on every state.
+
+    ``retry-error-not-raised`` covers every Bedrock and HTTP Task, aws-cdk-lib's
+    ``BedrockInvokeModel`` with ``add_retry(errors=["ThrottlingException"])`` included: the
+    optimized integration raises ``Bedrock.ThrottlingException``, so that retrier never runs."""
     found: list[Violation] = []
     limit = machine.timeout_seconds
     over = f"at most {limit:g} s, {machine.timeout_source}"
@@ -339,6 +349,13 @@ def check_machine(machine: Machine) -> list[Violation]:
             if problem is not None:
                 errors = [h.get("ErrorEquals") for h in handlers]
                 found.append(Violation(ALL_LAST, name, field, errors, problem))
+            if state.get("Type") == "Task":
+                resource = str(state.get("Resource", ""))
+                beats = "HeartbeatSeconds" in state or "HeartbeatSecondsPath" in state
+                for handler in handlers:
+                    names = handler.get("ErrorEquals") or []
+                    for error, allowed in _never_raised(names, resource, beats):
+                        found.append(Violation(NOT_RAISED, name, field, error, allowed))
         timeout, heartbeat = state.get("TimeoutSeconds"), state.get("HeartbeatSeconds")
         if isinstance(timeout, int) and isinstance(heartbeat, int) and heartbeat >= timeout:
             found.append(

@@ -18,8 +18,12 @@ items (1,055 children) did not finish within 25 minutes, so it runs ``RUN_ITEMS`
 checks the ASL's counts (:mod:`lambdaless.analysis.batch`) against that run: the parent's
 billed transitions and history events must match exactly. The 10,000-item figures are those
 counts: billed transitions (parent and children), history events of the parent, orchestration
-and model cost per 1,000 items (batch rate and on demand, from the dated price table, at 1,000
-input and 200 output tokens per item); the wall time is the measured run's.
+and model cost per 1,000 items (batch rate and on demand, from the dated price table); the wall
+time is the measured run's.
+
+Like for like: both rows call the example's model (``MODEL``) at its token estimates
+(``QUOTA.input_tokens`` / ``QUOTA.output_tokens`` per item), read from
+``examples/documents_at_scale.py``.
 
 Run: ``.venv/bin/python benchmarks/scale.py`` (prints); ``--write`` saves
 ``benchmarks/results/scale.{json,md}``.
@@ -28,18 +32,23 @@ Run: ``.venv/bin/python benchmarks/scale.py`` (prints); ``--write`` saves
 from __future__ import annotations
 
 import json
+import sys
 import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from _results import write
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the examples package
+from examples.documents_at_scale import MODEL, QUOTA
+
 ITEMS = 10_000
 RUN_ITEMS = 500
-INPUT_TOKENS, OUTPUT_TOKENS = 1_000, 200
+#: per item, in both approaches: the example's estimates
+INPUT_TOKENS, OUTPUT_TOKENS = int(QUOTA.input_tokens), int(QUOTA.output_tokens or 0)
 JOB_HOURS = 24
-MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
 BUCKET = "scale-benchmark"
 
 
@@ -140,15 +149,9 @@ def batch_inference() -> dict[str, Any]:
 
 def fan_out() -> dict[str, Any]:
     """The Distributed Map ``FanOut`` of ``examples/documents_at_scale.py``, from its ASL."""
-    import sys
-    from pathlib import Path
-
     import aws_cdk as cdk
     from aws_cdk.assertions import Template
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the examples package
-    from examples.documents_at_scale import MODEL as FAN_OUT_MODEL
-    from examples.documents_at_scale import QUOTA, DocumentsAtScaleStack
+    from examples.documents_at_scale import DocumentsAtScaleStack
 
     from lambdaless.analysis.annotations import read
     from lambdaless.analysis.cost import cost
@@ -164,8 +167,8 @@ def fan_out() -> dict[str, Any]:
     notes = read(machine.resource, machine.definition)
     happy = profile(machine.definition, assumptions=assumptions, bounds=notes.bounds).happy
     report = cost(machine, assumptions=assumptions)
-    prices = model_prices_for(FAN_OUT_MODEL)
-    per_item = prices.cost(input_tokens=QUOTA.input_tokens, output_tokens=QUOTA.output_tokens)
+    prices = model_prices_for(MODEL)
+    per_item = prices.cost(input_tokens=INPUT_TOKENS, output_tokens=OUTPUT_TOKENS)
     return {
         "approach": "FanOut (Distributed Map)",
         "items": items,
@@ -177,7 +180,7 @@ def fan_out() -> dict[str, Any]:
         "model_on_demand_per_1000_usd": per_item * 1_000,
         "wall_seconds": None,  # TODO: the runner cannot run a ResultWriter yet
         "model_prices": f"{prices.model} {prices.region} on demand "
-        f"({QUOTA.input_tokens} in / {QUOTA.output_tokens} out tokens), checked {prices.checked}",
+        f"({INPUT_TOKENS} in / {OUTPUT_TOKENS} out tokens), checked {prices.checked}",
     }
 
 
@@ -191,9 +194,8 @@ APPROACHES: dict[str, Callable[[], dict[str, Any]]] = {
 def main() -> None:
     rows = [measure() for measure in APPROACHES.values()]
     lines = [
-        f"{ITEMS:,} items. BatchInference: {INPUT_TOKENS:,} input + {OUTPUT_TOKENS:,} output "
-        "tokens per item, "
-        f"{MODEL}; a {JOB_HOURS} h batch job.",
+        f"{ITEMS:,} items, {INPUT_TOKENS:,} input + {OUTPUT_TOKENS:,} output tokens per item on "
+        f"{MODEL} in both approaches (examples/documents_at_scale.py); a {JOB_HOURS} h batch job.",
         "",
         "| approach | billed transitions | parent history events | orchestration / 1,000 items"
         " | model / 1,000 items | model on demand / 1,000 items | runner wall time (items run) |",

@@ -7,10 +7,13 @@ and the ``SUCCEEDED_<n>.json`` / ``FAILED_<n>.json`` files it lists; AWS docs,
 "input-output-resultwriter"). The parent execution's history does not grow with the items: each
 child keeps its own (AWS docs, "state-map-distributed").
 
-Concurrency comes from the quota: Claude 3.5 Haiku at 400,000 tokens and 800 requests a minute
-(cross-Region), about 800 input and 150 output tokens a document, ``max_tokens`` 300 and 4 s a
-call. The reservation is 800 + 300 = 1,100 tokens, so the tokens allow 363 calls a minute and
-Little's law 24 children in flight.
+Concurrency comes from the quota: Claude Haiku 4.5 through its ``us.`` profile, at an account
+quota of 400,000 tokens and 800 requests a minute (cross-Region; an example figure, not AWS's
+default: read yours in Service Quotas), about 800 input and 150 output tokens a document,
+``max_tokens`` 300 and 4 s a call. The reservation is 800 + 300 = 1,100 tokens; the settlement
+is 800 + 5 x 150 = 1,550 (Claude 4 models burn output tokens at 5x, Bedrock user guide,
+"quotas-token-burndown"), so the tokens allow 258 calls a minute and Little's law 17 children
+in flight.
 
 No document is lost: an error the step catches (a refused prompt, retries exhausted) is kept
 as a ``{"ok": false, "item", "error", "cause"}`` record among the succeeded children; a child that
@@ -31,7 +34,7 @@ from constructs import Construct
 
 from lambdaless import FanOut, Inference, ModelQuota, S3Items, S3Path, Workflow
 
-MODEL = "us.anthropic.claude-3-5-haiku-20241022-v1:0"
+MODEL = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
 MAX_DOCUMENTS = 10_000
 TOLERATED_FAILURE_PERCENT = 1
 QUOTA = ModelQuota(

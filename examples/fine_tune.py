@@ -1,4 +1,10 @@
-"""Fine-tune Titan Text on a JSONL file in S3, waiting for the job, encrypted with your key.
+"""Fine-tune Amazon Nova Micro on a JSONL file in S3, waiting for the job, encrypted with your key.
+
+The base model is one AWS lists for fine-tuning (Bedrock user guide, "custom-model-supported":
+``amazon.nova-micro-v1:0:128k``, in us-east-1), with its three hyper-parameters at their
+documented defaults ("cm-hp-nova-mm": epochCount 1-5, learningRate 1e-6 to 1e-4,
+learningRateWarmupSteps 0-100). Titan Text G1 - Express, which this example used before, is no
+longer in that list.
 
 ``ModelCustomization`` starts ``CreateModelCustomizationJob`` with ``.sync``: the Task ends when
 the job does, hours later, without polling code. The Bedrock service role is created for you:
@@ -45,11 +51,15 @@ class FineTuneStack(cdk.Stack):
         tune = ModelCustomization(
             self,
             "Tune",
-            base_model="amazon.titan-text-express-v1",
+            base_model="amazon.nova-micro-v1:0:128k",
             training_data=S3Path(data, "train/support.jsonl"),
             validation_data=[S3Path(data, "validation/support.jsonl")],
             output_data=S3Path(data, "output/"),
-            hyper_parameters={"epochCount": "2", "batchSize": "1", "learningRate": "0.00001"},
+            hyper_parameters={
+                "epochCount": "2",
+                "learningRate": "0.00001",
+                "learningRateWarmupSteps": "10",
+            },
             kms_key=key,
         )
         failed = sfn.Fail(

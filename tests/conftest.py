@@ -3,18 +3,29 @@ public helpers users get (``lambdaless.testing`` and its pytest plugin's ``asl_s
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aws_cdk as cdk
-import pytest
-from aws_cdk.assertions import Template
-from syrupy.assertion import SnapshotAssertion
+# The suite's synth date: every App of the test process reads it from its context (aws-cdk-lib
+# reads CDK_CONTEXT_JSON when an App is built; set before jsii starts), so no test depends on the
+# real date. It falls before the Bedrock end of life of Claude 3.5 Haiku (2026-06-19) and
+# Claude 3 Haiku (2026-09-10), which tests of other rules still call; the lifecycle rules' own
+# tests set their dates per stack (tests/rules/test_lifecycle_rules.py).
+SUITE_DATE = "2026-06-01"
+os.environ["CDK_CONTEXT_JSON"] = json.dumps(
+    {**json.loads(os.environ.get("CDK_CONTEXT_JSON") or "{}"), "lambdaless:today": SUITE_DATE}
+)
 
-from lambdaless.testing import definition
+import aws_cdk as cdk  # noqa: E402  (after the context above)
+import pytest  # noqa: E402
+from aws_cdk.assertions import Template  # noqa: E402
+from syrupy.assertion import SnapshotAssertion  # noqa: E402
+
+from lambdaless.testing import definition  # noqa: E402
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 ROOT = Path(__file__).resolve().parent.parent

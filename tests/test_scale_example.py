@@ -51,11 +51,12 @@ def test_distributed_map_reads_jsonl_and_writes_results_to_s3(
     assert state["ItemReader"]["Arguments"]["Key"] == "input/documents.jsonl"
     assert state["ResultWriter"]["Arguments"]["Prefix"] == "results/"
     assert state["ToleratedFailurePercentage"] == 1
-    # the quota's concurrency: 400,000 / (800 + 300) calls a minute x 4 s / 60
+    # the quota's concurrency: 400,000 / max(800 + 300, 800 + 5 x 150) calls a minute x 4 s / 60
+    # (Claude Haiku 4.5 burns output tokens at 5x)
     assert state["MaxConcurrency"] == QUOTA.max_concurrency(
-        max_tokens=300, model_id="anthropic.claude-3-5-haiku-20241022-v1:0"
+        max_tokens=300, model_id="anthropic.claude-haiku-4-5-20251001-v1:0"
     )
-    assert state["MaxConcurrency"] == 24
+    assert state["MaxConcurrency"] == 17
 
 
 def test_the_reader_may_read_its_one_object_only(

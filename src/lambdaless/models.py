@@ -24,6 +24,7 @@ from constructs import IConstruct
 from lambdaless._errors import LambdalessError, invalid, require
 from lambdaless._geographies import DESTINATION_REGIONS, REGIONLESS_PREFIXES
 from lambdaless._stack_env import StackEnv
+from lambdaless.rules import lifecycle
 from lambdaless.rules import models as rules
 
 
@@ -335,6 +336,19 @@ class BedrockModel:
     @staticmethod
     def _check_arn(arn: str, argument: str, kind: ModelKind) -> None:
         rules.check_arn(argument, arn, kind.value)
+
+    def check_end_of_life(self, scope: IConstruct, argument: str, value: object) -> None:
+        """Refuse this model where it is used (``scope``) if its Bedrock EOL date is on or
+        before the synth date (rule ``model-end-of-life``); ``argument=value`` is what the
+        error names. A foundation model is checked in the stack's region when literal; a
+        profile, or an application profile, by the model it routes to, in any region."""
+        if not lifecycle.has_eol_date(self.foundation_model_id):
+            return  # the common case: no context or stack read
+        region = None
+        if self.kind is ModelKind.FOUNDATION_MODEL:
+            env = StackEnv.of(scope)
+            region = env.region if env.region_known else None
+        lifecycle.check_end_of_life(scope, argument, value, self.foundation_model_id, region=region)
 
     # -- what to invoke and grant ----------------------------------------------------------
     @property

@@ -22,6 +22,7 @@ ASL only and never imports aws-cdk-lib.
 
 from __future__ import annotations
 
+import datetime
 import json
 import sys
 from collections.abc import Mapping
@@ -33,6 +34,7 @@ from constructs import IConstruct
 
 from lambdaless._nag import acknowledge_all
 from lambdaless.analysis.lint import Finding, lint
+from lambdaless.rules.lifecycle import synth_date
 from lambdaless.synthesized import state_machines
 
 PLUGIN_NAME = "lambdaless"
@@ -42,7 +44,9 @@ PLUGIN_NAME = "lambdaless"
 class LimitsPlugin:
     """Lints the state machines of an app's Workflows in its synthesized templates."""
 
-    def __init__(self) -> None:
+    def __init__(self, today: datetime.date) -> None:
+        #: the day model lifecycles are judged on (the app's ``lambdaless:today``, or today)
+        self.today = today
         #: construct paths (``/Stack/Workflow/StateMachine/Resource``) of the machines to lint
         self.paths: set[str] = set()
         #: cdk-nag acknowledgements (finding -> reason) to record on each Workflow
@@ -102,7 +106,7 @@ class LimitsPlugin:
             (machine.logical_id, finding)
             for machine in state_machines(template, stack=stack, paths=ours)
             if machine.logical_id in ours
-            for finding in lint(machine)
+            for finding in lint(machine, today=self.today)
         ]
 
 
@@ -157,7 +161,7 @@ def at_synth(
         return  # a construct tree without an App: nothing synthesizes it
     plugin: LimitsPlugin | None = getattr(stage, _ATTRIBUTE, None)
     if plugin is None:
-        plugin = LimitsPlugin()
+        plugin = LimitsPlugin(synth_date(stage))
         setattr(stage, _ATTRIBUTE, plugin)
         cdk.Validations.of(stage).add_plugins(plugin)
     # constructs sanitizes "/" in ids to "--" (constructs library, Node constructor)

@@ -111,6 +111,22 @@ CASES: dict[str, tuple[dict[str, Any], bool]] = {
     "map-concurrency": (map_of_answers(), False),
     "payload-size": (map_of_answers(), False),
     "retry-budget": (_RETRY_OUTLASTS_TIMEOUT, False),
+    # Claude 3.5 Haiku: Legacy until 2026-06-19, then past its EOL date; a warning either way
+    # (an acknowledged model, or an ASL written by hand: the constructs refuse it after the date)
+    "model-legacy": (
+        _one(
+            {
+                "Type": "Task",
+                "Resource": BEDROCK,
+                "Arguments": {
+                    "ModelId": "arn:aws:bedrock:us-east-1:111122223333:inference-profile/"
+                    "us.anthropic.claude-3-5-haiku-20241022-v1:0",
+                    "Body": {"max_tokens": 500},
+                },
+            }
+        ),
+        False,
+    ),
 }
 
 

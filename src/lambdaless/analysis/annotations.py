@@ -39,6 +39,7 @@ RULES: dict[str, str] = {
     "map-concurrency": "Map concurrency bounds (inline 40, Distributed 10,000)",
     "payload-size": "model answers, and Distributed Map results, kept in the state vs 256 KiB",
     "retry-budget": "a state's retries vs the execution timeout",
+    "model-legacy": "a model in its Legacy period, or past its EOL date, on Amazon Bedrock",
 }
 
 

@@ -14,6 +14,10 @@ Rules (each finding names the state and the numbers):
                      256 KiB; a Distributed Map without a ResultWriter.
 ``retry-budget``     a state's retries (back-off + attempts x TimeoutSeconds) outlast the
                      execution's TimeoutSeconds.
+``model-legacy``     a Task calls a model in its Legacy period on Amazon Bedrock, or past its
+                     EOL date (warning: construction refuses that unless acknowledged; see
+                     :mod:`lambdaless.rules.lifecycle`), by the dates of
+                     :mod:`lambdaless.analysis.model_lifecycle` on the lint's ``today``.
 
 and every graph rule of :mod:`lambdaless.rules` (``retry-budget`` is one of them), as an error
 named by the rule's id.
@@ -23,7 +27,9 @@ Findings can be acknowledged (see :mod:`lambdaless.analysis.annotations`).
 
 from __future__ import annotations
 
+import datetime
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -38,6 +44,7 @@ from lambdaless.analysis.history import (
     profile,
     task_kind,
 )
+from lambdaless.analysis.model_lifecycle import lifecycle_of, today_utc
 from lambdaless.limits import (
     DISTRIBUTED_MAP_MAX_CONCURRENCY,
     EXPRESS_MAX_SECONDS,
@@ -48,6 +55,10 @@ from lambdaless.limits import (
 from lambdaless.synthesized import SynthesizedStateMachine
 
 Severity = Literal["error", "warning"]
+
+#: A model named in a Task's arguments: a foundation-model or inference-profile ARN (region
+#: group 1, id group 3), as every lambdaless step writes ``ModelId`` / ``BaseModelIdentifier``.
+_MODEL_ARN = re.compile(r":bedrock:([^:]*):[^:]*:(foundation-model|inference-profile)/([^/]+)$")
 
 #: Bytes per generated token assumed for answer sizes: about four characters of English per
 #: token (Anthropic/Amazon tokenizer guidance), one byte each in UTF-8.
@@ -134,8 +145,10 @@ class _Linter:
         kind: str,
         notes: Annotations,
         assumptions: Assumptions,
+        today: datetime.date,
     ) -> None:
         self.name = name
+        self.today = today
         self.definition = definition
         self.express = kind.upper() == "EXPRESS"
         self.notes = notes
@@ -157,7 +170,53 @@ class _Linter:
         self.maps()
         self.payloads()
         self.catalogue()
+        self.lifecycles()
         return self.findings
+
+    def lifecycles(self) -> None:
+        """Warn about each model a Task calls that is Legacy, or past its EOL date, today."""
+        for _, name, state in iter_states(self.definition):
+            if state.get("Type") != "Task":
+                continue
+            seen: set[str] = set()
+            for text in _strings(state.get("Arguments") or state.get("Parameters") or {}):
+                match = _MODEL_ARN.search(text)
+                if match is None or match.group(3) in seen:
+                    continue
+                seen.add(match.group(3))
+                region = match.group(1) if match.group(2) == "foundation-model" else ""
+                lifecycle = lifecycle_of(match.group(3))
+                if lifecycle.eol_date is None:
+                    continue
+                literal = region if re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", region) else None
+                status = lifecycle.status_on(self.today, literal)
+                eol = lifecycle.eol_date.isoformat()
+                if status == "legacy" and lifecycle.eol_date > self.today:
+                    message = (
+                        f"model {lifecycle.model} is Legacy on Amazon Bedrock: it reaches its "
+                        f"end of life on {eol}, after which every call fails; move to an Active "
+                        "model before then"
+                    )
+                elif status in ("legacy", "end-of-life"):
+                    message = (
+                        f"model {lifecycle.model} reached its end of life on Amazon Bedrock on "
+                        f"{eol}"
+                        + (
+                            f" (it stays available in {', '.join(lifecycle.still_available_in)})"
+                            if lifecycle.still_available_in
+                            else ""
+                        )
+                        + ": calls fail wherever it is gone; the app acknowledged it or runs "
+                        "it where it stays"
+                    )
+                else:
+                    continue
+                self.add(
+                    "model-legacy",
+                    "warning",
+                    name,
+                    f"{message} (as of {self.today.isoformat()}; {lifecycle.describe()}).",
+                )
 
     def loops(self) -> None:
         for loop in self.profile.unbounded_loops:
@@ -413,9 +472,11 @@ def lint_definition(
     type: str = "STANDARD",
     annotations: Annotations | None = None,
     assumptions: Assumptions | None = None,
+    today: datetime.date | None = None,
 ) -> list[Finding]:
     """Lint one ASL definition (``type``: ``STANDARD`` or ``EXPRESS``). Bounds declared in state
-    Comments always apply; ``annotations`` add acknowledgements and bounds on top."""
+    Comments always apply; ``annotations`` add acknowledgements and bounds on top. Model
+    lifecycles are judged on ``today`` (default: today's UTC date)."""
     notes = read({}, definition)
     if annotations is not None:
         notes = Annotations(
@@ -423,14 +484,25 @@ def lint_definition(
             {**notes.bounds, **annotations.bounds},
             {**notes.item_output_bytes, **annotations.item_output_bytes},
         )
-    linter = _Linter(name, definition, type, notes, assumptions or Assumptions())
+    linter = _Linter(
+        name,
+        definition,
+        type,
+        notes,
+        assumptions or Assumptions(),
+        today if today is not None else today_utc(),
+    )
     return linter.run()
 
 
 def lint(
-    machine: SynthesizedStateMachine, *, assumptions: Assumptions | None = None
+    machine: SynthesizedStateMachine,
+    *,
+    assumptions: Assumptions | None = None,
+    today: datetime.date | None = None,
 ) -> list[Finding]:
-    """Lint one synthesized state machine, honouring its acknowledgements and bounds."""
+    """Lint one synthesized state machine, honouring its acknowledgements and bounds (model
+    lifecycles on ``today``, by default today's UTC date)."""
     notes = read(machine.resource, machine.definition)
     return lint_definition(
         machine.definition,
@@ -438,7 +510,23 @@ def lint(
         type=machine.type,
         annotations=notes,
         assumptions=assumptions,
+        today=today,
     )
+
+
+def _strings(node: Any) -> list[str]:
+    """Every string value under ``node`` (dicts and lists walked)."""
+    found: list[str] = []
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
 
 
 def machine_label(machine: SynthesizedStateMachine) -> str:

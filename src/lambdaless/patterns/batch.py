@@ -211,6 +211,7 @@ class BatchInference(sfn.StateMachineFragment):
         super().__init__(scope, id)
         check_text("prompt", prompt)
         bedrock_model = BedrockModel.of(model)
+        bedrock_model.check_end_of_life(scope, "model", model)
         check_batch_model(
             "model",
             bedrock_model.identifier,

@@ -144,6 +144,7 @@ class ModelCapacity(Construct):
         """
         super().__init__(scope, id)
         self.model = BedrockModel.of(model)
+        self.model.check_end_of_life(scope, "model", model)
         require(isinstance(quota, ModelQuota), "quota", quota, "a ModelQuota")
         self.quota = quota
         self.lease_seconds = whole_seconds(

@@ -96,6 +96,7 @@ class ModelCustomization(sfn.StateMachineFragment):
         """
         super().__init__(scope, id)
         model = BedrockModel.of(base_model)
+        model.check_end_of_life(scope, "base_model", base_model)
         require(
             model.kind is ModelKind.FOUNDATION_MODEL,
             "base_model",

@@ -356,6 +356,7 @@ class KnowledgeBaseSync(sfn.StateMachineFragment):
         self._end: list[sfn.INextable]
         if question is not None:
             answer_model = BedrockModel.of(model)  # type: ignore[arg-type]
+            answer_model.check_end_of_life(scope, "model", model)
             # RetrieveAndGenerate needs bedrock:Retrieve on the knowledge base,
             # bedrock:RetrieveAndGenerate on "*" (the action has no resource-level permissions)
             # and bedrock:InvokeModel on the generating model (Bedrock user guide,

@@ -15,6 +15,7 @@ from lambdaless.rules import (
     expressions,
     inference,
     integrations,
+    lifecycle,
     models,
     performance,
     prompt_management,
@@ -26,6 +27,7 @@ from lambdaless.rules._rule import Rule
 
 CATALOGUE: tuple[Rule, ...] = (
     *models.RULES,
+    *lifecycle.RULES,
     *inference.RULES,
     *prompt_management.RULES,
     *performance.RULES,

@@ -178,6 +178,7 @@ class InvokeBedrock(DirectTask):
                 "(...), prompt_variables={...})",
             )
         bedrock_model = BedrockModel.of(model)
+        bedrock_model.check_end_of_life(scope, "model", model)
         inference = inference if inference is not None else Inference()
         require(
             capacity is None or prompt is not None,
@@ -410,6 +411,7 @@ class Converse(DirectTask):
         else:
             bedrock_model = BedrockModel.of(model)
             require(prompt is not None, "prompt", prompt, "text or a JSONata expression")
+        bedrock_model.check_end_of_life(scope, "model", model)
         variables = prompt_rules.check_prompt_variables(
             "prompt_variables",
             prompt_variables,

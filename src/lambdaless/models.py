@@ -2,7 +2,7 @@
 
 Four kinds of reference, each with its ARN and its exact IAM resources:
 
-* a foundation model by id (``anthropic.claude-3-5-haiku-20241022-v1:0``);
+* a foundation model by id (``anthropic.claude-haiku-4-5-20251001-v1:0``);
 * a system-defined cross-region inference profile by id (``us.``, ``eu.``, ``apac.``, ``global.``
   ... followed by the model id);
 * an application inference profile ARN, with the model or profile it was copied from;

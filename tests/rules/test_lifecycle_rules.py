@@ -15,6 +15,9 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_s3 as s3
+from examples.app import EXAMPLES
+from examples.documents_at_scale import DocumentsAtScaleStack
+from tests.conftest import ExampleApp
 from tests.rules._support import accepted, refused
 
 from lambdaless import (
@@ -34,7 +37,7 @@ from lambdaless import (
 )
 from lambdaless.analysis import acknowledge
 from lambdaless.analysis.lint import lint
-from lambdaless.analysis.model_lifecycle import MODEL_LIFECYCLES, lifecycle_of
+from lambdaless.analysis.model_lifecycle import CHECKED, MODEL_LIFECYCLES, lifecycle_of
 from lambdaless.rules._model_ids import KNOWN_MODEL_IDS
 from lambdaless.rules.lifecycle import ACKNOWLEDGED_CONTEXT, TODAY_CONTEXT
 from lambdaless.synthesized import load
@@ -288,3 +291,19 @@ def test_status_on_a_given_day() -> None:
     assert haiku.status_on(datetime.date(2026, 9, 10)) == "end-of-life"
     assert haiku.status_on(datetime.date(2026, 9, 10), "sa-east-1") == "legacy"
     assert haiku.status_on(datetime.date(2026, 9, 10), "us-west-2") == "end-of-life"
+
+
+def test_no_example_calls_a_legacy_or_end_of_life_model(example_app: ExampleApp) -> None:
+    """On the day the dates were read, every example (and the full-scale one) calls only
+    models without a documented EOL date: a template copied from here keeps working."""
+    checked = datetime.date.fromisoformat(CHECKED)
+    stacks = [example_app.stacks[name] for name in EXAMPLES]
+    stacks.append(DocumentsAtScaleStack(cdk.App(), "DocumentsAtScale"))
+    findings = [
+        finding.describe()
+        for stack in stacks
+        for machine in load(stack)
+        for finding in lint(machine, today=checked)
+        if finding.rule == "model-legacy"
+    ]
+    assert findings == []

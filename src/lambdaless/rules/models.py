@@ -136,7 +136,7 @@ def check_model_id(argument: str, model_id: Any) -> str:
         bool(MODEL_ID.match(model_id)),
         argument,
         model_id,
-        "a Bedrock model id '<provider>.<model>' like 'anthropic.claude-3-5-haiku-20241022-v1:0'",
+        "a Bedrock model id '<provider>.<model>' like 'anthropic.claude-haiku-4-5-20251001-v1:0'",
     )
     provider, _, rest = model_id.partition(".")
     if provider not in PROVIDERS:

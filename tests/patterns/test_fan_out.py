@@ -392,9 +392,15 @@ def test_acceptance_1000_items_two_failing_for_good(stack: cdk.Stack) -> None:
     assert sorted(seen) == sorted(i["text"] for i in items)  # no item lost, none twice
 
 
-def test_a_result_writer_is_refused_by_the_local_runner_by_name(stack: cdk.Stack) -> None:
-    """moto cannot run a ResultWriter: a clear refusal naming the Map, not a parser trace."""
-    bucket = s3.Bucket(stack, "Out")
+def test_a_result_writer_runs_locally_on_moto_s3(stack: cdk.Stack) -> None:
+    """The local runner writes FanOut's results to (moto) S3 as the ResultWriter does: the
+    output names the manifest, which lists the SUCCEEDED file holding every child."""
+    import json
+
+    import boto3
+    from moto import mock_aws
+
+    bucket = s3.Bucket.from_bucket_name(stack, "Out", "fan-out-results")
     fan = FanOut(
         stack,
         "Summaries",
@@ -405,8 +411,22 @@ def test_a_result_writer_is_refused_by_the_local_runner_by_name(stack: cdk.Stack
         max_concurrency=2,
     )
     Workflow(stack, "W", definition=fan)
-    with pytest.raises(NotImplementedError, match=r"\['Summaries'\] write their results to S3"):
-        LocalRunner(stack).run(input={"items": [{"text": "a"}]}, responses={})
+    with mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket="fan-out-results")
+        result = LocalRunner(stack, passthrough=True).run(
+            input={"items": [{"text": "a"}, {"text": "b"}]},
+            responses={"SummariesItem": [mocks.bedrock_text("nova", t) for t in "AB"]},
+        )
+        assert result.status == "SUCCEEDED", result.cause
+        details = result.output["ResultWriterDetails"]
+        assert details["Bucket"] == "fan-out-results"
+        manifest = json.loads(client.get_object(**details)["Body"].read())
+        (succeeded,) = manifest["ResultFiles"]["SUCCEEDED"]
+        records = json.loads(
+            client.get_object(Bucket="fan-out-results", Key=succeeded["Key"])["Body"].read()
+        )
+    assert [json.loads(r["Output"])["text"] for r in records] == ["A", "B"]
 
 
 def test_local_structured_answers_keep_their_item_and_malformed_ones_fail(

@@ -56,11 +56,22 @@ version and every difference. Hooks:
    waits synchronously with a deadline; finished threads are pruned from ``parser.utils.
    TMP_THREADS``, which moto only ever appends to. moto's parse-time warning that it would
    forward ``bedrock:*`` tasks to the real service is filtered out (the runner never does).
+5. Distributed Maps (section 6): :func:`parse` takes out of the definition what moto's grammar
+   refuses (``ItemBatcher``; ``ResultWriter`` with ``Arguments`` or ``WriterConfig``; ItemReader
+   ``InputType: "JSONL"``, read as ``"JSON"``) and hangs it on the parsed Map state.
+   ``ResourceOutputTransformerJson._eval_body`` reads a JSONL object line by line;
+   ``DistributedIterationComponent._map_run`` batches the items, runs every child and writes the
+   results (or fails the Map over the tolerated failure threshold), and
+   ``DistributedItemProcessorWorker._eval_job`` reports each child's status, error and cause
+   (moto made a failed child's output ``null`` and carried on). The rules themselves are plain
+   functions in :mod:`lambdaless.testing._map_run`. moto's parse-time warning that tolerated
+   failure fields have no effect is filtered out (here they do).
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import importlib
 import inspect
@@ -77,6 +88,17 @@ from types import ModuleType
 from typing import Any, Protocol
 
 from lambdaless.limits import PAYLOAD_MAX_BYTES
+from lambdaless.testing._map_run import (
+    OUTPUT_TYPES,
+    TRANSFORMATIONS,
+    ChildRun,
+    MapRunError,
+    batches,
+    read_jsonl,
+    result_files,
+    threshold_exceeded,
+    transformed,
+)
 
 #: The moto versions on which :func:`check_moto_internals` and the runner's tests pass (see
 #: CONTRIBUTING.md, "Moving to a new moto version"); pyproject.toml's ``testing`` extra
@@ -334,6 +356,83 @@ _INTERNALS: tuple[tuple[str, str, Expected], ...] = (
             "mock_test_case",
         ),
     ),
+    # section 6, Distributed Map
+    (f"{_PARSER}.asl.component.state.exec.state_map.state_map", "StateMap", "class"),
+    (
+        f"{_PARSER}.asl.component.state.exec.state_map.iteration.distributed_iteration_component",
+        "DistributedIterationComponent._map_run",
+        ("self", "env", "eval_input"),
+    ),
+    (
+        f"{_PARSER}.asl.component.state.exec.state_map.iteration.distributed_iteration_component",
+        "DistributedIterationComponent._get_iteration_program",
+        ("self",),
+    ),
+    (
+        f"{_PARSER}.asl.component.state.exec.state_map.iteration.distributed_iteration_component",
+        "DistributedIterationComponent._launch_worker",
+        ("self", "env", "eval_input", "job_pool"),
+    ),
+    (
+        f"{_PARSER}.asl.component.state.exec.state_map.iteration.job",
+        "JobPool",
+        ("job_program", "job_inputs"),
+    ),
+    (
+        f"{_PARSER}.asl.component.state.exec.state_map.iteration.job",
+        "JobPool.await_jobs",
+        ("self",),
+    ),
+    (
+        f"{_PARSER}.asl.component.state.exec.state_map.iteration.job",
+        "JobPool.get_worker_exception",
+        ("self",),
+    ),
+    (
+        f"{_PARSER}.asl.component.state.exec.state_map.iteration.job",
+        "JobPool.get_closed_jobs",
+        ("self",),
+    ),
+    (
+        f"{_PARSER}.asl.component.state.exec.state_map.iteration.itemprocessor."
+        "distributed_item_processor_worker",
+        "DistributedItemProcessorWorker._eval_job",
+        ("self", "env", "job"),
+    ),
+    (
+        f"{_PARSER}.asl.component.state.exec.state_map.iteration.itemprocessor."
+        "distributed_item_processor_worker",
+        "DistributedItemProcessorWorker._eval_input",
+        ("self", "env_frame"),
+    ),
+    (
+        f"{_PARSER}.asl.component.state.exec.state_map.item_reader.eval."
+        "resource_output_transformer.transformer_json",
+        "ResourceOutputTransformerJson._eval_body",
+        ("self", "env"),
+    ),
+    (f"{_PARSER}.asl.eval.states", "MapData", "class"),
+    (f"{_PARSER}.asl.eval.states", "ItemData", "class"),
+    (f"{_PARSER}.asl.component.common.timeouts.timeout", "EvalTimeoutError", "class"),
+    (
+        f"{_PARSER}.asl.utils.boto_client",
+        "boto_client_for",
+        ("region", "service", "state_credentials"),
+    ),
+    (
+        f"{_PARSER}.asl.eval.environment",
+        "Environment.open_inner_frame",
+        ("self", "event_history_context"),
+    ),
+    (f"{_PARSER}.asl.eval.environment", "Environment.delete_frame", ("self", "frame")),
+    (
+        f"{_PARSER}.asl.component.common.error_name.failure_event",
+        "FailureEventException.extract_error_cause_pair",
+        ("self",),
+    ),
+    (f"{_PARSER}.api", "MapRunFailedEventDetails", "class"),
+    (f"{_PARSER}.api", "HistoryEventType.MapRunFailed", "any"),
+    (f"{_PARSER}.asl.parse.preprocessor", "LOG", "any"),
 )
 
 #: Attributes the hooks read on moto's objects: (module, class, attributes), each set in the
@@ -367,6 +466,56 @@ _ATTRIBUTES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (f"{_PARSER}.asl.component.common.error_name.error_name", "ErrorName", ("error_name",)),
     (f"{_PARSER}.mocking.mock_config", "MockedResponseThrow", ("error", "cause")),
     (f"{_PARSER}.asl.jsonata.jsonata", "JSONataException", ("details",)),
+    # section 6, Distributed Map
+    (
+        f"{_PARSER}.asl.component.state.exec.state_map.state_map",
+        "StateMap",
+        ("iteration_component", "item_reader"),
+    ),
+    (
+        f"{_PARSER}.asl.component.state.exec.state_map.item_reader.item_reader_decl",
+        "ItemReader",
+        ("resource_output_transformer",),
+    ),
+    (
+        f"{_PARSER}.asl.component.state.exec.state_map.iteration.itemprocessor."
+        "distributed_item_processor_worker",
+        "DistributedItemProcessorWorker",
+        ("_map_run_record",),
+    ),
+    (
+        f"{_PARSER}.asl.component.state.exec.state_map.iteration.itemprocessor.map_run_record",
+        "MapRunRecord",
+        ("map_run_arn", "map_state_machine_arn"),
+    ),
+    (
+        f"{_PARSER}.asl.component.state.exec.state_map.iteration.distributed_iteration_component",
+        "DistributedIterationComponentEvalInput",
+        (
+            "item_selector",
+            "parameters",
+            "map_run_record",
+            "tolerated_failure_count",
+            "tolerated_failure_percentage",
+        ),
+    ),
+    (
+        f"{_PARSER}.asl.component.state.exec.state_map.iteration.job",
+        "Job",
+        ("job_index", "job_input", "job_output", "job_program"),
+    ),
+    (
+        f"{_PARSER}.asl.component.state.exec.state_map.iteration.job",
+        "JobClosed",
+        ("job_index", "job_output"),
+    ),
+    (f"{_PARSER}.asl.eval.environment", "Environment", ("aws_execution_details",)),
+    (f"{_PARSER}.asl.eval.evaluation_details", "AWSExecutionDetails", ("region",)),
+    (f"{_PARSER}.asl.eval.program_state", "ProgramError", ("error",)),
+    (f"{_PARSER}.asl.eval.program_state", "ProgramStopped", ("error", "cause")),
+    (f"{_PARSER}.asl.component.state.exec.state_task.state_task", "StateTask", ("parargs",)),
+    (f"{_PARSER}.asl.component.program.program", "Program", ("states",)),
+    (f"{_PARSER}.asl.component.program.states", "States", ("states",)),
 )
 
 
@@ -537,6 +686,7 @@ def _build_patches() -> None:
     _install_task_hooks()
     _install_virtual_time()
     _install_strictness()
+    _install_distributed_map()
 
 
 @contextmanager
@@ -775,13 +925,14 @@ class _LogFilter(logging.Filter):
     """Drops a moto logger's records while local runs are active (see
     :func:`_install_task_hooks`)."""
 
-    def __init__(self, logger: logging.Logger) -> None:
+    def __init__(self, logger: logging.Logger, containing: str = "") -> None:
+        """Drop the logger's records whose message contains ``containing`` (all by default)."""
         super().__init__()
         self.logger = logger
+        self.containing = containing
 
     def filter(self, record: logging.LogRecord) -> bool:
-        del record
-        return False
+        return self.containing not in record.getMessage()
 
     def apply(self) -> None:
         self.logger.addFilter(self)
@@ -1205,6 +1356,420 @@ def _install_strictness() -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# 6. Distributed Map: JSON Lines reader, ItemBatcher, ResultWriter, tolerated failures
+# --------------------------------------------------------------------------------------------
+
+_MAP = f"{_PARSER}.asl.component.state.exec.state_map"
+_BATCHER_FIELDS = ("MaxItemsPerBatch", "MaxInputBytesPerBatch", "BatchInput")
+
+
+@dataclass
+class DistributedMap:
+    """What moto's parser cannot hold of one Distributed Map state, kept on its program.
+
+    :func:`parse` takes ``ItemBatcher`` and ``ResultWriter`` out of the definition moto parses
+    (its grammar has no ``ItemBatcher``, no ``Arguments`` and no ``WriterConfig`` in a
+    ResultWriter) and reads ``InputType: "JSONL"`` as ``"JSON"`` (moto knows no JSONL), then
+    hangs this on the Map's iteration component, where the Map Run (section 6) reads it.
+    """
+
+    name: str
+    jsonata: bool
+    jsonl: bool = False
+    batcher: dict[str, Any] | None = None
+    writer: dict[str, Any] | None = None
+    tolerates_count: bool = False
+    tolerates_percentage: bool = False
+    #: field -> moto payload template evaluating ``{"v": <field's value>}`` (see _template)
+    templates: dict[str, Any] | None = None
+
+
+def _split_distributed_maps(definition: dict[str, Any]) -> dict[str, DistributedMap]:
+    """Remove (in place) the Distributed Map fields moto's parser refuses; return them by Map
+    state name (state names are unique in a state machine, nested ones included)."""
+    found: dict[str, DistributedMap] = {}
+    top = definition.get("QueryLanguage", "JSONPath")
+
+    def walk(states: dict[str, Any]) -> None:
+        for name, state in states.items():
+            processor = state.get("ItemProcessor") or state.get("Iterator") or {}
+            config = processor.get("ProcessorConfig") or {}
+            if state.get("Type") == "Map" and config.get("Mode") == "DISTRIBUTED":
+                reader = (state.get("ItemReader") or {}).get("ReaderConfig") or {}
+                jsonl = reader.get("InputType") == "JSONL"
+                if jsonl:
+                    reader["InputType"] = "JSON"
+                found[name] = DistributedMap(
+                    name=name,
+                    jsonata=state.get("QueryLanguage", top) == "JSONata",
+                    jsonl=jsonl,
+                    batcher=state.pop("ItemBatcher", None),
+                    writer=state.pop("ResultWriter", None),
+                    tolerates_count=any(k.startswith("ToleratedFailureCount") for k in state),
+                    tolerates_percentage=any(
+                        k.startswith("ToleratedFailurePercentage") for k in state
+                    ),
+                )
+            walk(processor.get("States") or {})
+            for branch in state.get("Branches") or []:
+                walk(branch.get("States") or {})
+
+    walk(definition.get("States") or {})
+    return found
+
+
+def _template(value: Any, *, jsonata: bool, path: bool = False) -> Any:
+    """moto's evaluator for one field value: a Task's ``Arguments`` (JSONata) or ``Parameters``
+    (JSONPath; ``path`` for a ``...Path`` field) holding ``{"v": value}``."""
+    parser: Any = _resolve(f"{_PARSER}.asl.parse.asl_parser", "AmazonStateLanguageParser")
+    if jsonata:
+        task = {"Arguments": {"v": value}}
+    else:
+        task = {"Parameters": {"v.$": value} if path else {"v": value}}
+    definition = {
+        "QueryLanguage": "JSONata" if jsonata else "JSONPath",
+        "StartAt": "T",
+        "States": {
+            "T": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:putObject", **task}
+            | {"End": True}
+        },
+    }
+    program, _tree = parser.parse(json.dumps(definition))
+    return program.states.states["T"].parargs
+
+
+def _compile(spec: DistributedMap) -> None:
+    templates: dict[str, Any] = {}
+    for field_name in _BATCHER_FIELDS:
+        for key in (field_name, f"{field_name}Path"):
+            if spec.batcher is not None and key in spec.batcher:
+                templates[field_name] = _template(
+                    spec.batcher[key], jsonata=spec.jsonata, path=key.endswith("Path")
+                )
+    writer = spec.writer or {}
+    arguments = writer.get("Arguments" if spec.jsonata else "Parameters")
+    if arguments is not None:
+        templates["ResultWriter"] = _template(arguments, jsonata=spec.jsonata)
+    spec.templates = templates
+
+
+def _attach_distributed_maps(program: Any, maps: dict[str, DistributedMap]) -> None:
+    """Hang each Map's :class:`DistributedMap` on its parsed Map state."""
+    state_map: Any = _resolve(f"{_MAP}.state_map", "StateMap")
+    seen: set[int] = set()
+
+    def visit(node: Any) -> None:
+        if id(node) in seen:
+            return
+        seen.add(id(node))
+        if isinstance(node, state_map) and node.name in maps:
+            spec = maps[node.name]
+            node.iteration_component.lambdaless_map = spec
+            if spec.jsonl:
+                node.item_reader.resource_output_transformer.lambdaless_jsonl = True
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list | tuple):
+            children = node
+        elif type(node).__module__.startswith("moto.") and hasattr(node, "__dict__"):
+            children = vars(node).values()
+        else:
+            return
+        for child in children:
+            visit(child)
+
+    visit(program)
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+
+
+def _map_run_failure(env: Any, error: str, cause: str) -> BaseException:
+    """The Map Run's failure (a ``MapRunFailed`` event in the parent, then the Map state fails
+    with ``error``, which its Retry and Catch see)."""
+    failure: Any = importlib.import_module(
+        f"{_PARSER}.asl.component.common.error_name.failure_event"
+    )
+    states_error_name: Any = _resolve(
+        f"{_PARSER}.asl.component.common.error_name.states_error_name", "StatesErrorName"
+    )
+    event_detail: Any = importlib.import_module(f"{_PARSER}.asl.eval.event.event_detail")
+    api: Any = importlib.import_module(f"{_PARSER}.api")
+    return failure.FailureEventException(  # type: ignore[no-any-return]
+        failure_event=failure.FailureEvent(
+            env=env,
+            error_name=states_error_name.from_name(error),
+            event_type=api.HistoryEventType.MapRunFailed,
+            event_details=event_detail.EventDetails(
+                mapRunFailedEventDetails=api.MapRunFailedEventDetails(error=error, cause=cause)
+            ),
+        )
+    )
+
+
+def _evaluate(env: Any, template: Any) -> Any:
+    template.eval(env=env)
+    return env.stack.pop()["v"]
+
+
+def _positive(name: str, value: Any, most: int) -> int:
+    """A batcher maximum: an integer from 1 to ``most`` (JSONata numbers may come as floats)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= most:
+        raise MapRunError(
+            "States.Runtime",
+            f"ItemBatcher {name} is {value!r}; expected an integer from 1 to {most:,}",
+        )
+    return value
+
+
+def _batcher_settings(env: Any, spec: DistributedMap) -> dict[str, Any]:
+    """MaxItemsPerBatch, MaxInputBytesPerBatch (or their Path/JSONata forms) and BatchInput,
+    evaluated on the Map state's input (AWS docs, "ItemBatcher (Map)": at most 256 KiB a
+    batch; a batcher with neither maximum is bounded by that)."""
+    templates = spec.templates or {}
+    values = {
+        name: _evaluate(env, templates[name]) for name in _BATCHER_FIELDS if name in templates
+    }
+    max_items = values.get("MaxItemsPerBatch")
+    max_bytes = values.get("MaxInputBytesPerBatch")
+    return {
+        "max_items": None
+        if max_items is None
+        else _positive("MaxItemsPerBatch", max_items, 100_000_000),
+        "max_bytes": PAYLOAD_MAX_BYTES
+        if max_bytes is None
+        else _positive("MaxInputBytesPerBatch", max_bytes, PAYLOAD_MAX_BYTES),
+        "batch_input": values.get("BatchInput"),
+    }
+
+
+def _selected_item(env: Any, selector: Any, index: int, item: Any) -> Any:
+    """One item after the Map's ItemSelector (or legacy Parameters), evaluated as for a child:
+    ``$states.input`` is the Map state's input, ``$states.context.Map.Item`` the item."""
+    states: Any = importlib.import_module(f"{_PARSER}.asl.eval.states")
+    map_input = env.states.get_input()
+    frame = env.open_inner_frame()
+    try:
+        frame.states.context_object.context_object_data["Map"] = states.MapData(
+            Item=states.ItemData(Index=index, Value=item)
+        )
+        frame.states.reset(input_value=map_input)
+        frame.stack.append(map_input)
+        selector.eval(frame)
+        return copy.deepcopy(frame.stack[-1])
+    finally:
+        env.delete_frame(frame)
+
+
+def _write_results(
+    env: Any, spec: DistributedMap, map_run_arn: str, children: list[ChildRun]
+) -> Any:
+    """The ResultWriter's work and the Map's result (AWS docs, "ResultWriter (Map)")."""
+    writer = spec.writer or {}
+    config = writer.get("WriterConfig") or {}
+    exporting = "Resource" in writer
+    # NONE is the default when exporting to S3, COMPACT when the results stay in the state.
+    transformation = config.get("Transformation", "NONE" if exporting else "COMPACT")
+    output_type = config.get("OutputType", "JSON")
+    if transformation not in TRANSFORMATIONS or output_type not in OUTPUT_TYPES:
+        raise MapRunError(
+            "States.ResultWriterFailed",
+            f"WriterConfig {config!r}: Transformation is one of {TRANSFORMATIONS}, OutputType "
+            f"one of {OUTPUT_TYPES}",
+        )
+    if not exporting:
+        return transformed(children, transformation)
+    if not str(writer["Resource"]).endswith(":states:::s3:putObject"):
+        raise MapRunError(
+            "States.ResultWriterFailed",
+            f"ResultWriter Resource {writer['Resource']!r}: the ResultWriter writes with "
+            "arn:aws:states:::s3:putObject",
+        )
+    arguments = _evaluate(env, (spec.templates or {})["ResultWriter"])
+    bucket, prefix = arguments.get("Bucket"), arguments.get("Prefix", "")
+    objects, manifest_key = result_files(
+        children,
+        bucket=str(bucket),
+        prefix=str(prefix),
+        map_run_arn=map_run_arn,
+        transformation=transformation,
+        output_type=output_type,
+    )
+    boto: Any = importlib.import_module(f"{_PARSER}.asl.utils.boto_client")
+    client = boto.boto_client_for(region=env.aws_execution_details.region, service="s3")
+    try:
+        for key, body in objects:
+            client.put_object(Bucket=bucket, Key=key, Body=body)
+    except Exception as error:  # the bucket is missing, or refuses the write
+        raise MapRunError("States.ResultWriterFailed", str(error)) from error
+    return {
+        "MapRunArn": map_run_arn,
+        "ResultWriterDetails": {"Bucket": bucket, "Key": manifest_key},
+    }
+
+
+def _run_map(component: Any, env: Any, eval_input: Any, spec: DistributedMap) -> None:
+    """The Map Run of a local execution: items (batched), every child to its end, one at a
+    time and in item order, then the results (inline or written to S3) or the threshold's
+    failure."""
+    job: Any = importlib.import_module(f"{_MAP}.iteration.job")
+    items: list[Any] = env.stack.pop()
+    inputs: list[Any] = list(items)
+    sizes = [1] * len(inputs)
+    if spec.batcher is not None:
+        selector = eval_input.item_selector or eval_input.parameters
+        if selector is not None:
+            # AWS docs, "ItemBatcher (Map)": ItemSelector shapes each item, then the items are
+            # batched; the child's input is the batch as it is.
+            items = [_selected_item(env, selector, i, item) for i, item in enumerate(items)]
+            eval_input = copy.copy(eval_input)
+            eval_input.item_selector = None
+            eval_input.parameters = None
+        inputs = batches(items, **_batcher_settings(env, spec))
+        sizes = [len(batch["Items"]) for batch in inputs]
+    pool = job.JobPool(job_program=component._get_iteration_program(), job_inputs=inputs)
+    component._launch_worker(env=env, eval_input=eval_input, job_pool=pool)
+    pool.await_jobs()
+    worker_exception = pool.get_worker_exception()
+    if worker_exception is not None:
+        raise worker_exception
+    children: list[ChildRun] = [
+        dataclasses.replace(closed.job_output, items=sizes[closed.job_index])
+        for closed in pool.get_closed_jobs()
+    ]
+    if spec.writer is not None:
+        result = _write_results(env, spec, eval_input.map_run_record.map_run_arn, children)
+    else:
+        # Without a ResultWriter the results are COMPACT: each child's output, and a child that
+        # failed (within the tolerated threshold) as its execution result (AWS docs,
+        # "ResultWriter (Map)", Transformation). Never a silent null.
+        result = transformed(children, "COMPACT")
+    reason = threshold_exceeded(
+        children,
+        tolerated_count=eval_input.tolerated_failure_count if spec.tolerates_count else None,
+        tolerated_percentage=(
+            eval_input.tolerated_failure_percentage if spec.tolerates_percentage else None
+        ),
+    )
+    if reason is not None:
+        # Every child has run (locally children run to the end; on AWS those still pending
+        # when the threshold is crossed do not start), and with a ResultWriter the files are
+        # written first, so the failures can be read where AWS puts them.
+        raise MapRunError("States.ExceedToleratedFailureThreshold", reason)
+    env.stack.append(result)
+
+
+def _child_run(worker: Any, env: Any, job: Any) -> ChildRun:
+    """Run one child workflow execution of a Map Run and report how it ended."""
+    states: Any = importlib.import_module(f"{_PARSER}.asl.eval.states")
+    program_state: Any = importlib.import_module(f"{_PARSER}.asl.eval.program_state")
+    failure: Any = importlib.import_module(
+        f"{_PARSER}.asl.component.common.error_name.failure_event"
+    )
+    timeout: Any = importlib.import_module(f"{_PARSER}.asl.component.common.timeouts.timeout")
+    record = worker._map_run_record
+    name = str(uuid.uuid4())
+    start = _now()
+    child_input: Any = job.job_input
+    status, output, error, cause = "FAILED", None, None, None
+    try:
+        env.states.context_object.context_object_data["Map"] = states.MapData(
+            Item=states.ItemData(Index=job.job_index, Value=job.job_input)
+        )
+        env.states.reset(job.job_input)
+        env.stack.append(env.states.get_input())
+        worker._eval_input(env_frame=env)
+        child_input = copy.deepcopy(env.states.get_input())
+        job.job_program.eval(env)
+        end = env.program_state()
+        if isinstance(end, program_state.ProgramError):
+            error, cause = (end.error or {}).get("error"), (end.error or {}).get("cause")
+        elif isinstance(end, program_state.ProgramStopped):
+            status, error, cause = "ABORTED", end.error, end.cause
+        elif isinstance(end, program_state.ProgramTimedOut):
+            status, error = "TIMED_OUT", "States.Timeout"
+        else:
+            status, output = "SUCCEEDED", copy.deepcopy(env.states.get_input())
+    except timeout.EvalTimeoutError:
+        status, error = "TIMED_OUT", "States.Timeout"
+    except failure.FailureEventException as failed:
+        error, cause = failed.extract_error_cause_pair() or (None, None)
+    machine = record.map_state_machine_arn
+    return ChildRun(
+        index=job.job_index,
+        name=name,
+        execution_arn=f"{machine.replace(':stateMachine:', ':execution:')}:{name}",
+        state_machine_arn=machine,
+        input=child_input,
+        status=status,
+        start_date=start,
+        stop_date=_now(),
+        output=output,
+        error=error,
+        cause=cause,
+    )
+
+
+def _install_distributed_map() -> None:
+    # moto warns at parse time that its Map ignores ToleratedFailure* fields; here they count.
+    preprocessor = logging.getLogger(f"{_PARSER}.asl.parse.preprocessor")
+    _patches.append(_LogFilter(preprocessor, "declarations currently have no effect"))
+    component: Any = _resolve(
+        f"{_MAP}.iteration.distributed_iteration_component", "DistributedIterationComponent"
+    )
+    original_map_run = component._map_run
+
+    def _map_run(self: Any, env: Any, eval_input: Any) -> None:
+        if not _is_local(env):
+            original_map_run(self, env, eval_input)
+            return
+        spec = getattr(self, "lambdaless_map", None) or DistributedMap(name="", jsonata=False)
+        try:
+            _run_map(self, env, eval_input, spec)
+        except MapRunError as failed:
+            raise _map_run_failure(env, failed.error, failed.cause) from None
+
+    _patch(component, "_map_run", _map_run)
+
+    worker: Any = _resolve(
+        f"{_MAP}.iteration.itemprocessor.distributed_item_processor_worker",
+        "DistributedItemProcessorWorker",
+    )
+    original_eval_job = worker._eval_job
+
+    def _eval_job(self: Any, env: Any, job: Any) -> None:
+        if not _is_local(env):
+            original_eval_job(self, env, job)
+            return
+        job.job_output = _child_run(self, env, job)
+
+    _patch(worker, "_eval_job", _eval_job)
+
+    reader: Any = _resolve(
+        f"{_MAP}.item_reader.eval.resource_output_transformer.transformer_json",
+        "ResourceOutputTransformerJson",
+    )
+    original_json = reader._eval_body
+
+    def _eval_body(self: Any, env: Any) -> None:
+        if not (_is_local(env) and getattr(self, "lambdaless_jsonl", False)):
+            original_json(self, env)
+            return
+        config = env.stack.pop()
+        text = env.stack.pop()
+        try:
+            items = read_jsonl(text, config["MaxItemsValue"])
+        except MapRunError as failed:
+            raise _map_run_failure(env, failed.error, failed.cause) from None
+        env.stack.append(items)
+
+    _patch(reader, "_eval_body", _eval_body)
+
+
+# --------------------------------------------------------------------------------------------
 # 5. Running one execution
 # --------------------------------------------------------------------------------------------
 
@@ -1212,9 +1777,14 @@ def _install_strictness() -> None:
 def parse(definition: str) -> Any:
     """moto's program for an ASL definition (its ANTLR parse costs most of a short run; the
     program holds no execution state, so one parse serves every execution)."""
+    parsed = json.loads(definition)
+    maps = _split_distributed_maps(parsed)
     with active():  # http:invoke and States.Http.* names parse only with the hooks
         parser: Any = _resolve(f"{_PARSER}.asl.parse.asl_parser", "AmazonStateLanguageParser")
-        program, _tree = parser.parse(definition)
+        program, _tree = parser.parse(json.dumps(parsed))
+        for spec in maps.values():
+            _compile(spec)
+    _attach_distributed_maps(program, maps)
     return program
 
 

@@ -17,6 +17,12 @@ fails the task with that very error, so ``Catch``/``Retry`` on it match as on AW
 (``States.TaskFailed`` does not match ``States.Timeout``). A ``.waitForTaskToken`` task can be
 answered the same way, or with ``task_tokens={"WaitForApproval": ("timeout",)}`` (the task times
 out: ``States.Timeout``) or ``("heartbeat_timeout",)`` (``States.HeartbeatTimeout``), at once.
+
+Distributed Maps read and write S3 as on AWS (with ``passthrough=True`` inside moto's
+``mock_aws()``): the ItemReader (JSON, JSON Lines, CSV, S3 listings; ``MaxItems``), the
+``ItemBatcher``, the ResultWriter (``manifest.json`` and the ``SUCCEEDED_0``/``FAILED_0`` files;
+the Map's result names the manifest) and the tolerated failure threshold (over it the Map fails
+with ``States.ExceedToleratedFailureThreshold``); see :mod:`lambdaless.testing._map_run`.
 """
 
 from __future__ import annotations
@@ -31,7 +37,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from lambdaless._errors import invalid, require
-from lambdaless.analysis.asl import iter_states
 from lambdaless.limits import PAYLOAD_MAX_BYTES
 from lambdaless.synthesized import LOCAL_PSEUDO_PARAMETERS, SynthesizedStateMachine, load
 from lambdaless.testing.mock_config import MockConfig
@@ -458,16 +463,6 @@ class LocalRunner:
             # moto's activity tasks wait for a real worker and ignore mocks.
             raise NotImplementedError(
                 f"activity Task states {activities} cannot run locally; mock a service task instead"
-            )
-        writers = sorted(
-            name for _, name, state in iter_states(machine.definition) if "ResultWriter" in state
-        )
-        if writers:
-            # moto's ASL parser refuses a JSONata ResultWriter, and it would write to no bucket.
-            raise NotImplementedError(
-                f"Map states {writers} write their results to S3 (ResultWriter, e.g. "
-                "FanOut(results_to=...)), which cannot run locally: run the same workflow without "
-                "results_to= offline, or the item step alone"
             )
         unknown = sorted(set(scripted) - set(tasks))
         if unknown:

@@ -288,3 +288,354 @@ def test_a_batcher_maximum_that_is_not_a_positive_integer_fails_the_map(bucket: 
     assert result.status == "FAILED"
     assert result.error == "States.Runtime"
     assert "MaxItemsPerBatch is 0" in str(result.cause)
+
+
+# -- ResultWriter ---------------------------------------------------------------------------
+
+
+def writer(language: str, prefix: str = "results/", **fields: Any) -> dict[str, Any]:
+    location = "Arguments" if language == "JSONata" else "Parameters"
+    return {
+        "Resource": "arn:aws:states:::s3:putObject",
+        location: {"Bucket": BUCKET, "Prefix": prefix},
+        **fields,
+    }
+
+
+def failing_third(count: int = 5) -> list[Any]:
+    """Bedrock answers for ``count`` children, the third refusing its request for good."""
+    responses = answers(count)
+    responses[2] = mocks.failure("Bedrock.ValidationException", "Malformed input request")
+    return responses
+
+
+def written(client: Any, result: RunResult) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+    """The manifest the Map's output names, and the records of each file it lists by status."""
+    details = result.output["ResultWriterDetails"]
+    assert details["Bucket"] == BUCKET
+    manifest = read(client, details["Key"])
+    records = {
+        status: [record for entry in entries for record in read(client, entry["Key"])]
+        for status, entries in manifest["ResultFiles"].items()
+    }
+    return manifest, records
+
+
+@pytest.mark.parametrize("language", ["JSONata", "JSONPath"])
+def test_result_writer_writes_the_manifest_and_a_file_per_status(
+    bucket: Any, language: str
+) -> None:
+    """AWS docs, "ResultWriter (Map)": under ``<Prefix><Map Run id>/``, ``manifest.json``
+    lists ``SUCCEEDED_0.json`` and ``FAILED_0.json`` (Key and Size); each record is the child's
+    execution (input and output as JSON text; a failure's Error and Cause); the Map's result is
+    ``{"MapRunArn", "ResultWriterDetails": {"Bucket", "Key"}}``."""
+    put(bucket, "in/docs.jsonl", jsonl(DOCUMENTS))
+    definition = distributed_map(
+        language,
+        ItemReader=reader(language, "in/docs.jsonl", InputType="JSONL"),
+        ResultWriter=writer(language),
+        ToleratedFailureCount=1,
+    )
+
+    result = LocalRunner(definition, passthrough=True).run(
+        responses={"Summarize": failing_third()}, timeout_seconds=120
+    )
+
+    assert result.status == "SUCCEEDED", result.cause
+    assert set(result.output) == {"MapRunArn", "ResultWriterDetails"}
+    run_id = result.output["MapRunArn"].rsplit(":", 1)[-1]
+    assert result.output["MapRunArn"].startswith("arn:aws:states:us-east-1:123456789012:mapRun:")
+    manifest, records = written(bucket, result)
+    assert result.output["ResultWriterDetails"]["Key"] == f"results/{run_id}/manifest.json"
+    assert manifest["DestinationBucket"] == BUCKET
+    assert manifest["MapRunArn"] == result.output["MapRunArn"]
+    files = manifest["ResultFiles"]
+    assert [e["Key"] for e in files["SUCCEEDED"]] == [f"results/{run_id}/SUCCEEDED_0.json"]
+    assert [e["Key"] for e in files["FAILED"]] == [f"results/{run_id}/FAILED_0.json"]
+    assert files["PENDING"] == []
+    for entry in files["SUCCEEDED"] + files["FAILED"]:
+        body = bucket.get_object(Bucket=BUCKET, Key=entry["Key"])["Body"].read()
+        assert entry["Size"] == len(body)
+
+    assert [json.loads(r["Input"]) for r in records["SUCCEEDED"]] == [
+        d for i, d in enumerate(DOCUMENTS) if i != 2
+    ]
+    first = records["SUCCEEDED"][0]
+    assert first["Status"] == "SUCCEEDED"
+    assert set(first) >= {"ExecutionArn", "Name", "StartDate", "StopDate", "StateMachineArn"}
+    assert first["ExecutionArn"].endswith(f":{first['Name']}")
+    output = json.loads(first["Output"])
+    if language == "JSONata":
+        assert output == {"id": "d1", "summary": "Summary 1."}
+    else:
+        assert output["result"] == {"stop": "end_turn"}
+    (failed,) = records["FAILED"]
+    assert json.loads(failed["Input"]) == DOCUMENTS[2]
+    assert failed["Status"] == "FAILED"
+    assert (failed["Error"], failed["Cause"]) == (
+        "Bedrock.ValidationException",
+        "Malformed input request",
+    )
+    assert "Output" not in failed
+
+
+def test_a_prefix_without_a_slash_is_a_folder_and_jsonl_output_is_one_record_a_line(
+    bucket: Any,
+) -> None:
+    put(bucket, "in/docs.jsonl", jsonl(DOCUMENTS[:2]))
+    definition = distributed_map(
+        "JSONata",
+        ItemReader=reader("JSONata", "in/docs.jsonl", InputType="JSONL"),
+        ResultWriter=writer(
+            "JSONata",
+            prefix="{% 'runs/' & $states.context.Execution.Name %}",
+            WriterConfig={"OutputType": "JSONL", "Transformation": "COMPACT"},
+        ),
+    )
+
+    result = run(definition, 2, execution_name="nightly")
+
+    assert result.status == "SUCCEEDED", result.cause
+    manifest = read(bucket, result.output["ResultWriterDetails"]["Key"])
+    (entry,) = manifest["ResultFiles"]["SUCCEEDED"]
+    run_id = result.output["MapRunArn"].rsplit(":", 1)[-1]
+    assert entry["Key"] == f"runs/nightly/{run_id}/SUCCEEDED_0.jsonl"
+    body = bucket.get_object(Bucket=BUCKET, Key=entry["Key"])["Body"].read().decode()
+    assert [json.loads(line) for line in body.splitlines()] == [
+        {"id": "d1", "summary": "Summary 1."},
+        {"id": "d2", "summary": "Summary 2."},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("transformation", "expected"),
+    [
+        ("COMPACT", [["a", "b"], ["c"]]),
+        ("FLATTEN", ["a", "b", "c"]),
+    ],
+)
+def test_a_writer_config_alone_shapes_the_results_in_the_state(
+    bucket: Any, transformation: str, expected: list[Any]
+) -> None:
+    """AWS docs, "ResultWriter (Map)": WriterConfig without Resource keeps the results in the
+    state's output, transformed."""
+    put(bucket, "in/tags.json", json.dumps([["a", "b"], ["c"]]))
+    state = {
+        "Type": "Map",
+        "ItemReader": reader("JSONata", "in/tags.json", InputType="JSON"),
+        "ItemProcessor": batch_processor(),
+        "ResultWriter": {"WriterConfig": {"Transformation": transformation, "OutputType": "JSON"}},
+        "End": True,
+    }
+    definition = {"QueryLanguage": "JSONata", "StartAt": "Tags", "States": {"Tags": state}}
+
+    result = LocalRunner(definition).run()
+
+    assert result.status == "SUCCEEDED", result.cause
+    assert result.output == expected
+
+
+def test_a_missing_bucket_fails_the_map_with_result_writer_failed(bucket: Any) -> None:
+    put(bucket, "in/docs.jsonl", jsonl(DOCUMENTS[:1]))
+    definition = distributed_map(
+        "JSONata",
+        ItemReader=reader("JSONata", "in/docs.jsonl", InputType="JSONL"),
+        ResultWriter={
+            "Resource": "arn:aws:states:::s3:putObject",
+            "Arguments": {"Bucket": "no-such-bucket", "Prefix": "out/"},
+        },
+    )
+
+    result = run(definition, 1)
+
+    assert result.status == "FAILED"
+    assert result.error == "States.ResultWriterFailed"
+    assert "NoSuchBucket" in str(result.cause)
+
+
+# -- tolerated failures ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "status"),
+    [
+        ({}, "FAILED"),  # no threshold: no failure tolerated
+        ({"ToleratedFailureCount": 0}, "FAILED"),
+        ({"ToleratedFailureCount": 1}, "SUCCEEDED"),
+        ({"ToleratedFailurePercentage": 20}, "SUCCEEDED"),  # 1 of 5 is 20%, not above
+        ({"ToleratedFailurePercentage": 19}, "FAILED"),
+        ({"ToleratedFailureCount": 5, "ToleratedFailurePercentage": 10}, "FAILED"),  # either
+        ({"ToleratedFailureCount": "{% $states.input.tolerate %}"}, "SUCCEEDED"),
+        ({"ToleratedFailurePercentage": "{% $states.input.tolerate * 20 %}"}, "SUCCEEDED"),
+    ],
+)
+def test_failed_children_count_against_the_threshold(
+    bucket: Any, fields: dict[str, Any], status: str
+) -> None:
+    put(bucket, "in/docs.jsonl", jsonl(DOCUMENTS))
+    definition = distributed_map(
+        "JSONata", ItemReader=reader("JSONata", "in/docs.jsonl", InputType="JSONL"), **fields
+    )
+
+    result = LocalRunner(definition, passthrough=True).run(
+        input={"tolerate": 1}, responses={"Summarize": failing_third()}, timeout_seconds=120
+    )
+
+    assert result.status == status, result.cause
+    assert len(result.calls) == 5  # every child runs
+    if status == "FAILED":
+        assert result.error == "States.ExceedToleratedFailureThreshold"
+        assert "1 of 5 items failed" in str(result.cause)
+    else:
+        # Without a ResultWriter the failed child stays in its place in the output as its
+        # execution record (AWS docs, "ResultWriter (Map)": a failed child's result is
+        # returned unchanged, as with Transformation NONE), never as null.
+        assert result.output[0] == {"id": "d1", "summary": "Summary 1."}
+        failed = result.output[2]
+        assert failed["Status"] == "FAILED"
+        assert failed["Error"] == "Bedrock.ValidationException"
+        assert json.loads(failed["Input"]) == DOCUMENTS[2]
+
+
+@pytest.mark.parametrize(
+    ("fields", "status"),
+    [
+        ({"ToleratedFailureCountPath": "$.tolerate"}, "SUCCEEDED"),
+        ({"ToleratedFailurePercentagePath": "$.percent"}, "FAILED"),
+    ],
+)
+def test_jsonpath_thresholds_come_from_the_input(
+    bucket: Any, fields: dict[str, Any], status: str
+) -> None:
+    put(bucket, "in/docs.jsonl", jsonl(DOCUMENTS))
+    definition = distributed_map(
+        "JSONPath", ItemReader=reader("JSONPath", "in/docs.jsonl", InputType="JSONL"), **fields
+    )
+
+    result = LocalRunner(definition, passthrough=True).run(
+        input={"tolerate": 1, "percent": 10},
+        responses={"Summarize": failing_third()},
+        timeout_seconds=120,
+    )
+
+    assert result.status == status, result.cause
+
+
+def test_a_failed_batch_fails_each_of_its_items(bucket: Any) -> None:
+    """The threshold counts items: a failed child of two items is two failures of five (40%)."""
+    put(bucket, "in/docs.jsonl", jsonl(DOCUMENTS))
+    processor = {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": "Check",
+        "States": {
+            "Check": {
+                "Type": "Choice",
+                "Choices": [
+                    {"Condition": "{% 'd3' in $states.input.Items.id %}", "Next": "Refuse"}
+                ],
+                "Default": "Done",
+            },
+            "Refuse": {"Type": "Fail", "Error": "Batch.Refused", "Cause": "d3 is in it"},
+            "Done": {"Type": "Succeed"},
+        },
+    }
+    for percent, status in [(39, "FAILED"), (40, "SUCCEEDED")]:
+        definition = batched(
+            "JSONata",
+            {"MaxItemsPerBatch": 2},
+            ItemProcessor=processor,
+            ToleratedFailurePercentage=percent,
+        )
+        result = LocalRunner(definition).run()
+        assert result.status == status, (percent, result.cause)
+    assert result.output[1]["Error"] == "Batch.Refused"
+
+
+def test_a_catch_on_the_threshold_error_handles_the_failed_map(bucket: Any) -> None:
+    put(bucket, "in/docs.jsonl", jsonl(DOCUMENTS))
+    definition = distributed_map(
+        "JSONata",
+        ItemReader=reader("JSONata", "in/docs.jsonl", InputType="JSONL"),
+        Catch=[
+            {
+                "ErrorEquals": ["States.ExceedToleratedFailureThreshold"],
+                "Output": "{% $states.errorOutput %}",
+                "Next": "TooManyFailures",
+            }
+        ],
+    )
+    definition["States"]["TooManyFailures"] = {"Type": "Pass", "End": True}
+
+    result = LocalRunner(definition, passthrough=True).run(
+        responses={"Summarize": failing_third()}, timeout_seconds=120
+    )
+
+    assert result.status == "SUCCEEDED", result.cause
+    assert (result.states[0], result.states[-1]) == ("Documents", "TooManyFailures")
+    assert result.output["Error"] == "States.ExceedToleratedFailureThreshold"
+
+
+# -- the DocumentsAtScale example, offline ------------------------------------------------
+
+
+def documents_at_scale() -> dict[str, Any]:
+    """DocumentsAtScale's state machine as synthesized, its bucket named ``documents``."""
+    import aws_cdk as cdk
+    from examples.documents_at_scale import DocumentsAtScaleStack
+
+    from lambdaless.synthesized import load
+
+    stack = DocumentsAtScaleStack(cdk.App(), "DocumentsAtScale")
+    bucket_id = stack.get_logical_id(stack.bucket.node.default_child)  # type: ignore[arg-type]
+    (machine,) = load(stack, pseudo={**LOCAL_PSEUDO_PARAMETERS, bucket_id: BUCKET})
+    return machine.definition
+
+
+def summaries(count: int, oversized: int) -> list[Any]:
+    """Answers for ``count`` documents; the one at ``oversized`` is over 256 KiB, which fails
+    its child for good: ``States.DataLimitExceeded``, which the item step's Catch on
+    ``States.ALL`` does not catch (AWS docs, "Handling errors in Step Functions workflows")."""
+    responses = [mocks.bedrock_text("anthropic", f"Summary {n}.") for n in range(count)]
+    responses[oversized] = mocks.bedrock_text("anthropic", "x" * 270_000)
+    return responses
+
+
+@pytest.mark.parametrize(("documents", "status"), [(100, "SUCCEEDED"), (5, "FAILED")])
+def test_documents_at_scale_runs_offline_within_and_over_its_tolerance(
+    bucket: Any, documents: int, status: str
+) -> None:
+    """The example tolerates 1% of failed children: one failure in 100 documents is within it
+    (the run succeeds and lists the failure in FAILED_0.json), one in 5 (20%) is over it (the
+    Map fails with States.ExceedToleratedFailureThreshold, the files written all the same)."""
+    items = [{"id": f"doc-{n}", "text": f"Document {n}."} for n in range(documents)]
+    put(bucket, "input/documents.jsonl", jsonl(items))
+
+    result = LocalRunner(documents_at_scale(), passthrough=True).run(
+        responses={"SummariesItem": summaries(documents, oversized=3)}, timeout_seconds=600
+    )
+
+    assert result.status == status, result.cause
+    assert len(result.calls) == documents
+    listed = bucket.list_objects_v2(Bucket=BUCKET, Prefix="results/")["Contents"]
+    keys = sorted(entry["Key"].rsplit("/", 1)[-1] for entry in listed)
+    assert keys == ["FAILED_0.json", "SUCCEEDED_0.json", "manifest.json"]
+    files = {entry["Key"].rsplit("/", 1)[-1]: read(bucket, entry["Key"]) for entry in listed}
+    (failed,) = files["FAILED_0.json"]
+    assert failed["Error"] == "States.DataLimitExceeded"
+    assert json.loads(failed["Input"]) == items[3]
+    succeeded = files["SUCCEEDED_0.json"]
+    assert len(succeeded) == documents - 1
+    first = json.loads(succeeded[0]["Output"])
+    assert (first["item"], first["text"], first["stopReason"]) == (
+        items[0],
+        "Summary 0.",
+        "end_turn",
+    )
+    if status == "SUCCEEDED":
+        manifest_key = result.output["ResultWriterDetails"]["Key"]
+        assert manifest_key.startswith("results/")
+        assert manifest_key.endswith("/manifest.json")
+        assert files["manifest.json"]["ResultFiles"]["FAILED"][0]["Key"].endswith("FAILED_0.json")
+    else:
+        assert result.error == "States.ExceedToleratedFailureThreshold"
+        assert "1 of 5 items failed (20%)" in str(result.cause)

@@ -57,15 +57,15 @@ version and every difference. Hooks:
    TMP_THREADS``, which moto only ever appends to. moto's parse-time warning that it would
    forward ``bedrock:*`` tasks to the real service is filtered out (the runner never does).
 5. Distributed Maps (section 6): :func:`parse` takes out of the definition what moto's grammar
-   refuses (``ItemBatcher``; ``ResultWriter`` with ``Arguments`` or ``WriterConfig``; ItemReader
-   ``InputType: "JSONL"``, read as ``"JSON"``) and hangs it on the parsed Map state.
+   refuses or misreads (``ItemBatcher``; ``ResultWriter`` with ``Arguments`` or ``WriterConfig``;
+   ``ToleratedFailure*``; ItemReader ``InputType: "JSONL"``, read as ``"JSON"``) and hangs it on
+   the parsed Map state.
    ``ResourceOutputTransformerJson._eval_body`` reads a JSONL object line by line;
    ``DistributedIterationComponent._map_run`` batches the items, runs every child and writes the
    results (or fails the Map over the tolerated failure threshold), and
    ``DistributedItemProcessorWorker._eval_job`` reports each child's status, error and cause
    (moto made a failed child's output ``null`` and carried on). The rules themselves are plain
-   functions in :mod:`lambdaless.testing._map_run`. moto's parse-time warning that tolerated
-   failure fields have no effect is filtered out (here they do).
+   functions in :mod:`lambdaless.testing._map_run`.
 """
 
 from __future__ import annotations
@@ -432,7 +432,6 @@ _INTERNALS: tuple[tuple[str, str, Expected], ...] = (
     ),
     (f"{_PARSER}.api", "MapRunFailedEventDetails", "class"),
     (f"{_PARSER}.api", "HistoryEventType.MapRunFailed", "any"),
-    (f"{_PARSER}.asl.parse.preprocessor", "LOG", "any"),
 )
 
 #: Attributes the hooks read on moto's objects: (module, class, attributes), each set in the
@@ -495,8 +494,6 @@ _ATTRIBUTES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "item_selector",
             "parameters",
             "map_run_record",
-            "tolerated_failure_count",
-            "tolerated_failure_percentage",
         ),
     ),
     (
@@ -925,14 +922,13 @@ class _LogFilter(logging.Filter):
     """Drops a moto logger's records while local runs are active (see
     :func:`_install_task_hooks`)."""
 
-    def __init__(self, logger: logging.Logger, containing: str = "") -> None:
-        """Drop the logger's records whose message contains ``containing`` (all by default)."""
+    def __init__(self, logger: logging.Logger) -> None:
         super().__init__()
         self.logger = logger
-        self.containing = containing
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return self.containing not in record.getMessage()
+        del record
+        return False
 
     def apply(self) -> None:
         self.logger.addFilter(self)
@@ -1361,16 +1357,19 @@ def _install_strictness() -> None:
 
 _MAP = f"{_PARSER}.asl.component.state.exec.state_map"
 _BATCHER_FIELDS = ("MaxItemsPerBatch", "MaxInputBytesPerBatch", "BatchInput")
+_TOLERANCE_FIELDS = ("ToleratedFailureCount", "ToleratedFailurePercentage")
 
 
 @dataclass
 class DistributedMap:
     """What moto's parser cannot hold of one Distributed Map state, kept on its program.
 
-    :func:`parse` takes ``ItemBatcher`` and ``ResultWriter`` out of the definition moto parses
-    (its grammar has no ``ItemBatcher``, no ``Arguments`` and no ``WriterConfig`` in a
-    ResultWriter) and reads ``InputType: "JSONL"`` as ``"JSON"`` (moto knows no JSONL), then
-    hangs this on the Map's iteration component, where the Map Run (section 6) reads it.
+    :func:`parse` takes ``ItemBatcher``, ``ResultWriter`` and the ``ToleratedFailure*`` fields
+    out of the definition moto parses (its grammar has no ``ItemBatcher``, no ``Arguments`` and
+    no ``WriterConfig`` in a ResultWriter, refuses an integer ``ToleratedFailurePercentage``, and
+    its preprocessor reads a JSONata ``ToleratedFailureCount`` as the percentage) and reads
+    ``InputType: "JSONL"`` as ``"JSON"`` (moto knows no JSONL), then hangs this on the Map's
+    iteration component, where the Map Run (section 6) reads it.
     """
 
     name: str
@@ -1378,8 +1377,8 @@ class DistributedMap:
     jsonl: bool = False
     batcher: dict[str, Any] | None = None
     writer: dict[str, Any] | None = None
-    tolerates_count: bool = False
-    tolerates_percentage: bool = False
+    #: ToleratedFailureCount/Percentage and their Path forms, as written
+    tolerance: dict[str, Any] = dataclasses.field(default_factory=dict)
     #: field -> moto payload template evaluating ``{"v": <field's value>}`` (see _template)
     templates: dict[str, Any] | None = None
 
@@ -1405,10 +1404,11 @@ def _split_distributed_maps(definition: dict[str, Any]) -> dict[str, Distributed
                     jsonl=jsonl,
                     batcher=state.pop("ItemBatcher", None),
                     writer=state.pop("ResultWriter", None),
-                    tolerates_count=any(k.startswith("ToleratedFailureCount") for k in state),
-                    tolerates_percentage=any(
-                        k.startswith("ToleratedFailurePercentage") for k in state
-                    ),
+                    tolerance={
+                        key: state.pop(key)
+                        for key in list(state)
+                        if key.startswith("ToleratedFailure")
+                    },
                 )
             walk(processor.get("States") or {})
             for branch in state.get("Branches") or []:
@@ -1445,6 +1445,12 @@ def _compile(spec: DistributedMap) -> None:
             if spec.batcher is not None and key in spec.batcher:
                 templates[field_name] = _template(
                     spec.batcher[key], jsonata=spec.jsonata, path=key.endswith("Path")
+                )
+    for field_name in _TOLERANCE_FIELDS:
+        for key in (field_name, f"{field_name}Path"):
+            if key in spec.tolerance:
+                templates[field_name] = _template(
+                    spec.tolerance[key], jsonata=spec.jsonata, path=key.endswith("Path")
                 )
     writer = spec.writer or {}
     arguments = writer.get("Arguments" if spec.jsonata else "Parameters")
@@ -1546,6 +1552,31 @@ def _batcher_settings(env: Any, spec: DistributedMap) -> dict[str, Any]:
     }
 
 
+def _tolerance(env: Any, spec: DistributedMap) -> tuple[int | None, float | None]:
+    """ToleratedFailureCount (an integer from 0) and ToleratedFailurePercentage (0 to 100), or
+    their Path/JSONata forms, evaluated on the Map state's input; ``None`` when not set."""
+    templates = spec.templates or {}
+    values = {n: _evaluate(env, templates[n]) for n in _TOLERANCE_FIELDS if n in templates}
+    count = values.get("ToleratedFailureCount")
+    percentage = values.get("ToleratedFailurePercentage")
+    if isinstance(count, float) and count.is_integer():
+        count = int(count)
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 0):
+        raise MapRunError(
+            "States.Runtime", f"ToleratedFailureCount is {count!r}; expected an integer from 0"
+        )
+    if percentage is not None and (
+        isinstance(percentage, bool)
+        or not isinstance(percentage, int | float)
+        or not 0 <= percentage <= 100
+    ):
+        raise MapRunError(
+            "States.Runtime",
+            f"ToleratedFailurePercentage is {percentage!r}; expected a number from 0 to 100",
+        )
+    return count, None if percentage is None else float(percentage)
+
+
 def _selected_item(env: Any, selector: Any, index: int, item: Any) -> Any:
     """One item after the Map's ItemSelector (or legacy Parameters), evaluated as for a child:
     ``$states.input`` is the Map state's input, ``$states.context.Map.Item`` the item."""
@@ -1617,6 +1648,7 @@ def _run_map(component: Any, env: Any, eval_input: Any, spec: DistributedMap) ->
     failure."""
     job: Any = importlib.import_module(f"{_MAP}.iteration.job")
     items: list[Any] = env.stack.pop()
+    tolerated_count, tolerated_percentage = _tolerance(env, spec)
     inputs: list[Any] = list(items)
     sizes = [1] * len(inputs)
     if spec.batcher is not None:
@@ -1648,11 +1680,7 @@ def _run_map(component: Any, env: Any, eval_input: Any, spec: DistributedMap) ->
         # "ResultWriter (Map)", Transformation). Never a silent null.
         result = transformed(children, "COMPACT")
     reason = threshold_exceeded(
-        children,
-        tolerated_count=eval_input.tolerated_failure_count if spec.tolerates_count else None,
-        tolerated_percentage=(
-            eval_input.tolerated_failure_percentage if spec.tolerates_percentage else None
-        ),
+        children, tolerated_count=tolerated_count, tolerated_percentage=tolerated_percentage
     )
     if reason is not None:
         # Every child has run (locally children run to the end; on AWS those still pending
@@ -1714,9 +1742,6 @@ def _child_run(worker: Any, env: Any, job: Any) -> ChildRun:
 
 
 def _install_distributed_map() -> None:
-    # moto warns at parse time that its Map ignores ToleratedFailure* fields; here they count.
-    preprocessor = logging.getLogger(f"{_PARSER}.asl.parse.preprocessor")
-    _patches.append(_LogFilter(preprocessor, "declarations currently have no effect"))
     component: Any = _resolve(
         f"{_MAP}.iteration.distributed_iteration_component", "DistributedIterationComponent"
     )

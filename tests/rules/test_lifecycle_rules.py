@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -307,3 +309,14 @@ def test_no_example_calls_a_legacy_or_end_of_life_model(example_app: ExampleApp)
         if finding.rule == "model-legacy"
     ]
     assert findings == []
+
+
+def test_no_readme_code_calls_a_model_past_its_end_of_life() -> None:
+    """The README's Python blocks run at the suite's fixed date (tests/test_readme.py); on the
+    day the dates were read, none may name a model past its EOL date."""
+    checked = datetime.date.fromisoformat(CHECKED)
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    blocks = "\n".join(re.findall(r"^```python\n(.*?)^```", readme, re.MULTILINE | re.DOTALL))
+    gone = [m for m, row in MODEL_LIFECYCLES.items() if row.status_on(checked) == "end-of-life"]
+    assert gone  # the check has something to look for
+    assert [model for model in gone if model in blocks] == []

@@ -54,9 +54,10 @@ AGENT_RUNTIME_TRANSIENT_ERRORS: tuple[str, ...] = (
     "BedrockAgentRuntime.InternalServerException",
     "BedrockAgentRuntime.BadGatewayException",
 )
-#: Transient errors of ``bedrock:createModelCustomizationJob``, named the optimized
-#: integration's way.
-CUSTOMIZATION_TRANSIENT_ERRORS: tuple[str, ...] = (
+#: Transient errors of the Bedrock control plane (the ``bedrock`` API: model customization and
+#: batch inference jobs), named ``Bedrock.<exception>`` by the optimized and the AWS SDK
+#: integrations alike.
+BEDROCK_CONTROL_PLANE_TRANSIENT_ERRORS: tuple[str, ...] = (
     "Bedrock.ThrottlingException",
     "Bedrock.InternalServerException",
 )
@@ -186,11 +187,12 @@ class RetryPolicy:
         return dataclasses.replace(cls.agent_transient(), errors=AGENT_RUNTIME_TRANSIENT_ERRORS)
 
     @classmethod
-    def customization_transient(cls) -> RetryPolicy:
-        """Throttling and 500s when creating a model customization job: three retries from
-        5 s, capped at 60 s."""
+    def bedrock_control_plane_transient(cls) -> RetryPolicy:
+        """Throttling and 500s of Bedrock control-plane calls (creating a model customization
+        job, creating and polling a batch inference job): three retries from 5 s, capped at
+        60 s."""
         return cls(
-            errors=CUSTOMIZATION_TRANSIENT_ERRORS,
+            errors=BEDROCK_CONTROL_PLANE_TRANSIENT_ERRORS,
             interval_seconds=5,
             max_attempts=3,
             backoff_rate=2.0,

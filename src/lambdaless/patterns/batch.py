@@ -405,7 +405,7 @@ class BatchInference(sfn.StateMachineFragment):
                     conditions={"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}},
                 ),
             ],
-            retries=[RetryPolicy.customization_transient()],
+            retries=[RetryPolicy.bedrock_control_plane_transient()],
             timeout=None,
             assign={job: "{% $states.result.JobArn %}", wait: first, polls: 0},
             comment=comment or f"Batch inference job of {bedrock_model.identifier}",
@@ -431,7 +431,7 @@ class BatchInference(sfn.StateMachineFragment):
             policy_statements=[
                 iam.PolicyStatement(actions=["bedrock:GetModelInvocationJob"], resources=[job_arns])
             ],
-            retries=[RetryPolicy.customization_transient()],
+            retries=[RetryPolicy.bedrock_control_plane_transient()],
             timeout=None,
             assign={polls: "{% $" + polls + " + 1 %}"},
             comment="The job's status",

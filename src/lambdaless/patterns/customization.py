@@ -193,7 +193,7 @@ class ModelCustomization(sfn.StateMachineFragment):
             arguments=arguments,
             output="{% $states.result %}",
             policy_statements=statements,
-            retries=[RetryPolicy.customization_transient()],
+            retries=[RetryPolicy.bedrock_control_plane_transient()],
             timeout=timeout,
             assign=None,
             comment=comment or f"{customization_type} of {model.identifier}",

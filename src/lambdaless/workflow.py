@@ -369,8 +369,11 @@ class Workflow(Construct):
                 "alias and versions, or its Distributed Map's child executions), narrowed to "
                 "one endpoint and method by conditions."
             )
+        stack = cdk.Stack.of(self)
         for step in self.steps:
-            for text, prefix_reason in step.nag_prefixes.items():
+            for prefix, prefix_reason in step.nag_prefixes.items():
+                # resolved as the policy is: a bucket's ARN token becomes <Bucket.Arn>
+                text = finding_text(stack.resolve(prefix))
                 reasons[f"AwsSolutions-IAM5[Resource::{text}]"] = prefix_reason
             for text in step.nag_wildcards:
                 finding = f"AwsSolutions-IAM5[Resource::{text}]"

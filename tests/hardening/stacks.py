@@ -13,6 +13,7 @@ from constructs import Construct
 from examples.documents_at_scale import DocumentsAtScaleStack
 
 from lambdaless import (
+    BatchInference,
     BedrockModel,
     ChainPrompt,
     Converse,
@@ -25,6 +26,7 @@ from lambdaless import (
     PromptChain,
     Redrive,
     RetryPolicy,
+    S3Items,
     S3Path,
     Workflow,
 )
@@ -114,6 +116,41 @@ class ResultsInS3Stack(cdk.Stack):
         Workflow(self, "Summarize", definition=fan)
 
 
+class BatchFromS3Stack(cdk.Stack):
+    """BatchInference both ways: items read from a JSON Lines object (ItemReader, ItemBatcher)
+    with a customer-managed key for the job's output, and items from the state."""
+
+    def __init__(self, scope: Construct, id: str, **kwargs: Any) -> None:
+        super().__init__(scope, id, **kwargs)
+        bucket = s3.Bucket(
+            self,
+            "Work",
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            server_access_logs_prefix="access-logs/",
+        )
+        key = kms.Key(self, "Key", enable_key_rotation=True, description="batch output")
+        model = "anthropic.claude-3-haiku-20240307-v1:0"
+        from_s3 = BatchInference(
+            self,
+            "Nightly",
+            prompt="{% 'Summarize: ' & $states.input.text %}",
+            model=model,
+            work=S3Path(bucket, "nightly/"),
+            item_reader=S3Items.jsonl(S3Path(bucket, "incoming/documents.jsonl")),
+            kms_key=key,
+        )
+        Workflow(self, "FromS3", definition=from_s3, timeout=cdk.Duration.days(3))
+        from_state = BatchInference(
+            self,
+            "Adhoc",
+            prompt="{% 'Summarize: ' & $states.input %}",
+            model=model,
+            work=S3Path(bucket, "adhoc/"),
+        )
+        Workflow(self, "FromState", definition=from_state, timeout=cdk.Duration.days(3))
+
+
 class CapacityUsersStack(cdk.Stack):
     """Every step and pattern that takes ``capacity=``, sharing one ``ModelCapacity``."""
 
@@ -158,5 +195,6 @@ FIXTURES: dict[str, type[cdk.Stack]] = {
     "HardeningRedriven": RedrivenStack,
     "HardeningResultsInS3": ResultsInS3Stack,
     "HardeningCapacityUsers": CapacityUsersStack,
+    "HardeningBatchInference": BatchFromS3Stack,
     "DocumentsAtScale": DocumentsAtScaleStack,
 }

@@ -20,9 +20,10 @@ REVIEWED_FINDINGS = (
     # aws-cdk-lib's Distributed Map grant on its child executions (ids chosen at run time).
     r"AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>"
     r":execution:\{\"Fn::Select\":.*\}(/\*)?:\*\]",
-    # Bedrock generates customization job and custom model ids when the job runs.
+    # Bedrock generates customization job, custom model and batch inference job ids when the
+    # job is created.
     r"AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>"
-    r":(model-customization-job|custom-model)/\*\]",
+    r":(model-customization-job|custom-model|model-invocation-job)/\*\]",
     # Bedrock writes a customization job's outputs under the output prefix, names its own.
     r"AwsSolutions-IAM5\[Resource::<\w+\.Arn>/[\w/-]*\*\]",
     # Redrive: describe/redrive the executions (ids chosen at run time) of one state machine.

@@ -16,7 +16,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 from syrupy.assertion import SnapshotAssertion
 
-from lambdaless import BatchInference, BedrockModel, LambdalessError, S3Path, Workflow
+from lambdaless import BatchInference, BedrockModel, LambdalessError, S3Items, S3Path, Workflow
 from lambdaless.analysis.batch import poll_schedule
 from lambdaless.analysis.lint import lint_definition
 from lambdaless.patterns import batch
@@ -43,6 +43,20 @@ def _batch(stack: cdk.Stack, **options: Any) -> BatchInference:
     return fragment
 
 
+def _from_s3(stack: cdk.Stack, kind: str = "jsonl", **options: Any) -> BatchInference:
+    """A BatchInference reading its items from ``items/docs.<kind>`` of the work bucket."""
+    items = s3.Bucket.from_bucket_name(stack, "Items", BUCKET)
+    path = S3Path(items, f"items/docs.{kind}")
+    reader = S3Items.csv(path) if kind == "csv" else getattr(S3Items, kind)(path)
+    return _batch(stack, item_reader=options.pop("item_reader", reader), **options)
+
+
+def _state(definition: dict[str, Any], name: str) -> dict[str, Any]:
+    from lambdaless.analysis.asl import iter_states
+
+    return dict(next(state for _, n, state in iter_states(definition) if n == name))
+
+
 def test_snapshot(us_stack: cdk.Stack, asl: Asl, snapshot_json: SnapshotAssertion) -> None:
     _batch(us_stack, kms_key=kms.Key(us_stack, "Key"))
     definition = asl(us_stack)
@@ -52,8 +66,19 @@ def test_snapshot(us_stack: cdk.Stack, asl: Asl, snapshot_json: SnapshotAssertio
     )
 
 
-def test_no_lambda_and_no_lint_finding(us_stack: cdk.Stack, asl: Asl) -> None:
-    _batch(us_stack)
+def test_snapshot_items_from_s3(
+    us_stack: cdk.Stack, asl: Asl, snapshot_json: SnapshotAssertion
+) -> None:
+    _from_s3(us_stack)
+    assert asl(us_stack) == snapshot_json
+
+
+@pytest.mark.parametrize("from_s3", [False, True], ids=["items", "item_reader"])
+def test_no_lambda_and_no_lint_finding(us_stack: cdk.Stack, asl: Asl, from_s3: bool) -> None:
+    if from_s3:
+        _from_s3(us_stack)
+    else:
+        _batch(us_stack)
     resources = Template.from_stack(us_stack).to_json()["Resources"]
     assert [r for r in resources.values() if r["Type"].startswith("AWS::Lambda::")] == []
     assert ":lambda:" not in json.dumps(asl(us_stack))
@@ -95,6 +120,7 @@ def test_state_machine_iam(us_stack: cdk.Stack, sm_statements: Any) -> None:
         # the output listing (the Read Map's ItemReader), then each folder's one action
         {
             "Action": "s3:ListBucket",
+            "Condition": {"StringLike": {"s3:prefix": "batch/output/*"}},
             "Effect": "Allow",
             "Resource": _arn(us_stack, f"s3:::{BUCKET}"),
         },
@@ -102,6 +128,172 @@ def test_state_machine_iam(us_stack: cdk.Stack, sm_statements: Any) -> None:
         {"Action": "s3:PutObject", "Effect": "Allow", "Resource": objects("results")},
         {"Action": "s3:PutObject", "Effect": "Allow", "Resource": objects("input")},
     ]
+
+
+def test_state_machine_iam_items_from_s3(us_stack: cdk.Stack, sm_statements: Any) -> None:
+    """The Write Map's ItemReader may read its one object, nothing else of the bucket."""
+    _from_s3(us_stack)
+    statements = sm_statements(us_stack)
+    reads = [s for s in statements if s["Action"] == "s3:GetObject"]
+    assert reads == [
+        {
+            "Action": "s3:GetObject",
+            "Effect": "Allow",
+            "Resource": _arn(us_stack, f"s3:::{BUCKET}/items/docs.jsonl"),
+        },
+        {
+            "Action": "s3:GetObject",
+            "Effect": "Allow",
+            "Resource": _arn(us_stack, f"s3:::{BUCKET}/batch/output/*"),
+        },
+    ]
+    listings = [s for s in statements if "s3:ListBucket" in json.dumps(s["Action"])]
+    assert listings == [
+        {
+            "Action": "s3:ListBucket",
+            "Condition": {"StringLike": {"s3:prefix": "batch/output/*"}},
+            "Effect": "Allow",
+            "Resource": _arn(us_stack, f"s3:::{BUCKET}"),
+        }
+    ]
+
+
+def test_read_listing_is_limited_to_the_output_prefix(stack: cdk.Stack) -> None:
+    """The Read Map lists the execution's output folder (its Prefix), and its s3:ListBucket
+    holds only for prefixes under the output folder of ``work`` (s3:prefix)."""
+    bucket = s3.Bucket(stack, "Work")
+    fragment = BatchInference(
+        stack, "B", prompt="p", model=HAIKU, work=S3Path(bucket, "jobs/nightly/")
+    )
+    Workflow(stack, "W", definition=fragment, timeout=cdk.Duration.days(3))
+    policies = Template.from_stack(stack).find_resources("AWS::IAM::Policy")
+    listings = [
+        statement
+        for policy in policies.values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Action"] == "s3:ListBucket"
+    ]
+    # the workflow's (conditioned) and the Bedrock service role's (Bedrock lists the input)
+    assert [st.get("Condition") for st in listings] == [
+        None,
+        {"StringLike": {"s3:prefix": "jobs/nightly/output/*"}},
+    ]
+    arguments = load(stack)[0].definition["States"]["BRead"]["ItemReader"]["Arguments"]
+    assert arguments["Prefix"] == (
+        "{% \"jobs/nightly/output/\" & $states.context.Execution.Name & '/' %}"
+    )
+
+
+def test_items_from_s3_shape(stack: cdk.Stack) -> None:
+    """Read from S3: an ItemReader on the object reading max_records + 1 items, each item kept
+    with its index (ItemSelector), batched records_per_file a child with the execution name
+    (ItemBatcher); the Count Choice follows the Write and counts the records written."""
+    fragment = _from_s3(stack, min_records=3, max_records=10, records_per_file=2)
+    definition = load(stack)[0].definition
+    assert definition["StartAt"] == "SummariesWrite"
+    write = definition["States"]["SummariesWrite"]
+    assert write["ItemReader"]["ReaderConfig"] == {"InputType": "JSONL", "MaxItems": 11}
+    assert write["ItemSelector"] == {
+        "index": "{% $states.context.Map.Item.Index %}",
+        "value": "{% $states.context.Map.Item.Value %}",
+    }
+    assert write["ItemBatcher"] == {
+        "MaxItemsPerBatch": 2,
+        "BatchInput": {"run": "{% $states.context.Execution.Name %}"},
+    }
+    assert "Items" not in write
+    assert write["Next"] == "SummariesCount"
+    assert "lambdaless:max-items=6 " in write["Comment"]  # ceil(11 / 2) children
+    count = definition["States"]["SummariesCount"]
+    assert [c["Condition"] for c in count["Choices"]] == [
+        "{% $summariesWritten < 3 %}",
+        "{% $summariesWritten > 10 %}",
+    ]
+    assert count["Default"] == "SummariesSubmit"
+    assert fragment.start_state is fragment.write
+
+
+def test_items_from_s3_fail_as_from_the_state(app: cdk.App) -> None:
+    """Too few or too many records fail with the same errors and causes from either source."""
+    stacks = [cdk.Stack(app, "FromState"), cdk.Stack(app, "FromS3")]
+    _batch(stacks[0], min_records=3, max_records=10, records_per_file=2)
+    _from_s3(stacks[1], min_records=3, max_records=10, records_per_file=2)
+    fails = [
+        {k: v for k, v in load(stack)[0].definition["States"].items() if v["Type"] == "Fail"}
+        for stack in stacks
+    ]
+    assert fails[0] == fails[1]
+    assert set(fails[0]) >= {"SummariesTooFewRecords", "SummariesTooManyRecords"}
+
+
+@pytest.mark.parametrize(
+    ("max_items", "read"), [(None, 50_001), (20_000, 20_000), (80_000, 50_001)]
+)
+def test_reader_reads_one_more_than_max_records(
+    stack: cdk.Stack, max_items: int | None, read: int
+) -> None:
+    """MaxItems is max_records + 1, or the S3Items' own smaller max_items (which then bounds
+    the run: nothing beyond it is read, as in FanOut)."""
+    bucket = s3.Bucket.from_bucket_name(stack, "Items", BUCKET)
+    reader = S3Items.json(S3Path(bucket, "items.json"), max_items=max_items)
+    _batch(stack, item_reader=reader)
+    write = load(stack)[0].definition["States"]["SummariesWrite"]
+    assert write["ItemReader"]["ReaderConfig"]["MaxItems"] == read
+
+
+@pytest.mark.parametrize("kind", ["json", "jsonl", "csv"])
+def test_child_writes_the_same_records_from_either_source(app: cdk.App, kind: str) -> None:
+    """A Write child's Key and Body (JSONata, evaluated): the S3 source's batch
+    {BatchInput, Items: [{index, value}]} gives the same file as the state's {items, first,
+    run}: record ids are the items' indexes, unique and in order."""
+    import jsonata  # type: ignore[import-untyped]
+
+    def child(definition: dict[str, Any], states_input: dict[str, Any]) -> tuple[str, str]:
+        task = _state(definition, "SummariesWriteFile")
+        key, body = (task["Arguments"][k][2:-2] for k in ("Key", "Body"))
+        env = {"states": {"input": states_input}}
+        return (
+            jsonata.Jsonata(key).evaluate(None, env),
+            jsonata.Jsonata(body).evaluate(None, env),
+        )
+
+    stack, s3_stack = cdk.Stack(app, "FromState"), cdk.Stack(app, "FromS3")
+    _batch(stack, records_per_file=2, min_records=3, max_records=100)
+    _from_s3(s3_stack, kind, records_per_file=2, min_records=3, max_records=100)
+    items = ["gamma", {"name": "delta"}]
+    from_state = child(load(stack)[0].definition, {"items": items, "first": 12, "run": "r-1"})
+    from_s3 = child(
+        load(s3_stack)[0].definition,
+        {
+            "BatchInput": {"run": "r-1"},
+            "Items": [{"index": 12, "value": items[0]}, {"index": 13, "value": items[1]}],
+        },
+    )
+    assert from_s3 == from_state
+    key, body = from_s3
+    assert key == "batch/input/r-1/00000000012.jsonl"
+    records = [json.loads(line) for line in body.split("\n")]
+    assert [r["recordId"] for r in records] == ["00000000012", "00000000013"]
+    assert records[0]["modelInput"]["messages"][0]["content"][0]["text"] == "Summarize: gamma"
+
+
+@pytest.mark.parametrize("kind", ["json", "jsonl", "csv"])
+def test_inspect_counts_items_from_s3_alike(us_stack: cdk.Stack, kind: str) -> None:
+    """inspect finds records_per_file in the ItemBatcher: the same prices and counts as from
+    the state."""
+    from lambdaless.analysis.batch import batch_cost, batch_jobs
+
+    _from_s3(us_stack, kind)
+    (job,) = batch_jobs(load(us_stack)[0].definition)
+    assert (job.max_tokens, job.records_per_file, job.first_poll, job.max_poll) == (
+        1024,
+        19,
+        60,
+        900,
+    )
+    priced = batch_cost(job, items=10_000, input_tokens=1_000, output_tokens=200)
+    assert priced.transitions == 6 + 527 * 4 + 2 + 99 * 3
+    assert priced.parent_events == 25 + 99 * 9
 
 
 def test_service_role_trust_and_scope(us_stack: cdk.Stack) -> None:
@@ -155,6 +347,7 @@ def test_profile_grants_the_role_its_routes(us_stack: cdk.Stack) -> None:
         ({"job_timeout_hours": 169}, r"job_timeout_hours=169 .*\[rule batch-job-timeout;"),
         ({"work": "s3://b/k/"}, r"work='s3://b/k/'"),
         ({"items": "$.items"}, r"items='\$.items'"),
+        ({"item_reader": "s3://b/items.jsonl"}, r"item_reader='s3://b/items.jsonl' .*S3Items"),
         (
             {
                 "first_poll": cdk.Duration.seconds(120),
@@ -168,6 +361,18 @@ def test_profile_grants_the_role_its_routes(us_stack: cdk.Stack) -> None:
 def test_refused(stack: cdk.Stack, options: dict[str, Any], message: str) -> None:
     with pytest.raises(LambdalessError, match=message):
         _batch(stack, **options)
+
+
+def test_items_and_item_reader_are_exclusive(stack: cdk.Stack) -> None:
+    with pytest.raises(LambdalessError, match=r"items/item_reader=.* one of the two"):
+        _from_s3(stack, items="{% $states.input.documents %}")
+
+
+def test_items_from_s3_bound_max_records(stack: cdk.Stack) -> None:
+    with pytest.raises(
+        LambdalessError, match=r"max_records=100000000 .*item_reader=.*\[rule batch-records;"
+    ):
+        _from_s3(stack, max_records=100_000_000, records_per_file=1000)
 
 
 def test_work_prefix_must_end_with_slash(stack: cdk.Stack) -> None:

@@ -3,8 +3,10 @@
 A ``BatchInference`` (:mod:`lambdaless.patterns.batch`) leaves everything this needs in its ASL:
 the ``aws-sdk:bedrock:createModelInvocationJob`` Task (``ModelId``, the first wait in its
 ``Assign``), the Wait state doubling the wait up to a cap (``$min([$wait * 2, cap])``), and the
-Distributed Map writing ``$partition(items, records_per_file)`` files whose records carry the
-model's ``max_tokens``.
+Distributed Map writing the records' files (an ``aws-sdk:s3:putObject`` child), each of
+``records_per_file`` records carrying the model's ``max_tokens``: the Map iterates over
+``$partition(items, records_per_file)`` (items from the state) or batches the items it reads
+from S3 with an ItemBatcher of ``MaxItemsPerBatch`` = ``records_per_file``.
 
 Costs per 1,000 items: the model's tokens at the batch rate beside the same tokens on demand
 (:mod:`lambdaless.analysis.model_pricing`: batch is 50% of on-demand), and the orchestration
@@ -25,12 +27,14 @@ from lambdaless.analysis.model_pricing import model_prices_for
 from lambdaless.analysis.pricing import Prices, prices_for
 
 _SUBMIT = ":::aws-sdk:bedrock:createModelInvocationJob"
+_PUT_OBJECT = ":::aws-sdk:s3:putObject"
 _CAP = re.compile(r"\$min\(\[\$\w+ \* 2, (\d+)\]\)")
 _PARTITION = re.compile(r"\$partition\(.*, (\d+)\)\s*%}$")
 _MAX_TOKENS = re.compile(r'\\?"(?:max_tokens|maxTokens|maxTokenCount|max_gen_len)\\?": (\d+)')
 
 #: Billed transitions of each part of a run (states entered; BatchInference's ASL):
-#: Count, Write, Submit, Read, Check, Counted once; one WriteFile per file; per poll Wait, Poll,
+#: Count, Write, Submit, Read, Check, Counted once (Count before Write, or after it for items
+#: read from S3); one WriteFile per file; per poll Wait, Poll,
 #: Status; per output file FileKind, ReadFile, SaveAnswers; the manifest FileKind, ReadManifest.
 _FIXED = 6
 _PER_POLL = 3
@@ -139,11 +143,7 @@ def batch_jobs(definition: Mapping[str, Any]) -> list[BatchJob]:
             for v in (s.get("Assign") or {}).values()
             if (m := _CAP.search(str(v)))
         ]
-        per_file = [
-            int(m.group(1))
-            for _, _, s in states
-            if s.get("Type") == "Map" and (m := _PARTITION.search(str(s.get("Items", ""))))
-        ]
+        per_file = [n for _, _, s in states if (n := _records_per_file(s)) is not None]
         tokens = [int(m.group(1)) for m in _MAX_TOKENS.finditer(json.dumps(definition))]
         jobs.append(
             BatchJob(
@@ -156,6 +156,20 @@ def batch_jobs(definition: Mapping[str, Any]) -> list[BatchJob]:
             )
         )
     return jobs
+
+
+def _records_per_file(state: Mapping[str, Any]) -> int | None:
+    """A Write Map's records per file: its ``$partition(items, n)``, or the ``MaxItemsPerBatch``
+    of its ItemBatcher when its children put objects (items read from S3)."""
+    if state.get("Type") != "Map":
+        return None
+    if m := _PARTITION.search(str(state.get("Items", ""))):
+        return int(m.group(1))
+    batch = (state.get("ItemBatcher") or {}).get("MaxItemsPerBatch")
+    processor = json.dumps(state.get("ItemProcessor") or {})
+    if isinstance(batch, int) and not isinstance(batch, bool) and _PUT_OBJECT in processor:
+        return batch
+    return None
 
 
 def batch_cost(

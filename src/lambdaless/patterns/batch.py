@@ -6,17 +6,31 @@ https://docs.aws.amazon.com/bedrock/latest/userguide/batch-inference.html). Step
 optimized integration for it; the SDK integration, S3 and the Map states cover every step:
 
 1. **Count** (Choice): fewer items than ``min_records`` or more than ``max_records`` fail the
-   run at its start (``BatchInference.TooFewRecords`` / ``TooManyRecords``) instead of failing
-   the job at validation. Below the minimum use :class:`~lambdaless.patterns.fan_out.FanOut`.
-2. **Write** (Distributed Map over ``$partition(items, records_per_file)``): each child writes
-   one JSONL file ``<work>input/<execution>/<first record id>.jsonl`` with an
-   ``aws-sdk:s3:putObject`` Task whose body JSONata joins the records, one per line,
+   run (``BatchInference.TooFewRecords`` / ``TooManyRecords``) instead of failing the job at
+   validation. Below the minimum use :class:`~lambdaless.patterns.fan_out.FanOut`. With
+   ``items=`` the Choice counts the items before anything is written; with ``item_reader=``
+   the count is only known once the object is read, so the Choice follows the Write on the
+   records written, and the reader reads at most ``max_records + 1`` items
+   (``ReaderConfig.MaxItems``): one more than allowed is enough to refuse the run.
+2. **Write** (Distributed Map): each child writes one JSONL file
+   ``<work>input/<execution>/<first record id>.jsonl`` with an ``aws-sdk:s3:putObject`` Task
+   whose body JSONata joins the records, one per line,
    ``{"recordId": "<11 digits>", "modelInput": <the model's InvokeModel body>}`` ("Format and
    upload your batch inference data", batch-inference-data.html: files end in ``.jsonl``,
-   ``modelInput`` is the InvokeModel body). The record id is the item's index, zero-padded to
-   11 digits; ``$partition`` is one of Step Functions' JSONata functions ("Transforming data
-   with JSONata", transforming-data.html). Each file is one Task argument, so it stays under
-   256 KiB, far below the 1 GB input-file quota.
+   ``modelInput`` is the InvokeModel body). The record id is the item's index in the items,
+   zero-padded to 11 digits, so ids are unique and in item order. With ``items=`` the Map
+   iterates over ``$partition(items, records_per_file)`` (one of Step Functions' JSONata
+   functions, "Transforming data with JSONata", transforming-data.html) and each child gets
+   ``{items, first, run}``. With ``item_reader=`` (:class:`~lambdaless.patterns.fan_out.S3Items`:
+   a JSON array, JSON Lines or CSV object) the Map reads the object with an ItemReader
+   ("ItemReader (Map)", input-output-itemreader.html), its ItemSelector keeps each item with
+   its ``$states.context.Map.Item.Index`` (the ItemSelector runs on every item, before
+   batching: "ItemSelector (Map)", input-output-itemselector.html), and its ItemBatcher
+   (``MaxItemsPerBatch`` = ``records_per_file``, ``BatchInput`` = the execution name) gives each
+   child ``{"BatchInput": {"run"}, "Items": [{"index", "value"}, ...]}`` ("ItemBatcher (Map)",
+   input-output-itembatcher.html: batched items arrive in an ``Items`` array, ``BatchInput``
+   beside it). Each file is one Task argument, so it stays under 256 KiB, far below the 1 GB
+   input-file quota.
 3. **Submit**: ``aws-sdk:bedrock:createModelInvocationJob`` (InputDataConfig.S3InputDataConfig
    on the execution's input folder, OutputDataConfig.S3OutputDataConfig on its output folder,
    the Bedrock service role, TimeoutDurationInHours; Bedrock API reference,
@@ -53,24 +67,28 @@ transitions and 11 events in the parent, plus an Express request and DynamoDB re
 change: about US$0.0001. The saving, US$0.007 a job, is below a cent against a model bill of
 dollars; the poll adds at most 15 minutes to a job of hours. Polling needs no other resource.
 
-Records are written from the state's items: they must fit in the 256 KiB state input with the
-rest of it (e.g. document ids or S3 keys the prompt names, not whole documents).
+With ``items=`` the records are written from the state's items: they must fit in the 256 KiB
+state input with the rest of it (e.g. document ids or S3 keys the prompt names, not whole
+documents). With ``item_reader=`` only each child's batch must fit in 256 KiB; the state
+machine may read its one object and nothing else of the bucket (``s3:GetObject`` on its ARN).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
 import aws_cdk as cdk
+import jsii
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from lambdaless._errors import at_path, require
+from lambdaless._errors import at_path, invalid, require
 from lambdaless.analysis.batch import poll_schedule
 from lambdaless.limits import (
     BATCH_MAX_RECORDS_DEFAULT,
@@ -81,6 +99,7 @@ from lambdaless.limits import (
 from lambdaless.models import BedrockModel, ModelKind, ModelLike
 from lambdaless.patterns._common import S3Path, partition, region_arn, variable_prefix
 from lambdaless.patterns._service_role import bedrock_service_role
+from lambdaless.patterns.fan_out import S3Items
 from lambdaless.prompts import (
     Inference,
     answer_expression,
@@ -149,6 +168,8 @@ class BatchInference(sfn.StateMachineFragment):
         submit: the CreateModelInvocationJob Task.
         poll: the GetModelInvocationJob Task.
         read: the Distributed Map reading the output files.
+        count: the Count Choice (before the Write with ``items=``, after it with
+            ``item_reader=``).
         records_per_file: records in each written file.
         max_polls: polls made before the run gives up (``BatchInference.NoEnd``).
     """
@@ -165,6 +186,7 @@ class BatchInference(sfn.StateMachineFragment):
         system: str | None = None,
         inference: Inference | None = None,
         items: str | None = None,
+        item_reader: S3Items | None = None,
         min_records: int = BATCH_MIN_RECORDS_DEFAULT,
         max_records: int = BATCH_MAX_RECORDS_DEFAULT,
         records_per_file: int | None = None,
@@ -187,10 +209,14 @@ class BatchInference(sfn.StateMachineFragment):
             system: the system prompt; none by default.
             inference: inference parameters; ``Inference()`` by default.
             items: a JSONata expression giving the item array; by default
-                ``{% $states.input.items %}``.
+                ``{% $states.input.items %}``. Not with ``item_reader``.
+            item_reader: read the items from one S3 object instead
+                (``S3Items.json``/``jsonl``/``csv``); the state machine may read that object
+                only. At most ``max_records + 1`` items are read (fewer if the S3Items has a
+                smaller ``max_items``, which then bounds the run). None by default.
             min_records: your account's "Minimum number of records per batch inference job"
                 quota for the model (Service Quotas); 100 by default, its usual default. Fewer
-                items fail the run at its start: use ``FanOut`` for them.
+                items fail the run before the job is submitted: use ``FanOut`` for them.
             max_records: your account's "Records per batch inference job" quota for the
                 model; 50,000 by default.
             records_per_file: records per written file; by default as many as keep a file's
@@ -224,15 +250,27 @@ class BatchInference(sfn.StateMachineFragment):
             work.key.endswith("/"), "work", work.key, "a key prefix ending in '/', e.g. 'batch/'"
         )
         inference = inference or Inference()
+        if items is not None and item_reader is not None:
+            raise invalid(
+                "items/item_reader",
+                (items, item_reader),
+                "one of the two: the items come from the state (items=) or from S3 (item_reader=)",
+            )
         if items is not None:
             require(is_expression(items), "items", items, "a JSONata expression '{% ... %}'")
             check_jsonata("items", items)
+        require(
+            item_reader is None or isinstance(item_reader, S3Items),
+            "item_reader",
+            item_reader,
+            "None or an S3Items value (S3Items.json, S3Items.jsonl or S3Items.csv)",
+        )
         per_file = (
             default_records_per_file(inference.max_tokens)
             if records_per_file is None
             else records_per_file
         )
-        check_batch_records(min_records, max_records, per_file)
+        check_batch_records(min_records, max_records, per_file, from_s3=item_reader is not None)
         hours = check_batch_timeout("job_timeout_hours", job_timeout_hours)
         first = _seconds("first_poll", first_poll, 60)
         cap = _seconds("max_poll_interval", max_poll_interval, 900)
@@ -250,7 +288,12 @@ class BatchInference(sfn.StateMachineFragment):
         self.max_polls = len(poll_schedule(first, cap, hours * 3600 + 3600))
         # Both Maps return their children's small outputs inline (no ResultWriter): declared
         # to the lint as at most `files` (+2 other objects) outputs of at most 40 bytes each.
+        # Read from S3, one item more than max_records is read to tell there are too many.
+        read_items = max_records
+        if item_reader is not None:
+            read_items = min(item_reader.max_items or max_records + 1, max_records + 1)
         files = -(-max_records // per_file)
+        written_files = -(-read_items // per_file)
         inline = (files + 2) * (_CHILD_OUTPUT_BYTES + 1) + 2
         require(
             inline <= PAYLOAD_MAX_BYTES,
@@ -320,13 +363,23 @@ class BatchInference(sfn.StateMachineFragment):
                 )
             ),
         )
-        record = (
-            "{'recordId': $pad($string($states.input.first + $i), -11, '0'), "
-            f"'modelInput': {body}}}"
-        )
-        lines = (
-            f"$join($map($states.input.items, function($item, $i) {{ $string({record}) }}), '\\n')"
-        )
+        if item_reader is None:
+            # A child's input: {items, first, run}; its item $i is item first + $i.
+            record = (
+                "{'recordId': $pad($string($states.input.first + $i), -11, '0'), "
+                f"'modelInput': {body}}}"
+            )
+            lines = f"$map($states.input.items, function($item, $i) {{ $string({record}) }})"
+            first_id, child_run, rows = "$states.input.first", "$states.input.run", "items"
+        else:
+            # A child's input: {"BatchInput": {run}, "Items": [{index, value}, ...]}.
+            record = f"{{'recordId': $pad($string($record.index), -11, '0'), 'modelInput': {body}}}"
+            lines = (
+                "$map($states.input.Items, function($record) "
+                f"{{ ($item := $record.value; $string({record})) }})"
+            )
+            first_id = "$states.input.Items[0].index"
+            child_run, rows = "$states.input.BatchInput.run", "Items"
         put_file = DirectTask(
             self,
             f"{id}WriteFile",
@@ -335,12 +388,11 @@ class BatchInference(sfn.StateMachineFragment):
                 "Bucket": bucket.bucket_name,
                 "Key": "{% "
                 + json.dumps(input_dir.key)
-                + " & $states.input.run & '/' & $pad($string($states.input.first), -11, '0') "
-                "& '.jsonl' %}",
-                "Body": "{% " + lines + " %}",
+                + f" & {child_run} & '/' & $pad($string({first_id}), -11, '0') & '.jsonl' %}}",
+                "Body": "{% $join(" + lines + ", '\\n') %}",
                 "ContentType": "application/jsonl",
             },
-            output="{% {'records': $count($states.input.items)} %}",
+            output="{% {'records': $count($states.input." + rows + ")} %}",
             policy_statements=[
                 iam.PolicyStatement(actions=["s3:PutObject"], resources=[input_dir.prefix_arn])
             ],
@@ -350,20 +402,35 @@ class BatchInference(sfn.StateMachineFragment):
             comment="One JSONL file of batch records",
             prefix_grants={input_dir.prefix_arn: _PREFIX_REASON},
         )
+        if item_reader is None:
+            source_fields: dict[str, Any] = {
+                "items": sfn.ProvideItems.jsonata("{% $partition(" + source + f", {per_file}) %}}"),
+                "item_selector": {
+                    "items": "{% $states.context.Map.Item.Value %}",
+                    "first": "{% $states.context.Map.Item.Index * " + str(per_file) + " %}",
+                    "run": "{% " + run + " %}",
+                },
+            }
+        else:
+            source_fields = {
+                "item_reader": dataclasses.replace(item_reader, max_items=read_items).reader(),
+                "item_selector": {
+                    "index": "{% $states.context.Map.Item.Index %}",
+                    "value": "{% $states.context.Map.Item.Value %}",
+                },
+                "item_batcher": sfn.ItemBatcher(
+                    max_items_per_batch=per_file, batch_input={"run": "{% " + run + " %}"}
+                ),
+            }
         self.write = sfn.DistributedMap(
             self,
             f"{id}Write",
-            items=sfn.ProvideItems.jsonata("{% $partition(" + source + f", {per_file}) %}}"),
-            item_selector={
-                "items": "{% $states.context.Map.Item.Value %}",
-                "first": "{% $states.context.Map.Item.Index * " + str(per_file) + " %}",
-                "run": "{% " + run + " %}",
-            },
+            **source_fields,
             max_concurrency=max_concurrency,
             outputs="{% {} %}",
             assign={written: "{% $sum($states.result.records) %}"},
             comment=f"Write the items as batch records, {per_file} a file "
-            f"(lambdaless:max-items={files} "
+            f"(lambdaless:max-items={written_files} "
             f"lambdaless:max-item-output-bytes={_CHILD_OUTPUT_BYTES})",
             query_language=sfn.QueryLanguage.JSONATA,
         )
@@ -533,8 +600,8 @@ class BatchInference(sfn.StateMachineFragment):
         self.read = sfn.DistributedMap(
             self,
             f"{id}Read",
-            item_reader=sfn.S3ObjectsItemReader(
-                bucket=bucket, prefix="{% " + json.dumps(output_dir.key) + " & " + run + " & '/' %}"
+            item_reader=_PrefixListing(
+                output_dir, "{% " + json.dumps(output_dir.key) + " & " + run + " & '/' %}"
             ),
             item_selector={
                 "key": "{% $states.context.Map.Item.Value.Key %}",
@@ -613,22 +680,51 @@ class BatchInference(sfn.StateMachineFragment):
             .otherwise(wait_state)
         )
         wait_state.next(self.poll).next(status)
+        # From the state: count the items, then write. From S3: write, then count the records.
+        counted = f"$count({source})" if item_reader is None else f"${written}"
         self.count = (
             sfn.Choice(self, f"{id}Count", query_language=sfn.QueryLanguage.JSONATA)
-            .when(sfn.Condition.jsonata(f"{{% $count({source}) < {min_records} %}}"), too_few)
-            .when(sfn.Condition.jsonata(f"{{% $count({source}) > {max_records} %}}"), too_many)
-            .otherwise(self.write.next(self.submit).next(wait_state))
+            .when(sfn.Condition.jsonata(f"{{% {counted} < {min_records} %}}"), too_few)
+            .when(sfn.Condition.jsonata(f"{{% {counted} > {max_records} %}}"), too_many)
         )
+        self._start: sfn.State
+        if item_reader is None:
+            self.count.otherwise(self.write.next(self.submit).next(wait_state))
+            self._start = self.count
+        else:
+            self.write.next(self.count.otherwise(self.submit.next(wait_state)))
+            self._start = self.write
 
     @property
     def start_state(self) -> sfn.State:
-        """The Count Choice."""
-        return self.count
+        """The Count Choice (items from the state) or the Write Map (items from S3)."""
+        return self._start
 
     @property
     def end_states(self) -> list[sfn.INextable]:
         """The Counted Pass."""
         return [self.done]
+
+
+class _PrefixListing(sfn.S3ObjectsItemReader):
+    """aws-cdk-lib's ``s3:listObjectsV2`` ItemReader, its ``s3:ListBucket`` limited to keys under
+    ``path`` by an ``s3:prefix`` condition (Service Authorization Reference, "Actions, resources,
+    and condition keys for Amazon S3", list_amazons3.html: ListBucket takes ``s3:prefix``);
+    aws-cdk-lib grants the listing of the whole bucket."""
+
+    def __init__(self, path: S3Path, prefix: str) -> None:
+        super().__init__(bucket=path.bucket, prefix=prefix)
+        self._path = path
+
+    @jsii.member(jsii_name="providePolicyStatements")
+    def provide_policy_statements(self) -> list[iam.PolicyStatement]:
+        return [
+            iam.PolicyStatement(
+                actions=["s3:ListBucket"],
+                resources=[self._path.bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": self._path.key + "*"}},
+            )
+        ]
 
 
 def _seconds(argument: str, value: cdk.Duration | None, default: int) -> int:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from lambdaless.limits import BATCH_TIMEOUT_HOURS_MAX, BATCH_TIMEOUT_HOURS_MIN
+from lambdaless.limits import (
+    BATCH_TIMEOUT_HOURS_MAX,
+    BATCH_TIMEOUT_HOURS_MIN,
+    DISTRIBUTED_MAP_MAX_ITEMS,
+)
 from lambdaless.rules._rule import Rule
 
 _GUIDE = "https://docs.aws.amazon.com/bedrock/latest/userguide/"
@@ -21,7 +25,8 @@ BATCH_MODEL = Rule(
 BATCH_RECORDS = Rule(
     "batch-records",
     "min_records/max_records/records_per_file that are not whole numbers with 1 <= min_records "
-    "<= max_records and 1 <= records_per_file <= max_records (the job's record quotas)",
+    "<= max_records and 1 <= records_per_file <= max_records (the job's record quotas), or, "
+    "items read from S3, a max_records + 1 above the ItemReader's MaxItems limit",
     _GUIDE + "batch-inference-data.html",
     "construct",
 )
@@ -58,9 +63,12 @@ def check_batch_model(argument: str, identifier: str, *, provisioned: bool, fami
     )
 
 
-def check_batch_records(min_records: Any, max_records: Any, records_per_file: Any) -> None:
+def check_batch_records(
+    min_records: Any, max_records: Any, records_per_file: Any, *, from_s3: bool = False
+) -> None:
     """The record bounds: whole numbers, ``1 <= min_records <= max_records`` and
-    ``1 <= records_per_file <= max_records``."""
+    ``1 <= records_per_file <= max_records``; items ``from_s3`` are read up to
+    ``max_records + 1`` (ReaderConfig ``MaxItems``, at most 100,000,000: "ItemReader (Map)")."""
     BATCH_RECORDS.require(
         _whole(min_records) and min_records >= 1,
         "min_records",
@@ -74,6 +82,14 @@ def check_batch_records(min_records: Any, max_records: Any, records_per_file: An
         max_records,
         f"a whole number >= min_records ({min_records}): your account's 'Records per batch "
         "inference job' quota for the model",
+    )
+    BATCH_RECORDS.require(
+        not from_s3 or max_records < DISTRIBUTED_MAP_MAX_ITEMS,
+        "max_records",
+        max_records,
+        f"at most {DISTRIBUTED_MAP_MAX_ITEMS - 1:,} with item_reader=: the ItemReader reads "
+        f"max_records + 1 items to tell there are too many, and reads at most "
+        f"{DISTRIBUTED_MAP_MAX_ITEMS:,} (ReaderConfig MaxItems)",
     )
     BATCH_RECORDS.require(
         _whole(records_per_file) and 1 <= records_per_file <= max_records,

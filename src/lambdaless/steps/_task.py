@@ -175,10 +175,9 @@ class DirectTask(sfn.CustomState):
         #: the stack this step was built in: its ARNs and IAM are that stack's
         self.stack_env = env
         self.nag_wildcards = [env.finding_text(resource) for resource in wildcard_resources]
-        #: finding text of each prefix grant -> its reason
-        self.nag_prefixes = {
-            env.finding_text(resource): reason for resource, reason in (prefix_grants or {}).items()
-        }
+        #: each prefix grant (an ARN, possibly with tokens: a bucket's ARN) -> its reason;
+        #: ``Workflow`` resolves it into cdk-nag's finding text
+        self.nag_prefixes = dict(prefix_grants or {})
         #: the capacity this Task acquires (a capacity's acquire Task), or ``None``: a
         #: ``Workflow`` has the capacity watch its executions (see ``ModelCapacity.watch``)
         self.acquires: StepCapacity | None = None

@@ -130,7 +130,7 @@ class BatchFromS3Stack(cdk.Stack):
             server_access_logs_prefix="access-logs/",
         )
         key = kms.Key(self, "Key", enable_key_rotation=True, description="batch output")
-        model = "anthropic.claude-3-haiku-20240307-v1:0"
+        model = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
         from_s3 = BatchInference(
             self,
             "Nightly",

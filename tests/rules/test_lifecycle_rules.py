@@ -274,7 +274,10 @@ def test_a_legacy_warning_can_be_acknowledged_like_any_lint_finding() -> None:
 def test_the_table_is_dated_cited_and_only_has_models_the_library_knows() -> None:
     assert set(MODEL_LIFECYCLES) <= KNOWN_MODEL_IDS
     for row in MODEL_LIFECYCLES.values():
-        assert row.eol_date is not None
+        assert row.documented in ("Active", "Legacy", "EOL")
+        # a Legacy or EOL card gives the EOL date; an Active one only its floor
+        assert (row.eol_date is not None) == (row.documented != "Active")
+        assert (row.eol_no_sooner_than is not None) == (row.documented == "Active")
         assert row.checked == "2026-11-30"
         assert all(s.startswith("https://docs.aws.amazon.com/bedrock/") for s in row.sources)
         assert any("model-card-" in s for s in row.sources)
@@ -282,7 +285,10 @@ def test_the_table_is_dated_cited_and_only_has_models_the_library_knows() -> Non
     assert lifecycle_of(f"us.{HAIKU_3_5}").eol_date == datetime.date(2026, 6, 19)
     arn = f"arn:aws:bedrock:us-east-1::foundation-model/{HAIKU_3}"
     assert lifecycle_of(arn).eol_date == datetime.date(2026, 9, 10)
-    unknown = lifecycle_of(HAIKU_4_5)
+    active = lifecycle_of(HAIKU_4_5)
+    assert active.status_on(datetime.date(2026, 11, 30)) == "active"
+    assert "no sooner than 2026-10-01" in active.describe()
+    unknown = lifecycle_of("us.anthropic.claude-sonnet-4-5-20250929-v1:0")
     assert unknown.status_on(datetime.date(2030, 1, 1)) == "unknown"
     assert unknown.checked == ""
 

@@ -11,18 +11,25 @@ The rows below are what could be read in those pages and in the model cards on t
 ``checked``; every other model of :data:`lambdaless.rules._model_ids.KNOWN_MODEL_IDS` is
 *unknown* here (:func:`lifecycle_of` says so), never assumed Active. Read 2026-11-30:
 
-========================================  =======  ==========  ===========================
-model                                     status   EOL date    model card (``model-card-``)
-========================================  =======  ==========  ===========================
-anthropic.claude-3-5-haiku-20241022-v1:0  Legacy   2026-06-19  anthropic-claude-3-5-haiku
-anthropic.claude-3-haiku-20240307-v1:0    EOL      2026-09-10  anthropic-claude-3-haiku
-========================================  =======  ==========  ===========================
+========================================  ======  =============  ============================
+model                                     status  EOL date       model card (``model-card-``)
+========================================  ======  =============  ============================
+anthropic.claude-3-5-haiku-20241022-v1:0  Legacy  2026-06-19     anthropic-claude-3-5-haiku
+anthropic.claude-3-haiku-20240307-v1:0    EOL     2026-09-10     anthropic-claude-3-haiku
+anthropic.claude-haiku-4-5-20251001-v1:0  Active  >= 2026-10-01  anthropic-claude-haiku-4-5
+amazon.nova-lite-v1:0                     Active  >= 2025-12-04  amazon-nova-lite
+========================================  ======  =============  ============================
 
-Neither card gives the date the model entered Legacy nor names a successor (both point to
-"models at a glance", model-cards.html): ``legacy_date`` and ``successor`` are ``None``.
+(``>=``: the card's "EOL no sooner than".)
+
+Neither Legacy card gives the date the model entered Legacy nor names a successor (both point
+to "models at a glance", model-cards.html): ``legacy_date`` and ``successor`` are ``None``.
 Claude 3 Haiku's card says the EOL holds "in most Regions": it stays available in
 ``ca-central-1``, ``eu-central-2`` and ``sa-east-1`` and is Legacy in ``ap-northeast-2`` (read
-in the card's Traditional Chinese translation; the English text was not readable here).
+in the card's Traditional Chinese translation; the English text was not readable here). The
+two Active cards were read through copies of the user guide (a proxy of docs.aws.amazon.com for
+Claude Haiku 4.5, the AWS European Sovereign Cloud's docs.aws.eu for Nova Lite); "EOL no sooner
+than" is a floor, not a date (both cards still say Active past it).
 
 Pure data and date arithmetic: no CDK import, so the lint and ``lambdaless inspect`` use it too.
 """
@@ -55,7 +62,10 @@ class ModelLifecycle:
 
     Attributes:
         model: the foundation model id.
+        documented: the card's "Model lifecycle" on ``checked`` (``Active``, ``Legacy``,
+            ``EOL``), or ``None``.
         eol_date: the day from which calls fail (``None``: not documented, or not yet set).
+        eol_no_sooner_than: an Active card's floor for the EOL date (``None``: not read).
         legacy_date: the day it entered Legacy (``None``: not documented).
         successor: the Active model the docs name as its replacement (``None``: none named).
         still_available_in: regions where the docs say it outlives ``eol_date``.
@@ -64,7 +74,9 @@ class ModelLifecycle:
     """
 
     model: str
+    documented: str | None = None
     eol_date: datetime.date | None = None
+    eol_no_sooner_than: datetime.date | None = None
     legacy_date: datetime.date | None = None
     successor: str | None = None
     still_available_in: tuple[str, ...] = ()
@@ -77,10 +89,11 @@ class ModelLifecycle:
 
         A known EOL date on or before ``today`` is ``end-of-life``; one still ahead is
         ``legacy`` (Bedrock sets the EOL date when a model enters Legacy), unless a documented
-        ``legacy_date`` is still ahead too (``active``). Without an EOL date: ``unknown``.
+        ``legacy_date`` is still ahead too (``active``). Without an EOL date: ``active`` when the
+        card said Active on ``checked``, else ``unknown``.
         """
         if self.eol_date is None:
-            return "unknown"
+            return "active" if self.documented == "Active" else "unknown"
         if self.eol_date <= today:
             return "legacy" if region in self.still_available_in else "end-of-life"
         if self.legacy_date is not None and today < self.legacy_date:
@@ -90,6 +103,8 @@ class ModelLifecycle:
     def describe(self) -> str:
         """``<model>: EOL 2026-06-19 on Amazon Bedrock (checked 2026-11-30, <url>)``."""
         eol = self.eol_date.isoformat() if self.eol_date else "unknown"
+        if self.eol_date is None and self.eol_no_sooner_than is not None:
+            eol = f"no sooner than {self.eol_no_sooner_than.isoformat()}"
         where = f"; still available in {', '.join(self.still_available_in)}" * bool(
             self.still_available_in
         )
@@ -100,11 +115,19 @@ class ModelLifecycle:
 
 
 def _row(
-    model: str, card: str, *, eol: str, still_available_in: tuple[str, ...] = ()
+    model: str,
+    card: str,
+    documented: str,
+    *,
+    eol: str | None = None,
+    no_sooner_than: str | None = None,
+    still_available_in: tuple[str, ...] = (),
 ) -> ModelLifecycle:
     return ModelLifecycle(
         model=model,
-        eol_date=datetime.date.fromisoformat(eol),
+        documented=documented,
+        eol_date=datetime.date.fromisoformat(eol) if eol else None,
+        eol_no_sooner_than=datetime.date.fromisoformat(no_sooner_than) if no_sooner_than else None,
         still_available_in=still_available_in,
         sources=(_CARD.format(card), LIFECYCLE_LEGACY_URL),
     )
@@ -115,6 +138,7 @@ _TABLE: tuple[ModelLifecycle, ...] = (
     _row(
         "anthropic.claude-3-5-haiku-20241022-v1:0",
         "anthropic-claude-3-5-haiku",
+        "Legacy",
         eol="2026-06-19",
     ),
     # "Model EOL date: September 10, 2026", "Model lifecycle: EOL: 2026-09-10 (Region
@@ -122,12 +146,22 @@ _TABLE: tuple[ModelLifecycle, ...] = (
     _row(
         "anthropic.claude-3-haiku-20240307-v1:0",
         "anthropic-claude-3-haiku",
+        "EOL",
         eol="2026-09-10",
         still_available_in=("ap-northeast-2", "ca-central-1", "eu-central-2", "sa-east-1"),
     ),
+    # "Model EOL date: No sooner than 10/1/2026", "Model lifecycle: Active" (launched 2025-10-16).
+    _row(
+        "anthropic.claude-haiku-4-5-20251001-v1:0",
+        "anthropic-claude-haiku-4-5",
+        "Active",
+        no_sooner_than="2026-10-01",
+    ),
+    # "Model EOL date: No sooner than 12/4/2025", "Model lifecycle: Active" (launched 2024-12-05).
+    _row("amazon.nova-lite-v1:0", "amazon-nova-lite", "Active", no_sooner_than="2025-12-04"),
 )
 
-#: foundation model id -> its documented lifecycle (only models with documented dates)
+#: foundation model id -> its documented lifecycle (only models whose card was read)
 MODEL_LIFECYCLES: Mapping[str, ModelLifecycle] = MappingProxyType(
     {row.model: row for row in _TABLE}
 )

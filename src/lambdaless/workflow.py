@@ -405,6 +405,7 @@ class Workflow(Construct):
             express=self.express,
             timeout_seconds=self.timeout_seconds,
             timeout_source=(f"the {'Express' if self.express else 'Standard'} workflow's timeout"),
+            whole=False,
         )
         for violation in check_machine(machine):
             raise violation.error()

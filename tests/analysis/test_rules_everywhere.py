@@ -4,7 +4,8 @@
 Each rule has a state machine that breaks it, written as ASL and put into a ``Workflow``'s
 template, so the plugin and the CLI read exactly the same definition. A rule added to
 :data:`lambdaless.analysis.annotations.RULES`, or a graph rule of the catalogue the lint runs
-(:mod:`lambdaless.rules.retries`, :mod:`lambdaless.rules.workflow_types`), without a case here
+(:mod:`lambdaless.rules.retries`, :mod:`lambdaless.rules.workflow_types`,
+:mod:`lambdaless.rules.data_flow`), without a case here
 fails this test.
 """
 
@@ -21,7 +22,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from lambdaless import Workflow
 from lambdaless.analysis.annotations import RULES
 from lambdaless.cli import main
-from lambdaless.rules import retries, workflow_types
+from lambdaless.rules import data_flow, retries, workflow_types
 
 from .test_lint import BEDROCK, map_of_answers, poll_loop
 
@@ -101,6 +102,18 @@ CATALOGUE_CASES: dict[str, tuple[dict[str, Any], bool]] = {
         _one({"Type": "Pass", "Output": "{% $states.input %}"}, QueryLanguage="JSONPath"),
         False,
     ),
+    "variable-not-in-scope": (
+        _one({"Type": "Pass", "Output": "{% $answer %}"}, QueryLanguage="JSONata"),
+        False,
+    ),
+    "states-field-unavailable": (
+        _one({"Type": "Pass", "Output": "{% $states.result %}"}, QueryLanguage="JSONata"),
+        False,
+    ),
+    "callback-task-token": (
+        _one({"Type": "Task", "Resource": _CALLBACK, "Parameters": {"MessageBody": "hi"}}),
+        False,
+    ),
 }
 
 #: rule -> (ASL that breaks it, Express?)
@@ -133,7 +146,9 @@ CASES: dict[str, tuple[dict[str, Any], bool]] = {
 def test_every_rule_has_a_case() -> None:
     assert sorted(CASES) == sorted(RULES)
     graph_rules = {
-        rule.id for rule in (*retries.RULES, *workflow_types.RULES) if rule.where == "synth"
+        rule.id
+        for rule in (*retries.RULES, *workflow_types.RULES, *data_flow.RULES)
+        if rule.where == "synth"
     }
     assert sorted(CATALOGUE_CASES) == sorted(graph_rules - set(CASES))
 

@@ -297,6 +297,7 @@ def test_heartbeat_below_timeout(stack: cdk.Stack) -> None:
             "Wait": {
                 "Type": "Task",
                 "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Parameters": {"MessageBody": {"TaskToken.$": "$$.Task.Token"}},
                 "TimeoutSeconds": 300,
                 "HeartbeatSeconds": 300,
                 "End": True,

@@ -125,7 +125,7 @@ def test_expression_system_prompt(
         "Ask",
         model=MODELS[ModelFamily.TITAN],
         prompt="{% $states.input.question %}",
-        system="{% $persona %}",
+        system="{% $states.input.persona %}",
     )
     assert only_state(stack, asl, step) == snapshot_json
 
@@ -178,7 +178,9 @@ def test_s3_expression_uris_with_bucket(
         "Ask",
         model=MODELS[ModelFamily.NOVA],
         prompt="Hi",
-        output_s3_uri="{% 's3://' & $bucket & '/out/' & $states.context.Execution.Name %}",
+        output_s3_uri=(
+            "{% 's3://' & $states.input.bucket & '/out/' & $states.context.Execution.Name %}"
+        ),
         s3_bucket=bucket,
     )
     assert only_state(stack, asl, step) == snapshot_json
@@ -496,7 +498,7 @@ def test_s3_expression_uri_scopes_to_the_bucket(us_stack: cdk.Stack) -> None:
         "Ask",
         model="amazon.nova-pro-v1:0",
         prompt="Hi",
-        output_s3_uri="{% 's3://' & $bucket & '/out.json' %}",
+        output_s3_uri="{% 's3://' & $states.input.bucket & '/out.json' %}",
         s3_bucket=bucket,
     )
     Workflow(us_stack, "Workflow", definition=step)

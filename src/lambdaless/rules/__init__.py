@@ -11,6 +11,7 @@ from types import MappingProxyType
 
 from lambdaless.rules import (
     batch,
+    data_flow,
     deployments,
     expressions,
     inference,
@@ -34,6 +35,7 @@ CATALOGUE: tuple[Rule, ...] = (
     *expressions.RULES,
     *retries.RULES,
     *workflow_types.RULES,
+    *data_flow.RULES,
     *integrations.RULES,
     *deployments.RULES,
     *structured.RULES,

@@ -51,3 +51,6 @@ class Machine:
     timeout_seconds: float
     #: where the timeout comes from, for messages ("the workflow's timeout", ...)
     timeout_source: str
+    #: ``False`` when ``definition`` holds only some of the states (``Workflow``'s check of its
+    #: own steps at construction): rules that need every state, such as variable scope, skip
+    whole: bool = True

@@ -168,6 +168,51 @@ def test_jsonata_keeps_quotes_backslashes_and_newlines_in_variables() -> None:
     assert output["execution"].startswith("local-")
 
 
+@pytest.mark.parametrize(
+    ("count", "size"), [(0, 3), (1, 3), (5, 2), (9, 3), (100, 19), (23, 5), (7, 7), (7, 100)]
+)
+def test_partition_chunks_as_step_functions_does(count: int, size: int) -> None:
+    """``$partition`` gives consecutive chunks of ``size``, the last one shorter (moto's own
+    declaration gave 10 chunks for 100 items of 19, the last 4 empty)."""
+    items = list(range(count))
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Split",
+        "States": {
+            "Split": {
+                "Type": "Pass",
+                "Output": "{% {'chunks': $partition($states.input.items, " + str(size) + ")} %}",
+                "End": True,
+            }
+        },
+    }
+
+    result = LocalRunner(definition).run(input={"items": items})
+
+    assert result.status == "SUCCEEDED", result.cause
+    assert result.output["chunks"] == [items[i : i + size] for i in range(0, count, size)]
+
+
+@pytest.mark.parametrize("size", ["0", "-1", "1.5", "'2'"])
+def test_partition_refuses_a_size_that_is_not_a_positive_integer(size: str) -> None:
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Split",
+        "States": {
+            "Split": {
+                "Type": "Pass",
+                "Output": "{% $partition([1, 2, 3], " + size + ") %}",
+                "End": True,
+            }
+        },
+    }
+
+    result = LocalRunner(definition).run()
+
+    assert result.status == "FAILED"
+    assert "chunk size must be a positive integer" in str(result.cause)
+
+
 def test_a_jsonata_error_fails_the_execution() -> None:
     broken = {
         "QueryLanguage": "JSONata",

@@ -21,7 +21,8 @@ version and every difference. Hooks:
    name in ``parser.asl.eval.states`` and ``parser.asl.eval.variable_store``) is replaced by one
    that JSON-escapes string values: moto writes ``"<value>"`` unescaped, so any variable holding a
    quote or a backslash (common in model output) broke every later expression. ``$uuid`` and
-   ``$hash``, which moto stubs, are provided natively (their stub declarations are dropped from
+   ``$hash``, which moto stubs, and ``$partition``, which moto miscounts, are provided natively
+   (their declarations are dropped from
    ``parser.asl.component.intrinsic.jsonata._DECLARATION_BY_VARIABLE_REFERENCE``). A JSONata
    error of a Task or Map/Parallel field is a catchable ``States.QueryEvaluationError`` (section
    4; a Task's ``Output`` is evaluated inside its Retry/Catch handling, as on AWS); elsewhere
@@ -745,6 +746,23 @@ def _native_hash(value: Any, algorithm: Any = "SHA-256") -> str:
     return hashlib.new(name, str(value).encode()).hexdigest()
 
 
+def _native_partition(array: Any, chunk_size: Any) -> list[Any]:
+    """Step Functions' ``$partition(array, size)``: consecutive chunks of ``size`` items, the
+    last one shorter when the items run out (AWS docs, "Transforming data with JSONata in Step
+    Functions", and ``States.ArrayPartition`` in "Intrinsic functions": a non-zero positive
+    integer size). moto's declaration miscounts the chunks whenever ``len(array) % size`` is
+    above 1: 100 items in chunks of 19 gave 10 chunks, the last 4 empty."""
+    if not isinstance(array, list):
+        raise ValueError(f"$partition: the first argument must be an array, not {array!r}")
+    whole = isinstance(chunk_size, int | float) and not isinstance(chunk_size, bool)
+    if not whole or chunk_size != int(chunk_size) or chunk_size < 1:
+        raise ValueError(
+            f"$partition: the chunk size must be a positive integer, not {chunk_size!r}"
+        )
+    size = int(chunk_size)
+    return [list(array[first : first + size]) for first in range(0, len(array), size)]
+
+
 def _eval_jsonata(expression: str) -> Any:
     """Evaluate one composed JSONata expression (moto inlines every binding as a declaration)."""
     import jsonata  # type: ignore[import-untyped]
@@ -754,6 +772,7 @@ def _eval_jsonata(expression: str) -> Any:
         compiled = jsonata.Jsonata(expression)
         compiled.register_lambda("uuid", _native_uuid)
         compiled.register_lambda("hash", _native_hash)
+        compiled.register_lambda("partition", _native_partition)
         return compiled.evaluate(None)
     except Exception as error:
         raise JSONataException("States.QueryEvaluationError", str(error)) from error
@@ -778,11 +797,13 @@ def _install_jsonata() -> None:
     ):
         module = importlib.import_module(module_name)
         _patch(module, "encode_jsonata_variable_declarations", _encode_declarations)
-    # moto declares stub bodies for these that return "not supported" strings; dropping the
-    # declarations lets the natively registered functions answer instead.
+    # moto declares stub bodies for $uuid and $hash that return "not supported" strings, and a
+    # $partition that miscounts; dropping the declarations lets the natively registered
+    # functions answer instead.
     intrinsics = importlib.import_module(f"{_PARSER}.asl.component.intrinsic.jsonata")
     declarations: dict[str, str] = intrinsics._DECLARATION_BY_VARIABLE_REFERENCE
-    kept = {name: body for name, body in declarations.items() if name not in ("$uuid", "$hash")}
+    native = ("$uuid", "$hash", "$partition")
+    kept = {name: body for name, body in declarations.items() if name not in native}
     _patch(intrinsics, "_DECLARATION_BY_VARIABLE_REFERENCE", kept)
 
 

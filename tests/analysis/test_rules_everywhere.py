@@ -22,7 +22,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from lambdaless import Workflow
 from lambdaless.analysis.annotations import RULES
 from lambdaless.cli import main
-from lambdaless.rules import data_flow, retries, workflow_types
+from lambdaless.rules import data_flow, integrations, retries, workflow_types
 
 from .test_lint import BEDROCK, map_of_answers, poll_loop
 
@@ -110,6 +110,36 @@ CATALOGUE_CASES: dict[str, tuple[dict[str, Any], bool]] = {
         _one({"Type": "Pass", "Output": "{% $states.result %}"}, QueryLanguage="JSONata"),
         False,
     ),
+    # aws-cdk-lib's HttpInvoke takes these silently; the HTTP Task refuses them on AWS
+    "http-header-reserved": (
+        _one(
+            {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::http:invoke",
+                "Arguments": {
+                    "ApiEndpoint": "https://api.example.com",
+                    "Method": "GET",
+                    "Headers": {"Authorization": "Bearer abc"},
+                },
+            },
+            QueryLanguage="JSONata",
+        ),
+        False,
+    ),
+    "http-endpoint-host": (
+        _one(
+            {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::http:invoke",
+                "Arguments": {
+                    "ApiEndpoint": "{% 'http://api.example.com' & '/' & 'v1' %}",
+                    "Method": "GET",
+                },
+            },
+            QueryLanguage="JSONata",
+        ),
+        False,
+    ),
     "callback-task-token": (
         _one({"Type": "Task", "Resource": _CALLBACK, "Parameters": {"MessageBody": "hi"}}),
         False,
@@ -147,7 +177,13 @@ def test_every_rule_has_a_case() -> None:
     assert sorted(CASES) == sorted(RULES)
     graph_rules = {
         rule.id
-        for rule in (*retries.RULES, *workflow_types.RULES, *data_flow.RULES)
+        for rule in (
+            *retries.RULES,
+            *workflow_types.RULES,
+            *data_flow.RULES,
+            integrations.HEADER_RESERVED,
+            integrations.ENDPOINT_HOST,
+        )
         if rule.where == "synth"
     }
     assert sorted(CATALOGUE_CASES) == sorted(graph_rules - set(CASES))

@@ -14,12 +14,15 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_events as events
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
 from tests.rules._support import accepted, refused
 
 from lambdaless import ApprovalChannel, CallHttpApi, HttpAuth, HumanApproval, Workflow
+from lambdaless.analysis.lint import lint_definition
 from lambdaless.synthesized import load
 
 API_KEY = cdk.SecretValue.secrets_manager("lambdaless/test/api-key")
@@ -129,6 +132,66 @@ def test_http_endpoint_public_hosts_pass(stack: cdk.Stack) -> None:
                 auth=HttpAuth.api_key(header_name="x-api-key", value=API_KEY),
             )
         )
+
+
+# -- the same two rules on aws-cdk-lib's HttpInvoke (the graph) ---------------------------------
+def http_invoke(stack: cdk.Stack, *, api_root: str, headers: dict[str, str] | None = None) -> Any:
+    connection = events.Connection(
+        stack,
+        "Crm",
+        authorization=events.Authorization.api_key("x-api-key", API_KEY),
+    )
+    return tasks.HttpInvoke.jsonata(
+        stack,
+        "Fetch",
+        api_root=api_root,
+        api_endpoint=sfn.TaskInput.from_text("customers"),
+        method=sfn.TaskInput.from_text("GET"),
+        connection=connection,
+        headers=sfn.TaskInput.from_object(headers) if headers else None,
+    )
+
+
+def lint_rules(stack: cdk.Stack, step: Any) -> list[tuple[str, str]]:
+    definition = Workflow(stack, "Flow", definition=step, alarms=False).definition()
+    return [(f.rule, f.message) for f in lint_definition(definition) if f.rule.startswith("http-")]
+
+
+@pytest.mark.parametrize("name", ["Authorization", "host", "X-Amz-Date", "X-Forwarded-For"])
+def test_http_header_reserved_on_http_invoke(stack: cdk.Stack, name: str) -> None:
+    step = http_invoke(stack, api_root="https://crm.example.com", headers={name: "x"})
+    ((rule, message),) = lint_rules(stack, step)
+    assert rule == "http-header-reserved"
+    assert f"state 'Fetch' Arguments.Headers={name!r}" in message
+
+
+@pytest.mark.parametrize(
+    "root",
+    ["http://crm.example.com", "https://10.0.0.12", "https://crm.internal", "https://u:p@x.com"],
+)
+def test_http_endpoint_host_on_http_invoke(stack: cdk.Stack, root: str) -> None:
+    ((rule, message),) = lint_rules(stack, http_invoke(stack, api_root=root))
+    assert rule == "http-endpoint-host"
+    assert f"{root}/customers" in message
+
+
+def test_http_invoke_that_aws_accepts_passes(stack: cdk.Stack) -> None:
+    headers = {"Content-Type": "application/json", "X-Request-Id": "{% $states.input.id %}"}
+    step = http_invoke(stack, api_root="https://crm.example.com:8443/v2", headers=headers)
+    assert lint_rules(stack, step) == []
+
+
+def test_http_task_endpoint_known_only_at_run_time_passes() -> None:
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::http:invoke",
+        "Parameters": {"ApiEndpoint.$": "$.url", "Method": "GET", "Headers": {"Accept": "*/*"}},
+        "End": True,
+    }
+    definition = {"StartAt": "Call", "States": {"Call": task}}
+    assert [f.rule for f in lint_definition(definition) if f.rule.startswith("http-")] == []
+    task["Parameters"] = {"ApiEndpoint": "http://api.example.com", "Method": "GET"}
+    assert [f.rule for f in lint_definition(definition)] == ["http-endpoint-host"]
 
 
 # -- connection-secret-kind ----------------------------------------------------------------------

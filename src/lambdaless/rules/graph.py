@@ -3,7 +3,7 @@ construction and the limits lint at synth and in ``lambdaless inspect``."""
 
 from __future__ import annotations
 
-from lambdaless.rules import data_flow, retries, workflow_types
+from lambdaless.rules import data_flow, integrations, retries, workflow_types
 from lambdaless.rules._graph import Machine, Violation
 
 __all__ = ["Machine", "Violation", "check_machine"]
@@ -15,4 +15,5 @@ def check_machine(machine: Machine) -> list[Violation]:
         *retries.check_machine(machine),
         *workflow_types.check_machine(machine),
         *data_flow.check_machine(machine),
+        *integrations.check_machine(machine),
     ]

@@ -1,6 +1,11 @@
 """Rules about service integrations: HTTP Task headers and hosts, EventBridge connection
 secrets, approval messages, SQS FIFO queues, and the names we give AWS resources. No CDK
-import."""
+import.
+
+The header and host rules run twice: on ``CallHttpApi``'s arguments at construction, and on
+every HTTP Task of the synthesized definition (aws-cdk-lib's ``HttpInvoke`` included, which
+passes a reserved header or an ``http://`` root silently) through :func:`check_machine`.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,10 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
+from lambdaless.analysis.asl import iter_states
+from lambdaless.rules._graph import Machine, Violation
 from lambdaless.rules._rule import Rule
 
 _HTTPS = (
@@ -19,9 +27,10 @@ _HTTPS = (
 HEADER_RESERVED = Rule(
     "http-header-reserved",
     "a request header the HTTP Task refuses at run time with States.Runtime (Authorization, "
-    "Host, x-amz-*, x-amzn-*, x-forwarded-* and the others listed by AWS)",
+    "Host, x-amz-*, x-amzn-*, x-forwarded-* and the others listed by AWS), on CallHttpApi or "
+    "on any HTTP Task of the graph (aws-cdk-lib's HttpInvoke included)",
     _HTTPS,
-    "construct",
+    "synth",
 )
 HEADER_MALFORMED = Rule(
     "http-header-malformed",
@@ -33,9 +42,10 @@ HEADER_MALFORMED = Rule(
 ENDPOINT_HOST = Rule(
     "http-endpoint-host",
     "an endpoint the HTTP Task cannot call: not https, credentials in the URL, or a host that "
-    "is not a public domain name (an IP address, localhost, .local, .internal, ...)",
+    "is not a public domain name (an IP address, localhost, .local, .internal, ...), on "
+    "CallHttpApi or on any HTTP Task of the graph (aws-cdk-lib's HttpInvoke included)",
     _HTTPS,
-    "construct",
+    "synth",
 )
 CONNECTION_SECRET = Rule(
     "connection-secret-kind",
@@ -185,29 +195,33 @@ def check_no_control_characters(argument: str, value: str) -> None:
 PRIVATE_SUFFIXES = (".localhost", ".local", ".internal", ".invalid", ".test", ".home.arpa")
 
 
-def check_host(argument: str, url: str, host: str) -> None:
-    """Refuse a host the HTTP Task cannot reach: it calls public domain names with publicly
-    trusted certificates (AWS docs, "call-https-apis"), so no IP address or private name."""
+def host_problem(host: str) -> str | None:
+    """Why the HTTP Task cannot reach ``host``, or ``None``: it calls public domain names with
+    publicly trusted certificates (AWS docs, "call-https-apis"), so no IP address or private
+    name."""
     try:
         ipaddress.ip_address(host.strip("[]"))
-        literal = True
     except ValueError:
-        literal = False
-    ENDPOINT_HOST.require(
-        not literal,
-        argument,
-        url,
-        "a public domain name, not an IP address (the HTTP Task needs a publicly trusted "
-        "certificate for the name)",
-    )
-    ENDPOINT_HOST.require(
-        host != "localhost" and not ("." + host).endswith(PRIVATE_SUFFIXES),
-        argument,
-        url,
-        "a public domain name, not localhost or a private name ("
-        + ", ".join(PRIVATE_SUFFIXES)
-        + ")",
-    )
+        pass
+    else:
+        return (
+            "a public domain name, not an IP address (the HTTP Task needs a publicly trusted "
+            "certificate for the name)"
+        )
+    if host == "localhost" or ("." + host).endswith(PRIVATE_SUFFIXES):
+        return (
+            "a public domain name, not localhost or a private name ("
+            + ", ".join(PRIVATE_SUFFIXES)
+            + ")"
+        )
+    return None
+
+
+def check_host(argument: str, url: str, host: str) -> None:
+    """Refuse a host the HTTP Task cannot reach (:func:`host_problem`)."""
+    problem = host_problem(host)
+    if problem is not None:
+        raise ENDPOINT_HOST.refuse(argument, url, problem)
 
 
 # -- EventBridge connection credentials ----------------------------------------------------------
@@ -306,3 +320,81 @@ def check_state_machine_name(argument: str, name: Any) -> None:
         name,
         "None or 1 to 80 letters, digits and +!@.()-=_' (no spaces, newlines or other characters)",
     )
+
+
+# -- every HTTP Task of a definition -------------------------------------------------------------
+HTTP_INVOKE = ":::http:invoke"
+_HOST_PROBLEMS = (
+    "an https URL of a public domain name, without credentials: the HTTP Task calls https "
+    "endpoints with publicly trusted certificates only"
+)
+
+
+def _literal_text(value: Any) -> str | None:
+    """A string the state sends as it is: a literal, or a ``{% %}`` expression that reads
+    nothing (aws-cdk-lib's HttpInvoke joins its api_root and path as one); else ``None``."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not (text.startswith("{%") and text.endswith("%}")):
+        return value
+    body = text[2:-2]
+    if "$" in body:
+        return None
+    from jsonata import Jsonata  # type: ignore[import-untyped]
+    from jsonata.jexception import JException  # type: ignore[import-untyped]
+
+    try:
+        result = Jsonata(body).evaluate(None)
+    except (JException, RecursionError, ValueError, TypeError, IndexError):
+        return None
+    return result if isinstance(result, str) else None
+
+
+def _endpoint_problem(url: str) -> str | None:
+    """Why the HTTP Task cannot call ``url``, or ``None``."""
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return "a URL that parses"
+    if parts.scheme.lower() != "https":
+        return "https only: " + _HOST_PROBLEMS
+    if parts.username is not None or parts.password is not None:
+        return "no credentials in the URL (user:pass@): authenticate through the connection"
+    return host_problem(host)
+
+
+def check_machine(machine: Machine) -> list[Violation]:
+    """``http-header-reserved`` and ``http-endpoint-host`` on every HTTP Task (``Arguments`` in
+    JSONata, ``Parameters`` in JSONPath): the literal header names and the endpoint when it is
+    known before the run."""
+    found: list[Violation] = []
+    for _, name, state in iter_states(machine.definition):
+        if state.get("Type") != "Task" or not str(state.get("Resource", "")).endswith(HTTP_INVOKE):
+            continue
+        request = state.get("Arguments") or state.get("Parameters") or {}
+        if not isinstance(request, Mapping):
+            continue
+        field = "Arguments" if "Arguments" in state else "Parameters"
+        headers = request.get("Headers")
+        if isinstance(headers, Mapping):
+            for header in headers:
+                if isinstance(header, str) and is_reserved_header(header.removesuffix(".$")):
+                    found.append(
+                        Violation(
+                            HEADER_RESERVED,
+                            name,
+                            f"{field}.Headers",
+                            header,
+                            "a header the HTTP Task sends: not "
+                            + ", ".join(sorted(RESERVED_HEADERS))
+                            + " or x-amz-*, x-amzn-*, x-forwarded-* (it fails the Task with "
+                            "States.Runtime; authentication comes from the connection)",
+                        )
+                    )
+        url = _literal_text(request.get("ApiEndpoint"))
+        problem = _endpoint_problem(url) if url is not None else None
+        if url is not None and problem is not None:
+            found.append(Violation(ENDPOINT_HOST, name, f"{field}.ApiEndpoint", url, problem))
+    return found

@@ -639,3 +639,35 @@ def test_documents_at_scale_runs_offline_within_and_over_its_tolerance(
     else:
         assert result.error == "States.ExceedToleratedFailureThreshold"
         assert "1 of 5 items failed (20%)" in str(result.cause)
+
+
+# -- the rules alone ------------------------------------------------------------------------
+
+
+def test_an_item_larger_than_the_byte_limit_travels_alone() -> None:
+    from lambdaless.testing._map_run import batches
+
+    big = {"text": "x" * 200}
+    assert batches([{"n": 1}, big, {"n": 2}], max_items=None, max_bytes=100) == [
+        {"Items": [{"n": 1}]},
+        {"Items": [big]},
+        {"Items": [{"n": 2}]},
+    ]
+
+
+def test_a_writer_without_a_bucket_fails_with_result_writer_failed(bucket: Any) -> None:
+    put(bucket, "in/docs.jsonl", jsonl(DOCUMENTS[:1]))
+    definition = distributed_map(
+        "JSONata",
+        ItemReader=reader("JSONata", "in/docs.jsonl", InputType="JSONL"),
+        ResultWriter={
+            "Resource": "arn:aws:states:::s3:putObject",
+            "Arguments": {"Prefix": "out/"},
+        },
+    )
+
+    result = run(definition, 1)
+
+    assert result.status == "FAILED"
+    assert result.error == "States.ResultWriterFailed"
+    assert "expected a Bucket name" in str(result.cause)

@@ -1640,12 +1640,19 @@ def _write_results(
             f"ResultWriter Resource {writer['Resource']!r}: the ResultWriter writes with "
             "arn:aws:states:::s3:putObject",
         )
-    arguments = _evaluate(env, (spec.templates or {})["ResultWriter"])
+    template = (spec.templates or {}).get("ResultWriter")
+    arguments = _evaluate(env, template) if template is not None else {}
     bucket, prefix = arguments.get("Bucket"), arguments.get("Prefix", "")
+    if not isinstance(bucket, str) or not bucket or not isinstance(prefix, str):
+        raise MapRunError(
+            "States.ResultWriterFailed",
+            f"ResultWriter {'Arguments' if spec.jsonata else 'Parameters'} {arguments!r}: "
+            "expected a Bucket name and a string Prefix",
+        )
     objects, manifest_key = result_files(
         children,
-        bucket=str(bucket),
-        prefix=str(prefix),
+        bucket=bucket,
+        prefix=prefix,
         map_run_arn=map_run_arn,
         transformation=transformation,
         output_type=output_type,

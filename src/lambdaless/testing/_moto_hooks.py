@@ -1412,7 +1412,7 @@ def _split_distributed_maps(definition: dict[str, Any]) -> dict[str, Distributed
 
     def walk(states: dict[str, Any]) -> None:
         for name, state in states.items():
-            processor = state.get("ItemProcessor") or state.get("Iterator") or {}
+            processor = state.get("ItemProcessor") or {}
             config = processor.get("ProcessorConfig") or {}
             if state.get("Type") == "Map" and config.get("Mode") == "DISTRIBUTED":
                 reader = (state.get("ItemReader") or {}).get("ReaderConfig") or {}
@@ -1431,7 +1431,7 @@ def _split_distributed_maps(definition: dict[str, Any]) -> dict[str, Distributed
                         if key.startswith("ToleratedFailure")
                     },
                 )
-            walk(processor.get("States") or {})
+            walk(processor.get("States") or (state.get("Iterator") or {}).get("States") or {})
             for branch in state.get("Branches") or []:
                 walk(branch.get("States") or {})
 
@@ -1776,10 +1776,12 @@ def _install_distributed_map() -> None:
     original_map_run = component._map_run
 
     def _map_run(self: Any, env: Any, eval_input: Any) -> None:
-        if not _is_local(env):
+        # Every Distributed Map with an ItemProcessor has its DistributedMap (parse); the
+        # legacy Iterator form, which AWS does not run in Distributed mode, stays moto's.
+        spec = getattr(self, "lambdaless_map", None)
+        if not _is_local(env) or spec is None:
             original_map_run(self, env, eval_input)
             return
-        spec = getattr(self, "lambdaless_map", None) or DistributedMap(name="", jsonata=False)
         try:
             _run_map(self, env, eval_input, spec)
         except MapRunError as failed:

@@ -17,11 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-#: Statuses a child execution ends in, and the result file each lands in ("ResultWriter (Map)":
-#: executions with the same status go to the same files; a child that did not succeed is a
-#: failure, and PENDING lists the children that never started).
+#: The status of a child that succeeded; any other (FAILED, TIMED_OUT, ABORTED) is a failure.
 SUCCEEDED = "SUCCEEDED"
-FAILED_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
 
 
 class MapRunError(Exception):

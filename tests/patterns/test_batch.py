@@ -1,6 +1,7 @@
 """BatchInference: snapshot, no Lambda, the exact IAM of the workflow and of the Bedrock service
 role, the batch rules, the polling numbers of the module docstring, the lint, and local runs on
-moto S3 (job submitted, polled, output read back, one record failed and listed)."""
+moto S3 (job submitted, polled, output read back, one record failed and listed), with the items
+from the state or read from a JSON Lines, JSON or CSV object."""
 
 from __future__ import annotations
 
@@ -635,3 +636,126 @@ def test_transition_count_matches_a_local_run(stack: cdk.Stack, bucket: Any) -> 
     assert result.billed_transitions == job.parent_transitions(2) == 12
     assert len(result.history) == job.parent_events(2) == 43
     assert job.transitions(5, polls=2) == 12 + 3 * 1 + 3 * 3 + 2  # + WriteFile, read children
+
+
+# -- local runs, items read from S3 (ItemReader, ItemBatcher) ----------------------------------
+
+WORDS = ["alpha", "beta", "gamma", "delta", "epsilon"]
+
+
+def _put_items(client: Any, kind: str, words: list[str]) -> None:
+    """The items as an S3 object: JSON Lines, a JSON array, or CSV with a header row."""
+    if kind == "jsonl":
+        body = "".join(json.dumps(w) + "\n" for w in words)
+    elif kind == "json":
+        body = json.dumps(words)
+    else:
+        body = "text\n" + "".join(w + "\n" for w in words)
+    client.put_object(Bucket=BUCKET, Key=f"items/docs.{kind}", Body=body)
+
+
+def _small_from_s3(stack: cdk.Stack, kind: str) -> LocalRunner:
+    # CSV items are rows keyed by the header: the prompt names the column
+    item = "$states.input.text" if kind == "csv" else "$states.input"
+    _from_s3(
+        stack,
+        kind,
+        prompt="{% 'Summarize: ' & " + item + " %}",
+        min_records=3,
+        max_records=10,
+        records_per_file=2,
+    )
+    return LocalRunner(stack, passthrough=True)
+
+
+@pytest.mark.parametrize("kind", ["jsonl", "json", "csv"])
+def test_local_run_items_from_s3_end_to_end(stack: cdk.Stack, bucket: Any, kind: str) -> None:
+    """The object read by the Write Map's ItemReader, batched two a child by its ItemBatcher:
+    the same files, record ids, job and answers as from the state."""
+    runner = _small_from_s3(stack, kind)
+    _put_items(bucket, kind, WORDS)
+    _job_output(bucket, "run-s3")
+    result = runner.run(
+        input={},
+        execution_name="run-s3",
+        responses={
+            "SummariesSubmit": mocks.Return({"JobArn": JOB}),
+            "SummariesPoll": [
+                mocks.Return({"Status": "InProgress"}),
+                mocks.Return({"Status": "Completed"}),
+            ],
+        },
+        timeout_seconds=120,
+    )
+    assert result.status == "SUCCEEDED", result.cause
+    assert result.output == {
+        "jobArn": JOB,
+        "records": 5,
+        "results": 4,
+        "failures": 1,
+        "resultsAt": f"s3://{BUCKET}/batch/results/run-s3/",
+        "manifest": {"total": 5, "errors": 1},
+    }
+    assert result.states[:3] == ["SummariesWrite", "SummariesCount", "SummariesSubmit"]
+    listed = bucket.list_objects_v2(Bucket=BUCKET, Prefix="batch/input/run-s3/")
+    assert [o["Key"].rsplit("/", 1)[1] for o in listed["Contents"]] == [
+        "00000000000.jsonl",
+        "00000000002.jsonl",
+        "00000000004.jsonl",
+    ]
+    records = []
+    for o in listed["Contents"]:
+        body = bucket.get_object(Bucket=BUCKET, Key=o["Key"])["Body"].read().decode()
+        records += [json.loads(line) for line in body.splitlines()]
+    assert [r["recordId"] for r in records] == [f"{i:011d}" for i in range(5)]
+    texts = [r["modelInput"]["messages"][0]["content"][0]["text"] for r in records]
+    assert texts == [f"Summarize: {w}" for w in WORDS]
+    # inspect's counts hold for this source too (the parent's share; children bill their own)
+    from lambdaless.analysis.batch import batch_jobs
+
+    (job,) = batch_jobs(runner.state_machine().definition)
+    assert job.records_per_file == 2
+    assert result.billed_transitions == job.parent_transitions(2) == 12
+    assert len(result.history) == job.parent_events(2) == 43
+
+
+@pytest.mark.parametrize(
+    ("words", "error", "cause"),
+    [
+        (
+            WORDS[:2],
+            "BatchInference.TooFewRecords",
+            "fewer items than min_records=3, the model's 'Minimum number of records per batch "
+            "inference job': run them with FanOut",
+        ),
+        (
+            [f"w{i}" for i in range(25)],
+            "BatchInference.TooManyRecords",
+            "more items than max_records=10, the model's 'Records per batch inference job': "
+            "split them into several runs",
+        ),
+    ],
+    ids=["too-few", "too-many"],
+)
+def test_local_run_items_from_s3_counted_before_the_job(
+    stack: cdk.Stack, bucket: Any, words: list[str], error: str, cause: str
+) -> None:
+    """Read from S3, the records are counted once written: too few or too many fail the run
+    with the causes of the state source, and no job is submitted. Of 25 items only
+    max_records + 1 = 11 are read."""
+    runner = _small_from_s3(stack, "jsonl")
+    _put_items(bucket, "jsonl", words)
+    result = runner.run(input={}, execution_name="run-count", timeout_seconds=120)
+    assert (result.status, result.error, result.cause) == ("FAILED", error, cause)
+    assert result.states == [
+        "SummariesWrite",
+        "SummariesCount",
+        "Summaries" + error.removeprefix("BatchInference."),
+    ]
+    assert [c.state for c in result.calls if c.state == "SummariesSubmit"] == []
+    listed = bucket.list_objects_v2(Bucket=BUCKET, Prefix="batch/input/run-count/")
+    written = sum(
+        len(bucket.get_object(Bucket=BUCKET, Key=o["Key"])["Body"].read().splitlines())
+        for o in listed.get("Contents", [])
+    )
+    assert written == min(len(words), 11)

@@ -102,6 +102,7 @@ CATALOGUE_CASES: dict[str, tuple[dict[str, Any], bool]] = {
         _one({"Type": "Pass", "Output": "{% $states.input %}"}, QueryLanguage="JSONPath"),
         False,
     ),
+    "wait-timestamp-format": (_one({"Type": "Wait", "Timestamp": "2026-12-01 09:00"}), False),
     "variable-not-in-scope": (
         _one({"Type": "Pass", "Output": "{% $answer %}"}, QueryLanguage="JSONata"),
         False,

@@ -282,6 +282,88 @@ def test_query_language_fields_refuses_mixed_states() -> None:
     assert "ResultPath=" in finding.message
 
 
+def test_query_language_fields_choice_rules_and_path_fields(stack: cdk.Stack) -> None:
+    # aws-cdk-lib's JSONPath Condition.string_equals in a JSONata workflow: CreateStateMachine
+    # refuses a JSONata Choice rule without Condition
+    route = sfn.Choice(stack, "Route")
+    route.when(sfn.Condition.string_equals("$.status", "ok"), sfn.Pass(stack, "Ok"))
+    route.otherwise(sfn.Pass(stack, "Other"))
+    definition = Workflow(stack, "Flow", definition=route, alarms=False).definition()
+    (finding,) = [f for f in lint_definition(definition) if f.rule == "query-language-fields"]
+    assert "state 'Route' Choices[0].Variable='$.status'" in finding.message
+    jsonpath_choice = {
+        "Type": "Choice",
+        "Choices": [{"Condition": "{% $states.input.ok %}", "Next": "Done"}],
+        "Default": "Done",
+    }
+    jsonata_wait = {"Type": "Wait", "SecondsPath": "$.delay", "Next": "Done"}
+    for state, language, field in (
+        (jsonpath_choice, "JSONPath", "Choices[0].Condition"),
+        (jsonata_wait, "JSONata", "SecondsPath"),
+    ):
+        bad = {
+            "QueryLanguage": language,
+            "StartAt": "S",
+            "States": {"S": state, "Done": {"Type": "Succeed"}},
+        }
+        (finding,) = [f for f in lint_definition(bad) if f.rule == "query-language-fields"]
+        assert f"state 'S' {field}=" in finding.message
+
+
+def test_query_language_fields_choices_of_each_language_pass(stack: cdk.Stack) -> None:
+    route = sfn.Choice(stack, "Route")
+    route.when(sfn.Condition.jsonata("{% $states.input.status = 'ok' %}"), sfn.Pass(stack, "Ok"))
+    route.otherwise(sfn.Pass(stack, "Other"))
+    jsonata = Workflow(stack, "Flow", definition=route, alarms=False).definition()
+    check = sfn.Choice(stack, "Check", query_language=sfn.QueryLanguage.JSON_PATH)
+    check.when(
+        sfn.Condition.and_(
+            sfn.Condition.is_present("$.status"), sfn.Condition.string_equals("$.status", "ok")
+        ),
+        sfn.Pass(stack, "Fine"),
+    )
+    check.otherwise(sfn.Wait(stack, "Hold", time=sfn.WaitTime.seconds_path("$.delay")))
+    jsonpath = Workflow(
+        stack, "Old", definition=check, query_language=sfn.QueryLanguage.JSON_PATH, alarms=False
+    ).definition()
+    for definition in (jsonata, jsonpath):
+        assert "query-language-fields" not in {f.rule for f in lint_definition(definition)}
+
+
+# -- wait-timestamp-format -----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        "2026-12-01 10:00:00",
+        "2026-12-01T10:00:00",
+        "2026-12-01t10:00:00z",
+        "2026-02-30T00:00:00Z",
+        "01/12/2026",
+    ],
+)
+def test_wait_timestamp_format(stack: cdk.Stack, stamp: str) -> None:
+    # aws-cdk-lib's WaitTime.timestamp writes any text
+    hold = sfn.Wait(stack, "Hold", time=sfn.WaitTime.timestamp(stamp))
+    definition = Workflow(stack, "Flow", definition=hold, alarms=False).definition()
+    (finding,) = [f for f in lint_definition(definition) if f.rule == "wait-timestamp-format"]
+    assert f"state 'Hold' Timestamp={stamp!r}" in finding.message
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        "2026-12-01T09:00:00Z",
+        "2026-12-01T10:00:00+01:00",
+        "2026-12-01T09:00:00.250Z",
+        "{% $states.input.notBefore %}",
+    ],
+)
+def test_wait_timestamps_aws_accepts_pass(stack: cdk.Stack, stamp: str) -> None:
+    hold = sfn.Wait(stack, "Hold", time=sfn.WaitTime.timestamp(stamp))
+    definition = Workflow(stack, "Flow", definition=hold, alarms=False).definition()
+    assert "wait-timestamp-format" not in {f.rule for f in lint_definition(definition)}
+
+
 # -- fan-out-step-catches-all --------------------------------------------------------------------
 def test_fan_out_step_catches_all(stack: cdk.Stack) -> None:
     ask = InvokeBedrock(stack, "Ask", model=HAIKU, prompt="{% $string($states.input) %}")

@@ -293,6 +293,7 @@ class KnowledgeBaseSync(sfn.StateMachineFragment):
         self.wait = sfn.Wait(
             self,
             f"{id}Wait",
+            query_language=sfn.QueryLanguage.JSONATA,
             time=sfn.WaitTime.seconds(wait_seconds),
             # The loop's bound, declared for lambdaless.analysis (history and cost worst cases).
             comment=(
@@ -317,6 +318,7 @@ class KnowledgeBaseSync(sfn.StateMachineFragment):
         failed = sfn.Fail(
             self,
             f"{id}Failed",
+            query_language=sfn.QueryLanguage.JSONATA,
             error="IngestionFailed",
             cause=(
                 "{% $count($states.input.FailureReasons) > 0 ? "
@@ -327,13 +329,21 @@ class KnowledgeBaseSync(sfn.StateMachineFragment):
         timed_out = sfn.Fail(
             self,
             f"{id}TimedOut",
+            query_language=sfn.QueryLanguage.JSONATA,
             error="IngestionTimedOut",
             cause=(
                 f"{{% 'ingestion job ' & ${job_var} & ' still ' & $states.input.Status & "
                 f"' after {max_polls} polls' %}}"
             ),
         )
-        self.check = sfn.Choice(self, f"{id}Check", comment="Done, failed, out of polls, or wait")
+        # Its states speak JSONata inside a JSONPath machine too (a JSONPath Choice rule has no
+        # Condition, and CreateStateMachine refuses one: "state-choice").
+        self.check = sfn.Choice(
+            self,
+            f"{id}Check",
+            comment="Done, failed, out of polls, or wait",
+            query_language=sfn.QueryLanguage.JSONATA,
+        )
         self.check.when(
             sfn.Condition.jsonata("{% $states.input.Status in ['FAILED', 'STOPPED'] %}"),
             failed,

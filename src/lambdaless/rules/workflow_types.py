@@ -3,9 +3,12 @@ query language each state is written in. No CDK import."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
+from lambdaless.analysis.asl import iter_states
 from lambdaless.limits import EXPRESS_MAX_SECONDS, STANDARD_MAX_SECONDS
 from lambdaless.rules._graph import Machine, Violation
 from lambdaless.rules._rule import Rule
@@ -45,8 +48,10 @@ TIMEOUT_RANGE = Rule(
 )
 QUERY_LANGUAGE = Rule(
     "query-language-fields",
-    "a state whose fields belong to the other query language: Arguments/Output in a JSONPath "
-    "state, or Parameters/InputPath/ResultSelector/ResultPath/OutputPath in a JSONata state",
+    "a state whose fields belong to the other query language: Arguments/Output/Items or a "
+    "Choice rule's Condition in a JSONPath state, or Parameters/ResultSelector/*Path fields "
+    "(InputPath, ResultPath, ItemsPath, TimeoutSecondsPath, ...) or a Choice rule's Variable "
+    "and comparison operators in a JSONata state",
     'Step Functions developer guide, "transforming-data" '
     "(https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html)",
     "synth",
@@ -61,6 +66,15 @@ FAN_OUT_CATCH = Rule(
     "construct",
 )
 
+WAIT_TIMESTAMP = Rule(
+    "wait-timestamp-format",
+    "a Wait state's literal Timestamp that is not an RFC 3339 date and time with an uppercase "
+    "T and a Z or numeric offset (2026-12-01T09:00:00Z)",
+    'Step Functions developer guide, "state-wait" '
+    "(https://docs.aws.amazon.com/step-functions/latest/dg/state-wait.html)",
+    "synth",
+)
+
 RULES: tuple[Rule, ...] = (
     EXPRESS_CALLBACK,
     EXPRESS_SYNC,
@@ -68,11 +82,37 @@ RULES: tuple[Rule, ...] = (
     TIMEOUT_RANGE,
     QUERY_LANGUAGE,
     FAN_OUT_CATCH,
+    WAIT_TIMESTAMP,
 )
 
-#: Fields only a JSONPath state has, and only a JSONata state has ("transforming-data").
-JSONPATH_FIELDS = ("Parameters", "InputPath", "ResultSelector", "ResultPath", "OutputPath")
-JSONATA_FIELDS = ("Arguments", "Output")
+#: Fields only a JSONPath state has, and only a JSONata state has ("transforming-data";
+#: "state-map", "state-wait", "state-task" and "state-fail" name each *Path field JSONPath only,
+#: and Items JSONata only).
+JSONPATH_FIELDS = (
+    "Parameters",
+    "InputPath",
+    "ResultSelector",
+    "ResultPath",
+    "OutputPath",
+    "ItemsPath",
+    "SecondsPath",
+    "TimestampPath",
+    "TimeoutSecondsPath",
+    "HeartbeatSecondsPath",
+    "MaxConcurrencyPath",
+    "ToleratedFailureCountPath",
+    "ToleratedFailurePercentagePath",
+    "ErrorPath",
+    "CausePath",
+)
+JSONATA_FIELDS = ("Arguments", "Output", "Items")
+#: A Choice rule's fields: JSONata rules are {Condition, Next, Assign, Output}; JSONPath rules
+#: compare a Variable or combine rules with And/Or/Not ("state-choice").
+JSONATA_CHOICE_FIELDS = ("Condition",)
+JSONPATH_CHOICE_FIELDS = ("Variable", "And", "Or", "Not")
+#: "state-wait": RFC 3339 with an uppercase T between date and time and an uppercase Z when no
+#: numeric offset is given.
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 
 
 def timeout_limit(*, express: bool) -> tuple[int, str]:
@@ -132,6 +172,18 @@ def _query_language_violations(
                 if field in catcher:
                     label = f"Catch[{index}].{field}"
                     yield Violation(QUERY_LANGUAGE, name, label, catcher[field], right)
+        choice_wrong = JSONPATH_CHOICE_FIELDS if language == "JSONata" else JSONATA_CHOICE_FIELDS
+        choice_right = (
+            "a rule with Condition: '{% ... %}' (a JSONata state)"
+            if language == "JSONata"
+            else 'a rule with Variable and a comparison (a JSONPath state), or "QueryLanguage": '
+            '"JSONata" on the state'
+        )
+        for index, choice in enumerate(state.get("Choices") or []):
+            for field in choice_wrong:
+                if isinstance(choice, Mapping) and field in choice:
+                    label = f"Choices[{index}].{field}"
+                    yield Violation(QUERY_LANGUAGE, name, label, choice[field], choice_right)
         for branch in state.get("Branches") or []:
             yield from _query_language_violations(branch, language)
         processor = state.get("ItemProcessor") or state.get("Iterator")
@@ -191,4 +243,27 @@ def check_machine(machine: Machine) -> list[Violation]:
             )
     top = str(machine.definition.get("QueryLanguage") or "JSONPath")
     found.extend(_query_language_violations(machine.definition, top))
+    found.extend(_timestamp_violations(machine.definition))
     return found
+
+
+def _timestamp_violations(definition: Mapping[str, Any]) -> Iterator[Violation]:
+    for _, name, state in iter_states(definition):
+        stamp = state.get("Timestamp") if state.get("Type") == "Wait" else None
+        if not isinstance(stamp, str) or stamp.strip().startswith("{%"):
+            continue  # a JSONata expression is evaluated at run time
+        valid = bool(_TIMESTAMP.fullmatch(stamp))
+        if valid:
+            try:
+                datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+            except ValueError:
+                valid = False  # 2026-02-30T00:00:00Z
+        if not valid:
+            yield Violation(
+                WAIT_TIMESTAMP,
+                name,
+                "Timestamp",
+                stamp,
+                "an RFC 3339 date and time with an uppercase T and a Z or a numeric offset, "
+                "e.g. '2026-12-01T09:00:00Z' or '2026-12-01T10:00:00+01:00'",
+            )

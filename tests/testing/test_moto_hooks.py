@@ -391,3 +391,41 @@ def test_a_task_token_can_time_out_without_waiting(answer: Any, error: str) -> N
 
     assert (result.status, result.output) == ("SUCCEEDED", {"Error": error, "Cause": ""})
     assert result.calls_to("Job")[0].task_token is not None
+
+
+@pytest.mark.parametrize("mode", ["INLINE", "DISTRIBUTED"])
+def test_a_map_worker_runs_its_items_without_growing_the_stack(mode: str) -> None:
+    """moto's Map workers took each next item by recursion, so a worker running more items than
+    the recursion limit allows died and left the execution waiting (10,000 documents through
+    DocumentsAtScale hung). Under a recursion limit far below the item count, every item runs."""
+    import sys
+
+    import jsonata  # type: ignore[import-untyped]
+
+    del jsonata  # imported first: jsonata-python raises the limit to 10,000 when imported
+    processor: dict[str, Any] = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+    if mode == "DISTRIBUTED":
+        processor["ProcessorConfig"] = {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
+    definition = {
+        "StartAt": "M",
+        "States": {
+            "M": {
+                "Type": "Map",
+                "ItemsPath": "$.items",
+                "MaxConcurrency": 1,
+                "ItemProcessor": processor,
+                "End": True,
+            }
+        },
+    }
+    runner = LocalRunner(definition)
+    runner.run(input={"items": [0]})  # moto's modules loaded under the usual limit
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(250)
+    try:
+        result = runner.run(input={"items": list(range(600))}, timeout_seconds=120)
+    finally:
+        sys.setrecursionlimit(limit)
+
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert result.output == list(range(600))

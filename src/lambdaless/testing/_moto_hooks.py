@@ -66,7 +66,9 @@ version and every difference. Hooks:
    results (or fails the Map over the tolerated failure threshold), and
    ``DistributedItemProcessorWorker._eval_job`` reports each child's status, error and cause
    (moto made a failed child's output ``null`` and carried on). The rules themselves are plain
-   functions in :mod:`lambdaless.testing._map_run`.
+   functions in :mod:`lambdaless.testing._map_run`. Every Map worker's ``_eval_pool`` runs its
+   items in a loop instead of moto's recursion, which killed a worker past the recursion limit
+   and left the execution waiting.
 """
 
 from __future__ import annotations
@@ -109,11 +111,27 @@ _PARSER = "moto.stepfunctions.parser"
 
 Expected = tuple[str, ...] | str
 
+#: The Map iteration workers whose ``_eval_pool`` runs one job, then calls itself for the next
+#: (module under ``state_map.iteration``, class); see :func:`_install_iterative_pools`.
+_POOL_WORKERS = (
+    ("iteration_worker", "IterationWorker"),
+    ("itemprocessor.distributed_item_processor_worker", "DistributedItemProcessorWorker"),
+    ("iterator.distributed_iterator_worker", "DistributedIteratorWorker"),
+)
+
 #: What this module relies on in moto: (module, attribute, expected), where expected is the
 #: parameter names of a function (``self`` included) or of a class's constructor (``self``
 #: left out), or ``"class"``, ``"None"``, ``"list"``, ``"dict"``, ``"str"``, ``"module"`` or
 #: ``"any"`` (only that it exists). Checked by :func:`check_moto_internals`.
 _INTERNALS: tuple[tuple[str, str, Expected], ...] = (
+    *(
+        (
+            f"{_PARSER}.asl.component.state.exec.state_map.iteration.{module}",
+            f"{cls}._eval_pool",
+            ("self", "job", "worker_frame"),
+        )
+        for module, cls in _POOL_WORKERS
+    ),
     (f"{_PARSER}.asl.jsonata.jsonata", "_eval_jsonata", "None"),
     (f"{_PARSER}.asl.jsonata.jsonata", "eval_jsonata_expression", ("jsonata_expression",)),
     (f"{_PARSER}.asl.jsonata.jsonata", "encode_jsonata_variable_declarations", ("bindings",)),
@@ -685,6 +703,7 @@ def _build_patches() -> None:
     _install_virtual_time()
     _install_strictness()
     _install_distributed_map()
+    _install_iterative_pools()
 
 
 @contextmanager
@@ -1767,6 +1786,36 @@ def _child_run(worker: Any, env: Any, job: Any) -> ChildRun:
         error=error,
         cause=cause,
     )
+
+
+def _iterative(original: Callable[..., None]) -> Callable[..., None]:
+    """``original`` (a worker's ``_eval_pool``, whose last act is calling itself for the next
+    job) run as a loop: the self-call made inside it is queued and run once it has returned.
+    The order and the frames are moto's; the stack no longer grows with every item."""
+
+    def _eval_pool(self: Any, job: Any, worker_frame: Any) -> None:
+        queued: list[tuple[Any, Any]] | None = self.__dict__.get("_lambdaless_queued")
+        if queued is not None:  # the tail call of the run below
+            queued.append((job, worker_frame))
+            return
+        queued = self.__dict__["_lambdaless_queued"] = []
+        try:
+            original(self, job, worker_frame)
+            while queued:
+                original(self, *queued.pop())
+        finally:
+            del self.__dict__["_lambdaless_queued"]
+
+    return _eval_pool
+
+
+def _install_iterative_pools() -> None:
+    """moto's Map workers take the next job by recursion: a worker that runs more than about
+    1,000 items (10,000 items at a MaxConcurrency of 17) died of RecursionError and left the
+    execution waiting forever, where AWS runs such a Map to its end."""
+    for module, name in _POOL_WORKERS:
+        worker: Any = _resolve(f"{_MAP}.iteration.{module}", name)
+        _patch(worker, "_eval_pool", _iterative(worker.__dict__["_eval_pool"]))
 
 
 def _install_distributed_map() -> None:

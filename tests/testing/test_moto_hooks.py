@@ -429,3 +429,53 @@ def test_a_map_worker_runs_its_items_without_growing_the_stack(mode: str) -> Non
 
     assert result.status == "SUCCEEDED", (result.error, result.cause)
     assert result.output == list(range(600))
+
+
+def test_a_definite_jsonpath_gives_its_value_not_a_list() -> None:
+    """AWS: a reference path names one node, so ``$.Body.content[0].text`` is the text (the
+    result selector aws-cdk-lib users write for InvokeModel); moto gave ``["..."]`` whenever
+    the path went through an index. Wildcards and filters still give lists."""
+    definition = {
+        "StartAt": "Shape",
+        "States": {
+            "Shape": {
+                "Type": "Pass",
+                "Parameters": {
+                    "text.$": "$.Body.content[0].text",
+                    "last.$": "$.scores[-1]",
+                    "first.$": "$.Body.content[0]",
+                    "all.$": "$.Body.content[*].text",
+                    "long.$": "$.Body.content[?(@.text == 'yo')].text",
+                    "formatted.$": "States.Format('<{}>', $.Body.content[1].text)",
+                },
+                "End": True,
+            }
+        },
+    }
+    document = {"Body": {"content": [{"text": "hi"}, {"text": "yo"}]}, "scores": [5, 6]}
+
+    result = LocalRunner(definition).run(input=document)
+
+    assert result.status == "SUCCEEDED", result.cause
+    assert result.output == {
+        "text": "hi",
+        "last": 6,
+        "first": {"text": "hi"},
+        "all": ["hi", "yo"],
+        "long": ["yo"],
+        "formatted": "<yo>",
+    }
+
+
+def test_a_definite_jsonpath_that_names_nothing_fails_the_state() -> None:
+    definition = {
+        "StartAt": "Shape",
+        "States": {
+            "Shape": {"Type": "Pass", "Parameters": {"t.$": "$.Body.content[3].text"}, "End": True}
+        },
+    }
+
+    result = LocalRunner(definition).run(input={"Body": {"content": [{"text": "hi"}]}})
+
+    assert (result.status, result.error) == ("FAILED", "States.Runtime")
+    assert "$.Body.content[3].text" in str(result.cause)

@@ -69,6 +69,8 @@ version and every difference. Hooks:
    functions in :mod:`lambdaless.testing._map_run`. Every Map worker's ``_eval_pool`` runs its
    items in a loop instead of moto's recursion, which killed a worker past the recursion limit
    and left the execution waiting.
+6. JSONPath: ``extract_json`` (bound by name in four modules) gives a definite path's one value,
+   where moto gave a list for any path through an index.
 """
 
 from __future__ import annotations
@@ -111,6 +113,15 @@ _PARSER = "moto.stepfunctions.parser"
 
 Expected = tuple[str, ...] | str
 
+#: The modules that call moto's JSONPath ``extract_json`` (each bound it by name); see
+#: :func:`_install_definite_paths`.
+_EXTRACT_JSON_USERS = (
+    f"{_PARSER}.asl.utils.json_path",
+    f"{_PARSER}.asl.component.common.string.string_expression",
+    f"{_PARSER}.asl.component.intrinsic.argument.argument",
+    f"{_PARSER}.asl.component.state.choice.comparison.operator.implementations.timestamp_operators",
+)
+
 #: The Map iteration workers whose ``_eval_pool`` runs one job, then calls itself for the next
 #: (module under ``state_map.iteration``, class); see :func:`_install_iterative_pools`.
 _POOL_WORKERS = (
@@ -124,6 +135,7 @@ _POOL_WORKERS = (
 #: left out), or ``"class"``, ``"None"``, ``"list"``, ``"dict"``, ``"str"``, ``"module"`` or
 #: ``"any"`` (only that it exists). Checked by :func:`check_moto_internals`.
 _INTERNALS: tuple[tuple[str, str, Expected], ...] = (
+    *((module, "extract_json", ("path", "data")) for module in _EXTRACT_JSON_USERS),
     *(
         (
             f"{_PARSER}.asl.component.state.exec.state_map.iteration.{module}",
@@ -704,6 +716,7 @@ def _build_patches() -> None:
     _install_strictness()
     _install_distributed_map()
     _install_iterative_pools()
+    _install_definite_paths()
 
 
 @contextmanager
@@ -1283,6 +1296,47 @@ def _data_limit_failure(env: Any, state_name: str, what: str) -> BaseException:
             ),
         )
     )
+
+
+def _is_definite(expression: Any) -> bool:
+    """Whether a parsed JSONPath names at most one value: only ``$``/``@``, single field names
+    and single indexes (no wildcard, slice, filter, union or ``..``)."""
+    from jsonpath_ng import jsonpath
+
+    if isinstance(expression, jsonpath.Root | jsonpath.This):
+        return True
+    if type(expression) is jsonpath.Child:
+        return _is_definite(expression.left) and _is_definite(expression.right)
+    if type(expression) is jsonpath.Fields:
+        return len(expression.fields) == 1 and expression.fields[0] != "*"
+    if type(expression) is jsonpath.Index:
+        return len(expression.indices) == 1
+    return False
+
+
+def _install_definite_paths() -> None:
+    """A definite JSONPath (``$.Body.content[0].text``) gives its one value, as on AWS (Step
+    Functions developer guide, "Using JSONPath paths": a reference path selects a single
+    node); moto gave a one-item list whenever the path went through an index, so aws-cdk-lib's
+    ``result_selector={"text.$": "$.Body.content[0].text"}`` read ``["..."]`` locally. Other
+    paths (wildcards, filters, slices) keep moto's answer."""
+    from jsonpath_ng.ext.parser import parse as parse_path
+
+    json_path: Any = importlib.import_module(f"{_PARSER}.asl.utils.json_path")
+    original = json_path.extract_json
+    missing = json_path.NoSuchJsonPathError
+
+    def extract_json(path: str, data: Any) -> Any:
+        expression = parse_path(path)
+        if not _is_definite(expression):
+            return original(path, data)
+        matches = expression.find(data)
+        if not matches:
+            raise missing(json_path=path, data=data)
+        return matches[0].value
+
+    for module_name in _EXTRACT_JSON_USERS:
+        _patch(importlib.import_module(module_name), "extract_json", extract_json)
 
 
 def _install_strictness() -> None:

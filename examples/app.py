@@ -14,8 +14,10 @@ from examples.publish_approval import PublishApprovalStack
 from examples.review_fan_out import ReviewFanOutStack
 from examples.shared_capacity import SharedCapacityStack
 from examples.summarizer import DocumentSummarizerStack
+from examples.ticket_labels import TicketLabelsStack
 
-#: Stack name -> stack class. Each example has a mock file ``examples/mocks/<name>.json``.
+#: Stack name -> stack class. Each example has a mock file ``examples/mocks/<name>.json``, a
+#: sample input ``<name>.input.json`` and, when it reads S3, its S3 seeds ``<name>.s3.json``.
 EXAMPLES: dict[str, type[cdk.Stack]] = {
     "DocumentSummarizer": DocumentSummarizerStack,
     "EnrichAndSummarize": EnrichAndSummarizeStack,
@@ -27,6 +29,7 @@ EXAMPLES: dict[str, type[cdk.Stack]] = {
     "FineTune": FineTuneStack,
     "SharedCapacity": SharedCapacityStack,
     "FlexDigest": FlexDigestStack,
+    "TicketLabels": TicketLabelsStack,
 }
 
 

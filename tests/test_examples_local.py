@@ -41,6 +41,7 @@ def test_every_example_has_a_mock_file_with_three_paths(
     assert (MOCKS / f"{name}.json").is_file(), f"examples/mocks/{name}.json is missing"
     runner = LocalRunner(stack)
     sample = json.loads((MOCKS / f"{name}.input.json").read_text())
+    seeds = _seeds(name)
     outcomes = []
     for machine_key, case in _cases(name):
         result = runner.run(
@@ -48,6 +49,8 @@ def test_every_example_has_a_mock_file_with_three_paths(
             sample,
             mock_config=MOCKS / f"{name}.json",
             test_case=case,
+            s3=seeds,
+            timeout_seconds=120,
         )
         assert result.status in ("SUCCEEDED", "FAILED"), (machine_key, case, result.error)
         outcomes.append((case, result.status, result.retries, result.states))
@@ -58,6 +61,13 @@ def test_every_example_has_a_mock_file_with_three_paths(
         status == "FAILED" or (len(states) > 1 and retries == 0)
         for _, status, retries, states in outcomes
     ), "no failure path"
+
+
+def _seeds(name: str) -> Path | None:
+    """The example's S3 seeds, ``examples/mocks/<Stack>.s3.json``, as ``lambdaless run`` finds
+    them beside the mock file."""
+    path = MOCKS / f"{name}.s3.json"
+    return path if path.is_file() else None
 
 
 def _machine(machines: list[SynthesizedStateMachine], key: str) -> SynthesizedStateMachine:

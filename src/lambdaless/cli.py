@@ -480,7 +480,9 @@ def _run(args: argparse.Namespace) -> int:
         MockConfig,
         MockConfigError,
         MockShapeError,
+        S3Seeds,
     )
+    from lambdaless.testing._local_s3 import summary
 
     runner = LocalRunner(args.cdk_out)
     if args.all:
@@ -509,6 +511,11 @@ def _run(args: argparse.Namespace) -> int:
         # Without --input, a sample input beside the mock file: <Name>.input.json.
         sample = mock_file.with_name(mock_file.stem + ".input.json")
         machine_input = payload if given or not sample.is_file() else _read_json(sample, "input")
+        # S3 seeds beside it, <Name>.s3.json: the objects present before each run.
+        seed_file = mock_file.with_name(mock_file.stem + ".s3.json")
+        seeds = S3Seeds.load(seed_file) if seed_file.is_file() else None
+        if seeds is not None:
+            seeds.check_test_cases(c for cases in config.state_machines.values() for c in cases)
         cases = sorted(config.state_machines[key]) if args.all else [args.test_case]
         for case in cases:
             title = f"{machine_label(machine)} :: {case or 'default'}"
@@ -520,6 +527,7 @@ def _run(args: argparse.Namespace) -> int:
                     test_case=case,
                     timeout_seconds=args.timeout,
                     repeat_last=args.repeat_last,
+                    s3=seeds,
                 )
             except (MissingMockError, MockShapeError) as error:
                 failures += 1
@@ -537,6 +545,10 @@ def _run(args: argparse.Namespace) -> int:
                 print(f"  output: {json.dumps(result.output)[:400]}")
             else:
                 print(f"  error: {result.error}: {(result.cause or '')[:300]}")
+            if result.s3 is not None and result.s3.written:
+                print(f"  s3 written: {len(result.s3.written)} object(s)")
+                for line in summary(result.s3, keep=3):
+                    print(f"    {line}")
     print(f"{ran} run(s), {failures} with missing or misshapen mocks")
     if ran + failures == 0:
         # Nothing ran: no state machine had a mock file (or a test case) to run.
@@ -638,7 +650,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--mocks",
         required=True,
-        help="a mock-config file, or a folder of <StackName>.json mock files",
+        help="a mock-config file, or a folder of <StackName>.json mock files; S3 seeds "
+        "<stem>.s3.json beside a mock file are written to moto's S3 before each run",
     )
     run.add_argument("--test-case", help="the test case to run (optional when there is one)")
     run.add_argument(

@@ -92,3 +92,15 @@ BATCH_MAX_FILE_BYTES_DEFAULT = 1_000_000_000
 #: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_CreateModelInvocationJob.html).
 BATCH_TIMEOUT_HOURS_MIN = 24
 BATCH_TIMEOUT_HOURS_MAX = 168
+
+# -- Amazon S3 (the local runner's S3 seeds) ---------------------------------------------------
+
+#: An object key is at most 1,024 bytes of UTF-8 (Amazon S3 user guide, "Naming Amazon S3
+#: objects", https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html).
+S3_KEY_MAX_BYTES = 1024
+
+#: A general purpose bucket name is 3 to 63 characters (Amazon S3 user guide, "General purpose
+#: bucket naming rules",
+#: https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html).
+S3_BUCKET_NAME_MIN_CHARS = 3
+S3_BUCKET_NAME_MAX_CHARS = 63

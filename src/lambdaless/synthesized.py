@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 STATE_MACHINE_TYPE = "AWS::StepFunctions::StateMachine"
+BUCKET_TYPE = "AWS::S3::Bucket"
 
 #: Concrete values for a local account, used by the runner and by validators that reject
 #: placeholders inside ARNs.
@@ -30,6 +31,23 @@ LOCAL_PSEUDO_PARAMETERS: Mapping[str, str] = {
 
 
 @dataclass(frozen=True)
+class TemplateBucket:
+    """An ``AWS::S3::Bucket`` of the template a state machine comes from."""
+
+    logical_id: str
+    #: the construct path (``Stack/Documents/Resource``), or the logical id without metadata
+    path: str
+    #: the literal ``BucketName`` property, or ``None`` when CloudFormation generates the name
+    name: str | None
+
+    @property
+    def construct_id(self) -> str:
+        """The bucket construct's id: ``Documents`` for ``Stack/Documents/Resource``."""
+        parts = [p for p in self.path.split("/") if p and p != "Resource"]
+        return parts[-1] if parts else self.logical_id
+
+
+@dataclass(frozen=True)
 class SynthesizedStateMachine:
     """One state machine found in a template: where it came from and its resolved ASL."""
 
@@ -39,6 +57,8 @@ class SynthesizedStateMachine:
     type: str
     definition: dict[str, Any]
     resource: Mapping[str, Any]
+    #: the template's S3 buckets (the local runner creates them, as a deploy would)
+    buckets: tuple[TemplateBucket, ...] = field(default=())
 
     @property
     def name(self) -> str:
@@ -91,7 +111,17 @@ def state_machines(
     ``aws:cdk:path`` metadata (an in-process ``App`` adds it only when the CDK CLI asks).
     """
     found = []
-    for logical_id, resource in template.get("Resources", {}).items():
+    resources = template.get("Resources", {})
+    buckets = tuple(
+        TemplateBucket(
+            logical_id=logical_id,
+            path=_path_of(logical_id, resource, paths),
+            name=_literal_name(resource),
+        )
+        for logical_id, resource in resources.items()
+        if resource.get("Type") == BUCKET_TYPE
+    )
+    for logical_id, resource in resources.items():
         if resource.get("Type") != STATE_MACHINE_TYPE:
             continue
         props = resource.get("Properties", {})
@@ -107,16 +137,26 @@ def state_machines(
             SynthesizedStateMachine(
                 stack=stack,
                 logical_id=logical_id,
-                path=str(
-                    resource.get("Metadata", {}).get("aws:cdk:path")
-                    or (paths or {}).get(logical_id, logical_id)
-                ),
+                path=_path_of(logical_id, resource, paths),
                 type=str(props.get("StateMachineType", "STANDARD")),
                 definition=definition,
                 resource=resource,
+                buckets=buckets,
             )
         )
     return found
+
+
+def _path_of(logical_id: str, resource: Mapping[str, Any], paths: Mapping[str, str] | None) -> str:
+    return str(
+        resource.get("Metadata", {}).get("aws:cdk:path")
+        or (paths or {}).get(logical_id, logical_id)
+    )
+
+
+def _literal_name(bucket: Mapping[str, Any]) -> str | None:
+    name = bucket.get("Properties", {}).get("BucketName")
+    return name if isinstance(name, str) else None
 
 
 def _read_template(path: Path) -> Any:
@@ -160,7 +200,8 @@ def load(source: Any, *, pseudo: Mapping[str, str] | None = None) -> list[Synthe
         paths = {
             source.resolve(node.logical_id): node.node.path
             for node in source.node.find_all()
-            if isinstance(node, CfnResource) and node.cfn_resource_type == STATE_MACHINE_TYPE
+            if isinstance(node, CfnResource)
+            and node.cfn_resource_type in (STATE_MACHINE_TYPE, BUCKET_TYPE)
         }
         return state_machines(template, stack=source.stack_name, pseudo=pseudo, paths=paths)
     from constructs import Construct

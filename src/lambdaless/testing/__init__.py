@@ -27,6 +27,7 @@ from lambdaless.testing.runner import (
     TaskTokenAnswer,
     TaskTokenRequest,
 )
+from lambdaless.testing.s3_seeds import S3Contents, S3SeedError, S3Seeds
 
 __all__ = [
     "LocalRunner",
@@ -37,6 +38,9 @@ __all__ = [
     "MockedResponse",
     "Return",
     "RunResult",
+    "S3Contents",
+    "S3SeedError",
+    "S3Seeds",
     "TaskCall",
     "TaskTokenAnswer",
     "TaskTokenRequest",

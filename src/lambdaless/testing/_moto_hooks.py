@@ -167,6 +167,11 @@ _INTERNALS: tuple[tuple[str, str, Expected], ...] = (
         ("self", "env", "resource_runtime_part", "normalised_parameters", "state_credentials"),
     ),
     (
+        f"{_PARSER}.asl.component.state.exec.state_task.service.state_task_service_aws_sdk",
+        "_SERVICE_ERROR_NAMES",
+        "dict",
+    ),
+    (
         f"{_PARSER}.asl.eval.environment",
         "Environment",
         (
@@ -1057,6 +1062,23 @@ def _install_task_hooks() -> None:
     _install_states_error_throw()
     _install_dynamodb_mocked_errors()
     _install_aws_sdk_streams()
+    _install_aws_sdk_error_names()
+
+
+#: Error-name prefixes of the AWS SDK integrations the runner lets through to moto, beyond
+#: moto's own table. AWS docs, "Learning to use AWS service SDK integrations in Step
+#: Functions": the error is ``ServiceName.ErrorName``, both in PascalCase, with an
+#: ``Exception`` suffix (``S3.NoSuchKeyException``); moto wrote the lowercase ``s3.``, which
+#: no Retry or Catch naming the documented error matched.
+_SDK_ERROR_SERVICES = {"s3": "S3"}
+
+
+def _install_aws_sdk_error_names() -> None:
+    module = importlib.import_module(
+        f"{_PARSER}.asl.component.state.exec.state_task.service.state_task_service_aws_sdk"
+    )
+    names: dict[str, str] = module._SERVICE_ERROR_NAMES
+    _patch(module, "_SERVICE_ERROR_NAMES", {**names, **_SDK_ERROR_SERVICES})
 
 
 def _install_aws_sdk_streams() -> None:

@@ -27,11 +27,13 @@ with ``States.ExceedToleratedFailureThreshold``); see :mod:`lambdaless.testing._
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -39,6 +41,7 @@ from typing import Any, Literal
 from lambdaless._errors import invalid, require
 from lambdaless.limits import PAYLOAD_MAX_BYTES
 from lambdaless.synthesized import LOCAL_PSEUDO_PARAMETERS, SynthesizedStateMachine, load
+from lambdaless.testing._local_s3 import LocalS3, localize, plan
 from lambdaless.testing.mock_config import MockConfig
 from lambdaless.testing.mocks import (
     MockedResponse,
@@ -48,6 +51,7 @@ from lambdaless.testing.mocks import (
     responses_from,
     service_refusal,
 )
+from lambdaless.testing.s3_seeds import S3Contents, S3Seeds
 
 __all__ = [
     "LocalRunner",
@@ -121,6 +125,8 @@ class RunResult:
     wait_delays: list[float]
     history: list[dict[str, Any]]
     calls: list[TaskCall] = field(default_factory=list)
+    #: with ``s3=`` seeds: every object after the run and those it wrote; else ``None``
+    s3: S3Contents | None = None
 
     @property
     def retries(self) -> int:
@@ -140,6 +146,8 @@ class RunResult:
 # Tasks the runner never lets through to moto's own integrations: moto has no backend for them
 # (Bedrock runtime, HTTPS endpoints), so an unmocked call could only fail obscurely.
 _ALWAYS_MOCKED = (":::bedrock:", ":::aws-sdk:bedrock", ":::http:")
+# With S3 seeds, unmocked Tasks of the S3 SDK integration run against moto's S3.
+_S3_TASK = ":::aws-sdk:s3:"
 
 
 def _task_resources(states: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
@@ -163,11 +171,13 @@ class _Session:
         task_tokens: TaskTokenHandler | Mapping[str, Any] | None,
         passthrough: bool,
         repeat_last: bool,
+        s3: bool = False,
     ) -> None:
         self.tasks = tasks
         self.responses = responses
         self.task_tokens = task_tokens
         self.passthrough = passthrough
+        self.s3 = s3
         self.repeat_last = repeat_last
         self.lock = threading.Lock()
         self.counts: dict[str, int] = {}
@@ -184,6 +194,8 @@ class _Session:
         if state_name in self.responses or self._is_token_task(state_name):
             return True
         resource = self.tasks.get(state_name, "")
+        if self.s3 and _S3_TASK in resource:
+            return False
         return not (self.passthrough and not any(m in resource for m in _ALWAYS_MOCKED))
 
     def answer(self, state_name: str, task_token: str | None, arguments: Any) -> Any:
@@ -257,6 +269,11 @@ class _Session:
         how = f"responses={{{state!r}: ...}} or a mock config test case entry for {state!r}"
         if is_token_task:
             how += f", or answer its task token with task_tokens={{{state!r}: ...}}"
+        if _S3_TASK in resource:
+            how += (
+                ", or run it on moto's S3 with seeds (s3=..., or <Name>.s3.json beside the "
+                "mock file for `lambdaless run`)"
+            )
         return f"Task state {state!r} ({resource}) ran without a mock: pass {how}"
 
     def record_retry(self, state_name: str, seconds: float) -> None:
@@ -363,7 +380,10 @@ class LocalRunner:
     ) -> None:
         """``passthrough``: unmocked Tasks other than Bedrock, HTTP and activities run moto's
         own integrations (use inside moto's ``mock_aws()``); by default they raise
-        :class:`MissingMockError`. ``account``/``region`` fill ARNs and the context object."""
+        :class:`MissingMockError` (except S3 Tasks of a run with ``s3=`` seeds).
+        ``account``/``region`` fill ARNs and the context object. The template's S3 buckets get
+        local names (see :mod:`lambdaless.testing._local_s3`) wherever the definitions name
+        them."""
         if isinstance(source, Mapping) and "States" in source and "StartAt" in source:
             self.machines = [
                 SynthesizedStateMachine(
@@ -376,7 +396,18 @@ class LocalRunner:
                 )
             ]
         else:
-            self.machines = load(source, pseudo=LOCAL_PSEUDO_PARAMETERS)
+            self.machines = [
+                dataclasses.replace(
+                    machine,
+                    definition=localize(
+                        machine.definition,
+                        machine,
+                        partition=LOCAL_PSEUDO_PARAMETERS["AWS::Partition"],
+                        region=region,
+                    ),
+                )
+                for machine in load(source, pseudo=LOCAL_PSEUDO_PARAMETERS)
+            ]
         if not self.machines:
             raise ValueError(f"source={source!r} holds no AWS::StepFunctions::StateMachine")
         self.passthrough = passthrough
@@ -418,6 +449,7 @@ class LocalRunner:
         timeout_seconds: float = 30,
         repeat_last: bool = False,
         execution_name: str | None = None,
+        s3: S3Seeds | Mapping[str, Any] | str | Path | None = None,
     ) -> RunResult:
         """Run one execution to its end and report it.
 
@@ -440,6 +472,11 @@ class LocalRunner:
         ``timeout_seconds``: wall-clock limit; past it the result is ``TIMED_OUT``.
         ``execution_name``: the execution's name (``$states.context.Execution.Name``), as
         StartExecution's ``name``: 1 to 80 characters; by default a unique ``local-...`` name.
+        ``s3``: S3 seeds (a seed file's path, JSON text, a parsed document or ``S3Seeds``; see
+        :mod:`lambdaless.testing.s3_seeds`): the run happens in moto's S3 (``mock_aws()``)
+        with the template's buckets created and the seeds of ``test_case`` written, and its
+        S3 Tasks and Map readers and writers use that S3; every other Task still needs a mock.
+        The result's ``s3`` holds every object after the run and those it wrote.
 
         Raises :class:`MissingMockError` if any Task ran without a mock, and
         :class:`MockShapeError` if a mocked result has a shape its integration never returns.
@@ -447,11 +484,17 @@ class LocalRunner:
         from lambdaless.testing import _moto_hooks
 
         machine = self.state_machine(state_machine)
+        seeds = None if s3 is None else S3Seeds.load(s3)
         scripted: dict[str, list[MockedResponse]] = {}
+        case = test_case
         if mock_config is not None:
             config = MockConfig.load(mock_config)
             key = config.machine_key([machine.name, machine.logical_id, machine.path])
             scripted.update(config.test_case(key, test_case))
+            if case is None:  # the only test case, which config.test_case has just checked
+                case = next(iter(config.state_machines[key]))
+            if seeds is not None:
+                seeds.check_test_cases(c for cases in config.state_machines.values() for c in cases)
         elif test_case is not None:
             raise ValueError("test_case= needs mock_config=")
         for state, value in (responses or {}).items():
@@ -478,7 +521,9 @@ class LocalRunner:
             "a number of seconds above 0",
         )
         execution_input = _execution_input(input)
-        session = _Session(tasks, scripted, task_tokens, self.passthrough, repeat_last)
+        session = _Session(
+            tasks, scripted, task_tokens, self.passthrough, repeat_last, s3=seeds is not None
+        )
         if execution_name is None:
             execution_name = f"local-{next(_run_numbers)}-{uuid.uuid4().hex[:8]}"
         # Step Functions API reference, StartExecution: name, 1 to 80 characters.
@@ -502,7 +547,18 @@ class LocalRunner:
             account=self.account,
             region=self.region,
         )
-        finished = execution.run(timeout_seconds)
+        world: AbstractContextManager[LocalS3 | None] = nullcontext()
+        if seeds is not None:
+            world = plan(
+                machine,
+                seeds,
+                test_case=case,
+                execution_name=execution_name,
+                region=self.region,
+            )
+        with world as local_s3:
+            finished = execution.run(timeout_seconds)
+            contents = local_s3.contents() if local_s3 is not None else None
         status, output, error, cause = execution.outcome()
         if not finished:
             status, error = "TIMED_OUT", "LocalRunner.Timeout"
@@ -532,4 +588,5 @@ class LocalRunner:
             wait_delays=list(session.wait_delays),
             history=history,
             calls=list(session.calls),
+            s3=contents,
         )

@@ -3,9 +3,10 @@
 Each night the support desk hands over the day's closed tickets, and by morning each should carry
 a category, an urgency and a one-line summary for the weekly report. Nobody waits on it, so
 ``BatchInference`` runs the prompt on every ticket as one batch inference job: the batch rate is
-half the on-demand token price for Claude 3 Haiku, and batch jobs do not draw on the on-demand
-quota the daytime workflows need (Bedrock user guide, "Process multiple prompts with batch
-inference"). ``FlexDigest`` shows the on-demand alternative for sets too small for a job.
+half the on-demand token price for Claude Haiku 4.5 (here through its ``us.`` cross-Region
+profile), and batch jobs do not draw on the on-demand quota the daytime workflows need (Bedrock
+user guide, "Process multiple prompts with batch inference"). ``FlexDigest`` shows the
+on-demand alternative for sets too small for a job.
 
 A job needs at least the model's "Minimum number of records per batch inference job" (a Service
 Quotas value per model; 100 by default, which this example keeps): a night with fewer tickets
@@ -32,7 +33,7 @@ from constructs import Construct
 
 from lambdaless import BatchInference, Inference, S3Path, Workflow
 
-MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
+MODEL = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
 WORK_PREFIX = "tickets/"
 
 

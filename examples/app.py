@@ -5,6 +5,7 @@ from __future__ import annotations
 import aws_cdk as cdk
 
 from examples.article_chain import ArticleChainStack
+from examples.documents_at_scale import DocumentsAtScaleStack
 from examples.enrich_summarize import EnrichAndSummarizeStack
 from examples.fine_tune import FineTuneStack
 from examples.flex_digest import FlexDigestStack
@@ -30,6 +31,7 @@ EXAMPLES: dict[str, type[cdk.Stack]] = {
     "SharedCapacity": SharedCapacityStack,
     "FlexDigest": FlexDigestStack,
     "TicketLabels": TicketLabelsStack,
+    "DocumentsAtScale": DocumentsAtScaleStack,
 }
 
 

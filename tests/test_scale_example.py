@@ -1,9 +1,12 @@
 """The full-scale ``FanOut`` example (``examples/documents_at_scale.py``): 10,000 documents from a
 JSON Lines object in S3, results written to S3, synthesized with no Lambda function and passing
-the limits lint with no acknowledgement. (Its cdk-nag check runs with the hardening fixtures.)"""
+the limits lint with no acknowledgement, and run offline with its mock file and seeds (five
+documents in ``input/documents.jsonl``). Its cdk-nag check runs with the hardening tests."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -14,6 +17,7 @@ from examples.documents_at_scale import MAX_DOCUMENTS, QUOTA, DocumentsAtScaleSt
 from lambdaless.analysis.annotations import read
 from lambdaless.analysis.lint import lint
 from lambdaless.synthesized import load
+from lambdaless.testing import LocalRunner, RunResult
 
 
 @pytest.fixture(scope="module")
@@ -78,3 +82,64 @@ def test_the_reader_may_read_its_one_object_only(
             [{"Fn::GetAtt": [bucket, "Arn"]}, "/input/documents.jsonl"],
         ]
     }
+
+
+# -- offline, with its mock file and seeds (five documents) ------------------------------------
+
+MOCKS = Path(__file__).resolve().parent.parent / "examples" / "mocks"
+
+
+def _run(stack: DocumentsAtScaleStack, case: str) -> tuple[RunResult, list[dict[str, Any]]]:
+    """A run of ``case`` and the child records of the result files its manifest lists."""
+    result = LocalRunner(stack).run(
+        input=json.loads((MOCKS / "DocumentsAtScale.input.json").read_text()),
+        mock_config=MOCKS / "DocumentsAtScale.json",
+        test_case=case,
+        s3=MOCKS / "DocumentsAtScale.s3.json",
+        timeout_seconds=120,
+    )
+    assert result.status == "SUCCEEDED", result.cause
+    assert result.s3 is not None
+    details = result.output["ResultWriterDetails"]
+    assert details["Bucket"] == result.s3.name("Documents")
+    manifest = result.s3.json("Documents", details["Key"])
+    assert manifest["ResultFiles"]["FAILED"] == []
+    records = [
+        record
+        for listed in manifest["ResultFiles"]["SUCCEEDED"]
+        for record in result.s3.json("Documents", listed["Key"])
+    ]
+    return result, records
+
+
+def test_offline_every_document_is_summarized(
+    synthesized: tuple[DocumentsAtScaleStack, dict[str, Any]],
+) -> None:
+    stack, _ = synthesized
+    result, records = _run(stack, "HappyPath")
+    assert result.retries == 0
+    outputs = [json.loads(record["Output"]) for record in records]
+    assert [o["item"]["id"] for o in outputs] == [f"doc-000{n}" for n in range(1, 6)]
+    assert all(o["stopReason"] == "end_turn" and o["text"] for o in outputs)
+
+
+def test_offline_a_refused_document_is_kept_with_its_error(
+    synthesized: tuple[DocumentsAtScaleStack, dict[str, Any]],
+) -> None:
+    stack, _ = synthesized
+    _, records = _run(stack, "OneDocumentRefused")
+    outputs = [json.loads(record["Output"]) for record in records]
+    refused = [o for o in outputs if o.get("ok") is False]
+    assert [(o["item"]["id"], o["error"]) for o in refused] == [
+        ("doc-0003", "Bedrock.ValidationException")
+    ]
+    assert len(outputs) == 5  # none lost
+
+
+def test_offline_a_throttled_call_is_retried(
+    synthesized: tuple[DocumentsAtScaleStack, dict[str, Any]],
+) -> None:
+    stack, _ = synthesized
+    result, records = _run(stack, "ThrottledThenSucceeds")
+    assert [state for state, _ in result.retry_delays] == ["SummariesItem"]
+    assert len(records) == 5

@@ -10,7 +10,6 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
-from examples.documents_at_scale import DocumentsAtScaleStack
 
 from lambdaless import (
     BatchInference,
@@ -187,14 +186,11 @@ class CapacityUsersStack(cdk.Stack):
         Workflow(self, "Refresh", definition=sync)
 
 
-#: Stack name -> class, synthesized beside ``examples.app.EXAMPLES``. DocumentsAtScale joins
-#: EXAMPLES (with its mock file) once the local runner runs a ResultWriter; until then cdk-nag,
-#: the IAM audit and asl-validator check it here.
+#: Stack name -> class, synthesized beside ``examples.app.EXAMPLES``.
 FIXTURES: dict[str, type[cdk.Stack]] = {
     "HardeningEncryptedExpress": EncryptedExpressStack,
     "HardeningRedriven": RedrivenStack,
     "HardeningResultsInS3": ResultsInS3Stack,
     "HardeningCapacityUsers": CapacityUsersStack,
     "HardeningBatchInference": BatchFromS3Stack,
-    "DocumentsAtScale": DocumentsAtScaleStack,
 }

@@ -19,10 +19,11 @@ answered the same way, or with ``task_tokens={"WaitForApproval": ("timeout",)}``
 out: ``States.Timeout``) or ``("heartbeat_timeout",)`` (``States.HeartbeatTimeout``), at once.
 
 Distributed Maps read and write S3 as on AWS (with ``s3=`` seeds, or with ``passthrough=True``
-inside moto's ``mock_aws()``): the ItemReader (JSON, JSON Lines, CSV, S3 listings; ``MaxItems``), the
-``ItemBatcher``, the ResultWriter (``manifest.json`` and the ``SUCCEEDED_0``/``FAILED_0`` files;
-the Map's result names the manifest) and the tolerated failure threshold (over it the Map fails
-with ``States.ExceedToleratedFailureThreshold``); see :mod:`lambdaless.testing._map_run`.
+inside moto's ``mock_aws()``): the ItemReader (JSON, JSON Lines, CSV, S3 listings;
+``MaxItems``), the ``ItemBatcher``, the ResultWriter (``manifest.json`` and the
+``SUCCEEDED_0``/``FAILED_0`` files; the Map's result names the manifest) and the tolerated
+failure threshold (over it the Map fails with ``States.ExceedToleratedFailureThreshold``); see
+:mod:`lambdaless.testing._map_run`.
 """
 
 from __future__ import annotations

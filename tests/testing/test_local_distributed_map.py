@@ -671,3 +671,40 @@ def test_a_writer_without_a_bucket_fails_with_result_writer_failed(bucket: Any) 
     assert result.status == "FAILED"
     assert result.error == "States.ResultWriterFailed"
     assert "expected a Bucket name" in str(result.cause)
+
+
+@pytest.mark.parametrize(
+    ("bucket_name", "key"), [(BUCKET, "in/missing.jsonl"), ("no-such-bucket", "in/docs.jsonl")]
+)
+def test_a_source_that_cannot_be_read_fails_the_map_with_item_reader_failed(
+    bucket: Any, bucket_name: str, key: str
+) -> None:
+    """A missing object or bucket is States.ItemReaderFailed, which a Catch names (AWS docs,
+    "Handling errors in Step Functions workflows"), not an uncatchable States.Runtime."""
+    put(bucket, "in/docs.jsonl", jsonl(DOCUMENTS))
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Read",
+        "States": {
+            "Read": {
+                "Type": "Map",
+                "ItemReader": {
+                    "Resource": "arn:aws:states:::s3:getObject",
+                    "ReaderConfig": {"InputType": "JSONL"},
+                    "Arguments": {"Bucket": bucket_name, "Key": key},
+                },
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                    "StartAt": "Keep",
+                    "States": {"Keep": {"Type": "Pass", "End": True}},
+                },
+                "Catch": [{"ErrorEquals": ["States.ItemReaderFailed"], "Next": "Unread"}],
+                "End": True,
+            },
+            "Unread": {"Type": "Pass", "Output": "{% $states.input.Error %}", "End": True},
+        },
+    }
+
+    result = LocalRunner(definition, passthrough=True).run()
+
+    assert (result.status, result.output) == ("SUCCEEDED", "States.ItemReaderFailed")

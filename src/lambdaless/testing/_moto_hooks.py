@@ -71,6 +71,8 @@ version and every difference. Hooks:
    and left the execution waiting.
 6. JSONPath: ``extract_json`` (bound by name in four modules) gives a definite path's one value,
    where moto gave a list for any path through an index.
+   An ItemReader that cannot read its source fails the Map with ``States.ItemReaderFailed``
+   (``ItemReader._eval_body``), not moto's uncatchable S3 client error.
 """
 
 from __future__ import annotations
@@ -136,6 +138,11 @@ _POOL_WORKERS = (
 #: ``"any"`` (only that it exists). Checked by :func:`check_moto_internals`.
 _INTERNALS: tuple[tuple[str, str, Expected], ...] = (
     *((module, "extract_json", ("path", "data")) for module in _EXTRACT_JSON_USERS),
+    (
+        f"{_PARSER}.asl.component.state.exec.state_map.item_reader.item_reader_decl",
+        "ItemReader._eval_body",
+        ("self", "env"),
+    ),
     *(
         (
             f"{_PARSER}.asl.component.state.exec.state_map.iteration.{module}",
@@ -722,6 +729,7 @@ def _build_patches() -> None:
     _install_distributed_map()
     _install_iterative_pools()
     _install_definite_paths()
+    _install_item_reader_failures()
 
 
 @contextmanager
@@ -1883,6 +1891,31 @@ def _iterative(original: Callable[..., None]) -> Callable[..., None]:
             del self.__dict__["_lambdaless_queued"]
 
     return _eval_pool
+
+
+def _install_item_reader_failures() -> None:
+    """An ItemReader that cannot read its source (no such object or bucket, access denied)
+    fails the Map with ``States.ItemReaderFailed``, the error a Catch or Retry names for it
+    (Step Functions developer guide, "Handling errors in Step Functions workflows"); moto
+    raised the S3 client's exception, which became an uncatchable ``States.Runtime``."""
+    reader: Any = _resolve(f"{_MAP}.item_reader.item_reader_decl", "ItemReader")
+    failure: Any = importlib.import_module(
+        f"{_PARSER}.asl.component.common.error_name.failure_event"
+    )
+    original = reader._eval_body
+
+    def _eval_body(self: Any, env: Any) -> None:
+        if not _is_local(env):
+            original(self, env)
+            return
+        try:
+            original(self, env)
+        except failure.FailureEventException:
+            raise
+        except Exception as error:  # the S3 client's, e.g. NoSuchKey
+            raise _map_run_failure(env, "States.ItemReaderFailed", str(error)) from None
+
+    _patch(reader, "_eval_body", _eval_body)
 
 
 def _install_iterative_pools() -> None:

@@ -22,7 +22,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from lambdaless import Workflow
 from lambdaless.analysis.annotations import RULES
 from lambdaless.cli import main
-from lambdaless.rules import data_flow, integrations, retries, workflow_types
+from lambdaless.rules import data_flow, integrations, models, retries, workflow_types
 
 from .test_lint import BEDROCK, map_of_answers, poll_loop
 
@@ -141,6 +141,22 @@ CATALOGUE_CASES: dict[str, tuple[dict[str, Any], bool]] = {
         ),
         False,
     ),
+    # aws-cdk-lib's FoundationModelIdentifier with a cross-region profile id
+    "bedrock-task-model-id": (
+        _one(
+            {
+                "Type": "Task",
+                "Resource": BEDROCK,
+                "Arguments": {
+                    "ModelId": "arn:aws:bedrock:us-east-1::foundation-model/"
+                    "us.anthropic.claude-haiku-4-5-20251001-v1:0",
+                    "Body": {"max_tokens": 500},
+                },
+            },
+            QueryLanguage="JSONata",
+        ),
+        False,
+    ),
     "callback-task-token": (
         _one({"Type": "Task", "Resource": _CALLBACK, "Parameters": {"MessageBody": "hi"}}),
         False,
@@ -184,6 +200,7 @@ def test_every_rule_has_a_case() -> None:
             *data_flow.RULES,
             integrations.HEADER_RESERVED,
             integrations.ENDPOINT_HOST,
+            models.TASK_MODEL_ID,
         )
         if rule.where == "synth"
     }

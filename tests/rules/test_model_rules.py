@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_bedrock as bedrock
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
 from tests.rules._support import accepted, refused
 
 from lambdaless import BedrockModel, InvokeBedrock, ModelFamily, Workflow
+from lambdaless.analysis.lint import lint_definition
 from lambdaless.rules._model_ids import KNOWN_MODEL_IDS
 
 # Real ids from the Bedrock user guide ("models-supported" / model cards), every family and
@@ -335,3 +341,66 @@ def test_step_in_the_workflow_stack_passes(us_stack: cdk.Stack) -> None:
 def test_model_version_that_does_not_exist(model_id: str, real: str) -> None:
     error = refused("model-version-suffix", lambda: BedrockModel.of(model_id), value=model_id)
     assert repr(real) in str(error)
+
+
+# -- bedrock-task-model-id: aws-cdk-lib's own Bedrock tasks --------------------------------------
+BODY = {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 100, "messages": []}
+
+
+def cdk_invoke(stack: cdk.Stack, model_id: str) -> dict[str, object]:
+    """aws-cdk-lib's BedrockInvokeModel on FoundationModelIdentifier(model_id), in a Workflow."""
+    model = bedrock.FoundationModel.from_foundation_model_id(
+        stack, "Model", bedrock.FoundationModelIdentifier(model_id)
+    )
+    step = tasks.BedrockInvokeModel.jsonata(
+        stack, "Ask", model=model, body=sfn.TaskInput.from_object(BODY)
+    )
+    return Workflow(stack, "Flow", definition=step, alarms=False).definition()
+
+
+def task_model_findings(definition: dict[str, object]) -> list[str]:
+    return [f.message for f in lint_definition(definition) if f.rule == "bedrock-task-model-id"]
+
+
+@pytest.mark.parametrize(
+    ("model_id", "expected"),
+    [
+        # a cross-region profile passed as a foundation model: foundation-model/us.… names no model
+        ("us.anthropic.claude-haiku-4-5-20251001-v1:0", "inference-profile/us.anthropic"),
+        ("global.anthropic.claude-sonnet-4-5-20250929-v1:0", "is a cross-region inference"),
+        ("anthropic.claude-3-haiku-20240307", "'anthropic.claude-3-haiku-20240307-v1:0'"),
+        ("anthropics.claude-3-haiku-20240307-v1:0", "a model of a Bedrock provider"),
+    ],
+)
+def test_bedrock_task_model_id(us_stack: cdk.Stack, model_id: str, expected: str) -> None:
+    (message,) = task_model_findings(cdk_invoke(us_stack, model_id))
+    assert "state 'Ask' Arguments.ModelId=" in message
+    assert expected in message
+
+
+@pytest.mark.parametrize(
+    "model_id",
+    ["anthropic.claude-3-haiku-20240307-v1:0", "amazon.nova-lite-v1:0", "amazon.nova-9-pro-v1:0"],
+)
+def test_bedrock_task_real_or_new_models_pass(us_stack: cdk.Stack, model_id: str) -> None:
+    # an id absent from the known list passes when its provider exists: Bedrock adds models
+    assert task_model_findings(cdk_invoke(us_stack, model_id)) == []
+
+
+def test_bedrock_task_model_ids_of_other_kinds() -> None:
+    def ask(model: str, resource: str = "arn:aws:states:::aws-sdk:bedrockruntime:converse") -> Any:
+        task = {"Type": "Task", "Resource": resource, "Arguments": {"ModelId": model}, "End": True}
+        return {"QueryLanguage": "JSONata", "StartAt": "Ask", "States": {"Ask": task}}
+
+    passing = [
+        "us.anthropic.claude-haiku-4-5-20251001-v1:0",
+        "arn:aws:bedrock:us-east-1:111122223333:inference-profile/us.amazon.nova-lite-v1:0",
+        "arn:aws:bedrock:us-east-1:111122223333:application-inference-profile/a1b2c3d4e5f6",
+        "arn:aws:bedrock:us-east-1:111122223333:provisioned-model/abc123def456",
+        "{% $states.input.model %}",
+    ]
+    for model in passing:
+        assert task_model_findings(ask(model)) == [], model
+    assert task_model_findings(ask("uss.amazon.nova-lite-v1:0"))
+    assert task_model_findings(ask("amazon.nova-lite", "arn:aws:states:::bedrock:invokeModel"))
+    assert task_model_findings(ask("amazon.nova-lite", "arn:aws:states:::sqs:sendMessage")) == []

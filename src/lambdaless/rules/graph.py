@@ -3,7 +3,7 @@ construction and the limits lint at synth and in ``lambdaless inspect``."""
 
 from __future__ import annotations
 
-from lambdaless.rules import data_flow, integrations, retries, workflow_types
+from lambdaless.rules import data_flow, integrations, models, retries, workflow_types
 from lambdaless.rules._graph import Machine, Violation
 
 __all__ = ["Machine", "Violation", "check_machine"]
@@ -16,4 +16,5 @@ def check_machine(machine: Machine) -> list[Violation]:
         *workflow_types.check_machine(machine),
         *data_flow.check_machine(machine),
         *integrations.check_machine(machine),
+        *models.check_machine(machine),
     ]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-import aws_cdk as cdk
-
+from lambdaless._errors import LambdalessError
 from lambdaless._geographies import DESTINATION_REGIONS
+from lambdaless.analysis.asl import iter_states
+from lambdaless.rules._graph import Machine, Violation
 from lambdaless.rules._model_ids import KNOWN_MODEL_IDS, PROVIDERS
 from lambdaless.rules._rule import Rule
 
@@ -69,6 +70,16 @@ STEP_STACK = Rule(
     "synth",
 )
 
+TASK_MODEL_ID = Rule(
+    "bedrock-task-model-id",
+    "a Bedrock Task of the graph (aws-cdk-lib's BedrockInvokeModel, a CallAwsService to "
+    "bedrockruntime) whose literal ModelId Bedrock does not serve: a cross-region profile id "
+    "inside a foundation-model ARN (FoundationModelIdentifier('us.…')), an id without its "
+    "version suffix, an unknown provider or geography",
+    _GUIDE + "inference-profiles-use.html",
+    "synth",
+)
+
 RULES: tuple[Rule, ...] = (
     MODEL_ID_SHAPE,
     MODEL_PROVIDER,
@@ -78,6 +89,7 @@ RULES: tuple[Rule, ...] = (
     MODEL_PROFILE_REGION,
     MODEL_FAMILY,
     STEP_STACK,
+    TASK_MODEL_ID,
 )
 
 #: ``<provider>.<model>[:<version>...]``: lowercase provider, then the model name.
@@ -213,9 +225,17 @@ def check_profile_id(argument: str, profile_id: Any) -> tuple[str, str]:
     return geography, model_id
 
 
+def _unresolved(value: Any) -> bool:
+    """Whether ``value`` holds a CloudFormation token (aws-cdk-lib is imported on first use, so
+    the graph rules of this module run in ``lambdaless inspect`` without it)."""
+    import aws_cdk as cdk
+
+    return bool(cdk.Token.is_unresolved(value))
+
+
 def check_arn(argument: str, arn: Any, kind: str) -> None:
     """A ``provisioned-model`` or ``application-inference-profile`` ARN's form (tokens pass)."""
-    if isinstance(arn, str) and cdk.Token.is_unresolved(arn):
+    if isinstance(arn, str) and _unresolved(arn):
         return  # e.g. CfnApplicationInferenceProfile.attr_inference_profile_arn
     example = f"an ARN like 'arn:aws:bedrock:us-east-1:123456789012:{kind}/abc123def456'"
     MODEL_ARN.require(isinstance(arn, str), argument, arn, example)
@@ -239,12 +259,12 @@ def check_arn_in_stack(
     """A provisioned or application-profile ARN must be in the stack's partition and region:
     Bedrock runs them in the Region they were created in, and the stack's role and calls are
     in its own Region."""
-    if cdk.Token.is_unresolved(arn) or not region_known:
+    if _unresolved(arn) or not region_known:
         return
     match = _ARN.match(arn)
     if match is None:
         return
-    if cdk.Token.is_unresolved(partition):
+    if _unresolved(partition):
         partition = partition_of(region)
     MODEL_ARN.require(
         match["partition"] == partition,
@@ -310,3 +330,62 @@ def check_steps_in_stack(workflow_env: Any, steps: Iterable[Any], *, where: str)
             f"built in another stack (region {env.region}): build it with a scope inside the "
             "Workflow's stack",
         )
+
+
+# -- every Bedrock Task of a definition ----------------------------------------------------------
+#: Integrations that take a ModelId: the optimized InvokeModel, and the AWS SDK runtime calls.
+_MODEL_TASKS = (
+    ":::bedrock:invokeModel",
+    ":::aws-sdk:bedrockruntime:converse",
+    ":::aws-sdk:bedrockruntime:converseStream",
+    ":::aws-sdk:bedrockruntime:invokeModel",
+)
+
+
+def _task_model_problem(model: str) -> str | None:
+    """Why Bedrock would refuse a literal ModelId (an id or a foundation-model or system
+    inference-profile ARN), or ``None``; other ARNs (provisioned, custom, application
+    profiles, prompts) are left to their owners."""
+    kind, _, model_id = model.rpartition("/") if model.startswith("arn:") else ("", "", model)
+    if kind and not kind.endswith((":foundation-model", ":inference-profile")):
+        return None
+    geography, _, rest = model_id.partition(".")
+    profile = geography in DESTINATION_REGIONS and "." in rest
+    if kind.endswith(":foundation-model") and profile:
+        # "inference-profiles-use": a profile is called by its own ARN or id; the
+        # foundation-model ARN of 'us.<model>' names no model.
+        return (
+            f"the profile's own ARN (arn:<partition>:bedrock:<region>:<account>:"
+            f"inference-profile/{model_id}) or its id: {model_id!r} is a cross-region inference "
+            "profile, not a foundation model (aws-cdk-lib's FoundationModelIdentifier builds a "
+            "foundation-model ARN from any id; BedrockModel.cross_region_profile grants the "
+            "profile and its models)"
+        )
+    try:
+        if profile or kind.endswith(":inference-profile"):
+            check_profile_id("ModelId", model_id)
+        else:
+            check_model_id("ModelId", model_id)
+    except LambdalessError as error:
+        # the inner rule's own "[rule ...; AWS: ...]" tag gives way to this rule's
+        return (error.allowed or str(error)).split(" [rule ", 1)[0]
+    return None
+
+
+def check_machine(machine: Machine) -> list[Violation]:
+    """``bedrock-task-model-id`` on every Bedrock Task whose ModelId is literal (``Arguments``
+    in JSONata, ``Parameters`` in JSONPath; expressions and paths are read at run time)."""
+    found: list[Violation] = []
+    for _, name, state in iter_states(machine.definition):
+        resource = str(state.get("Resource", ""))
+        if state.get("Type") != "Task" or not resource.endswith(_MODEL_TASKS):
+            continue
+        field = "Arguments" if "Arguments" in state else "Parameters"
+        request = state.get(field)
+        model = request.get("ModelId") if isinstance(request, Mapping) else None
+        if not isinstance(model, str) or model.strip().startswith("{%") or "${" in model[:4]:
+            continue
+        problem = _task_model_problem(model)
+        if problem is not None:
+            found.append(Violation(TASK_MODEL_ID, name, f"{field}.ModelId", model, problem))
+    return found

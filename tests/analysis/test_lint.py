@@ -13,6 +13,7 @@ BEDROCK = "arn:aws:states:::bedrock:invokeModel"
 
 def poll_loop(comment: str = "") -> dict[str, Any]:
     return {
+        "QueryLanguage": "JSONata",  # the Choice's Condition is JSONata ("state-choice")
         "StartAt": "Submit",
         "TimeoutSeconds": 3600,
         "States": {

@@ -22,7 +22,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from lambdaless import Workflow
 from lambdaless.analysis.annotations import RULES
 from lambdaless.cli import main
-from lambdaless.rules import data_flow, integrations, models, retries, workflow_types
+from lambdaless.rules import data_flow, expressions, integrations, models, retries, workflow_types
 
 from .test_lint import BEDROCK, map_of_answers, poll_loop
 
@@ -100,6 +100,10 @@ CATALOGUE_CASES: dict[str, tuple[dict[str, Any], bool]] = {
     "express-no-distributed-map": (_one(_DISTRIBUTED), True),
     "query-language-fields": (
         _one({"Type": "Pass", "Output": "{% $states.input %}"}, QueryLanguage="JSONPath"),
+        False,
+    ),
+    "jsonpath-in-jsonata": (
+        _one({"Type": "Pass", "Output": {"id.$": "$.id"}}, QueryLanguage="JSONata"),
         False,
     ),
     "wait-timestamp-format": (_one({"Type": "Wait", "Timestamp": "2026-12-01 09:00"}), False),
@@ -201,6 +205,7 @@ def test_every_rule_has_a_case() -> None:
             integrations.HEADER_RESERVED,
             integrations.ENDPOINT_HOST,
             models.TASK_MODEL_ID,
+            expressions.JSONPATH_IN_JSONATA,
         )
         if rule.where == "synth"
     }

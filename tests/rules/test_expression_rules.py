@@ -22,7 +22,9 @@ from lambdaless import (
     InvokeBedrock,
     ModelCustomization,
     S3Path,
+    Workflow,
 )
+from lambdaless.analysis.lint import lint_definition
 
 NOVA = "amazon.nova-lite-v1:0"
 
@@ -269,3 +271,37 @@ def test_catch_assign_and_outputs_are_checked(stack: cdk.Stack) -> None:
             assign={"failure": "{% $states.errorOutput.Cause %}"},
         )
     )
+
+
+def test_jsonpath_keys_in_any_jsonata_state_of_the_graph(stack: cdk.Stack) -> None:
+    # aws-cdk-lib's JSONPath-style item_selector in a JSONata Map: each item would be the literal
+    # {"doc.$": "$$.Map.Item.Value"}
+    each = sfn.Map(
+        stack,
+        "Each",
+        items=sfn.ProvideItems.jsonata("{% $states.input.docs %}"),
+        item_selector={"doc.$": "$$.Map.Item.Value"},
+    )
+    each.item_processor(sfn.Pass(stack, "Keep"))
+    definition = Workflow(stack, "Flow", definition=each, alarms=False).definition()
+    (finding,) = [f for f in lint_definition(definition) if f.rule == "jsonpath-in-jsonata"]
+    assert "state 'Each' ItemSelector='doc.$'" in finding.message
+
+
+def test_jsonpath_keys_in_jsonpath_states_and_jsonata_selectors_pass(stack: cdk.Stack) -> None:
+    each = sfn.Map(
+        stack,
+        "Each",
+        items=sfn.ProvideItems.jsonata("{% $states.input.docs %}"),
+        item_selector={"doc": "{% $states.context.Map.Item.Value %}", "kind": "text"},
+    )
+    each.item_processor(
+        sfn.Pass(
+            stack,
+            "Old",
+            query_language=sfn.QueryLanguage.JSON_PATH,
+            parameters={"doc.$": "$.doc"},
+        )
+    )
+    definition = Workflow(stack, "Flow", definition=each, alarms=False).definition()
+    assert "jsonpath-in-jsonata" not in {f.rule for f in lint_definition(definition)}

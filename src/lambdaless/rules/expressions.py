@@ -34,9 +34,11 @@ JSONATA_WHOLE_STRING = Rule(
 JSONPATH_IN_JSONATA = Rule(
     "jsonpath-in-jsonata",
     "a JSONPath path ('$.foo', '$$.Execution'), a bare '$variable', an intrinsic function "
-    "('States.Format(...)') or a '.$' key where JSONata is expected: sent as literal text",
+    "('States.Format(...)') or a '.$' key where JSONata is expected: sent as literal text; in "
+    "lambdaless arguments, and as '.$' keys in any JSONata state of the graph (aws-cdk-lib's "
+    "item_selector={'doc.$': '$$.Map.Item.Value'} in a JSONata Map)",
     _SFN + "transforming-data.html",
-    "construct",
+    "synth",
 )
 VARIABLE_NAME = Rule(
     "variable-name",

@@ -12,6 +12,7 @@ from lambdaless.analysis.asl import iter_states
 from lambdaless.limits import EXPRESS_MAX_SECONDS, STANDARD_MAX_SECONDS
 from lambdaless.rules._graph import Machine, Violation
 from lambdaless.rules._rule import Rule
+from lambdaless.rules.expressions import JSONPATH_IN_JSONATA
 
 _CHOOSING = (
     'Step Functions developer guide, "choosing-workflow-type" '
@@ -172,6 +173,8 @@ def _query_language_violations(
                 if field in catcher:
                     label = f"Catch[{index}].{field}"
                     yield Violation(QUERY_LANGUAGE, name, label, catcher[field], right)
+        if language == "JSONata":
+            yield from _jsonpath_keys(name, state)
         choice_wrong = JSONPATH_CHOICE_FIELDS if language == "JSONata" else JSONATA_CHOICE_FIELDS
         choice_right = (
             "a rule with Condition: '{% ... %}' (a JSONata state)"
@@ -245,6 +248,41 @@ def check_machine(machine: Machine) -> list[Violation]:
     found.extend(_query_language_violations(machine.definition, top))
     found.extend(_timestamp_violations(machine.definition))
     return found
+
+
+#: The fields of a JSONata state whose objects Step Functions evaluates ("transforming-data").
+_JSONATA_OBJECTS = ("Arguments", "Output", "Assign", "ItemSelector", "Items")
+
+
+def _dollar_keys(value: Any, where: str) -> Iterator[tuple[str, str]]:
+    """``(where, key)`` of every key ending in '.$' inside ``value``."""
+    if isinstance(value, Mapping):
+        for key, child in value.items():
+            if isinstance(key, str) and key.endswith(".$"):
+                yield where, key
+            yield from _dollar_keys(child, f"{where}.{key}")
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _dollar_keys(child, f"{where}[{index}]")
+
+
+def _jsonpath_keys(name: str, state: Mapping[str, Any]) -> Iterator[Violation]:
+    """A JSONata state evaluates '{% %}' strings only: a JSONPath '.$' key is sent as it is,
+    with its path as literal text."""
+    holders = [(field, state.get(field)) for field in _JSONATA_OBJECTS]
+    for index, catcher in enumerate(state.get("Catch") or []):
+        holders += [(f"Catch[{index}].{f}", catcher.get(f)) for f in ("Output", "Assign")]
+    for field, value in holders:
+        for where, key in _dollar_keys(value, field):
+            yield Violation(
+                JSONPATH_IN_JSONATA,
+                name,
+                where,
+                key,
+                f"a key without '.$' whose value is a JSONata expression, e.g. "
+                f"{{{key[:-2]!r}: '{{% ... %}}'}} (a JSONata state), or \"QueryLanguage\": "
+                '"JSONPath" on the state',
+            )
 
 
 def _timestamp_violations(definition: Mapping[str, Any]) -> Iterator[Violation]:

@@ -49,6 +49,15 @@ def test_example_asl(
 
 
 @pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_example_has_no_lambda_function(name: str, stacks: dict[str, cdk.Stack]) -> None:
+    """The library's promise: every example, DocumentsAtScale's 10,000 documents and
+    TicketLabels' batch job included, calls Bedrock, S3 and HTTP APIs from Step Functions with
+    no Lambda function (not even a custom resource's)."""
+    types = {r["Type"] for r in Template.from_stack(stacks[name]).to_json()["Resources"].values()}
+    assert not {t for t in types if t.startswith("AWS::Lambda::")}, sorted(types)
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
 def test_example_has_a_mock_file(name: str) -> None:
     assert (ROOT / "examples" / "mocks" / f"{name}.json").is_file()
 

@@ -5,17 +5,19 @@ Distributed Map over a 10,000-line JSON Lines object in S3 writing its results t
 come from the synthesized ASL through ``lambdaless.analysis`` (what ``lambdaless inspect`` prints,
 happy path, the ItemReader's ``MaxItems`` as the bound) and the model cost from the dated price
 table (``analysis.model_pricing``, on demand) at the example's token estimates. The example's
-own state machine then runs offline over ``RUN_ITEMS`` documents in moto S3 (the JSON Lines
+own state machine then runs offline over all ``ITEMS`` documents in moto S3 (the JSON Lines
 ItemReader, one child per document, the model answered by scripted responses, the ResultWriter's
-manifest and result files): its wall time is measured, and the parent's billed transitions and
-history events must equal the ASL's exactly.
+manifest and result files): its wall time is measured (about 3 minutes on this project's shared
+2-core machines), and the parent's billed transitions and history events must equal the ASL's
+exactly.
 
 ``batch_inference``: a ``BatchInference`` run offline end to end on the local runner over moto
 S3: the records written by the Write Map's children, the job submitted and polled as for a
 24-hour job (99 polls; Wait states cost no wall time), and the records read back from the
-``.jsonl.out`` files Bedrock would write (one record failed). The runner runs every Map child
-as a thread over moto, about a second each on this project's shared 2-core machines: 10,000
-items (1,055 children) did not finish within 25 minutes, so it runs ``RUN_ITEMS`` items and
+``.jsonl.out`` files Bedrock would write (one record failed). Every JSONata evaluation in the
+runner carries the state's whole input (moto inlines each binding), so the Write Map's children
+slow down with the item count: 10,000 items had not finished after 29 minutes of CPU on this
+project's shared 2-core machines. It runs ``RUN_ITEMS`` items and
 checks the ASL's counts (:mod:`lambdaless.analysis.batch`) against that run: the parent's
 billed transitions and history events must match exactly. The 10,000-item figures are those
 counts: billed transitions (parent and children), history events of the parent, orchestration
@@ -150,7 +152,7 @@ def batch_inference() -> dict[str, Any]:
 
 def fan_out() -> dict[str, Any]:
     """The Distributed Map ``FanOut`` of ``examples/documents_at_scale.py``: counts from its ASL
-    for ITEMS, and RUN_ITEMS documents run on the local runner and moto S3."""
+    for ITEMS, and the same ITEMS documents run on the local runner and moto S3."""
     import aws_cdk as cdk
     import boto3
     from aws_cdk.assertions import Template
@@ -179,9 +181,9 @@ def fan_out() -> dict[str, Any]:
     bucket_id = stack.get_logical_id(stack.bucket.node.default_child)  # type: ignore[arg-type]
     (local,) = load(stack, pseudo={**LOCAL_PSEUDO_PARAMETERS, bucket_id: BUCKET})
     documents = "\n".join(
-        json.dumps({"id": f"doc-{n:05d}", "text": f"Document {n}."}) for n in range(RUN_ITEMS)
+        json.dumps({"id": f"doc-{n:05d}", "text": f"Document {n}."}) for n in range(ITEMS)
     )
-    answers = [mocks.bedrock_text("anthropic", f"Summary {n}.") for n in range(RUN_ITEMS)]
+    answers = [mocks.bedrock_text("anthropic", f"Summary {n}.") for n in range(ITEMS)]
     with mock_aws():
         client = boto3.client("s3", region_name=LOCAL_PSEUDO_PARAMETERS["AWS::Region"])
         client.create_bucket(Bucket=BUCKET)
@@ -194,7 +196,7 @@ def fan_out() -> dict[str, Any]:
         written = client.list_objects_v2(Bucket=BUCKET, Prefix="results/").get("Contents", [])
     if result.status != "SUCCEEDED":
         raise RuntimeError(f"the run {result.status}: {result.error}: {result.cause}")
-    if len(result.calls) != RUN_ITEMS or not written:
+    if len(result.calls) != ITEMS or not written:
         raise RuntimeError(f"{len(result.calls)} model calls, {len(written)} result files")
     # The parent's counts do not grow with the items: the ASL's, exactly, on the measured run.
     if result.billed_transitions != 1:
@@ -204,7 +206,7 @@ def fan_out() -> dict[str, Any]:
     return {
         "approach": "FanOut (Distributed Map)",
         "items": items,
-        "run_items": RUN_ITEMS,
+        "run_items": ITEMS,
         "run_result_files": len(written),
         "parent_billed_transitions": 1,  # the Map state; its children bill their own
         "billed_transitions": int(happy["transitions"]),
@@ -246,9 +248,11 @@ def main() -> None:
     lines += ["", f"Prices: {rows[-1]['prices']}; " + "; ".join(r["model_prices"] for r in rows)]
     lines += [
         "Counts for 10,000 items come from each synthesized ASL (lambdaless.analysis, happy path)"
-        f"; each approach also ran {RUN_ITEMS:,} items on the local runner over moto S3, whose "
-        "parent billed transitions and history events equal the ASL's. Wall time is that run's, "
-        "on a shared 2-core machine: a measure of the runner, not of AWS.",
+        f"; FanOut also ran all {ITEMS:,} items on the local runner over moto S3 and "
+        f"BatchInference {RUN_ITEMS:,} (its JSONata record writing and reading is slow in "
+        "jsonata-python: 10,000 items had not finished after 29 minutes of CPU), each with its "
+        "parent's billed transitions and history events equal to the ASL's. Wall time is that "
+        "run's, on a shared 2-core machine: a measure of the runner, not of AWS.",
     ]
     write("scale", {"rows": rows}, lines)
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lambdaless.analysis.asl import iter_states
-from lambdaless.analysis.model_pricing import model_prices_for
+from lambdaless.analysis.model_pricing import model_identifier, model_prices_for
 from lambdaless.analysis.pricing import Prices, prices_for
 
 _SUBMIT = ":::aws-sdk:bedrock:createModelInvocationJob"
@@ -117,7 +117,8 @@ class BatchCost:
     def describe(self) -> str:
         """Two lines for ``lambdaless inspect``."""
         return (
-            f"batch inference {self.job.state} ({self.job.model}), per 1,000 items of "
+            f"batch inference {self.job.state} ({model_identifier(self.job.model)}), per 1,000 "
+            "items of "
             f"{self.input_tokens:,} input + {self.output_tokens:,} output tokens: model "
             f"${self.batch_per_1000:,.4f} at the batch rate vs ${self.on_demand_per_1000:,.4f} "
             f"on demand ({self.ratio:.2f}x); orchestration ${self.orchestration_per_1000:,.4f} "

@@ -289,13 +289,19 @@ _FIELDS = {f.name for f in dataclasses.fields(ModelPrices)} - {"model"}
 _ARN_TAIL = re.compile(r":(?:foundation-model|inference-profile)/(?P<id>[^/]+)$")
 
 
+def model_identifier(model: str) -> str:
+    """The model or profile id an ARN names (``arn:...:inference-profile/us.anthropic...`` ->
+    ``us.anthropic...``); any other text as it is."""
+    match = _ARN_TAIL.search(model)
+    return match.group("id") if match else model
+
+
 def foundation_model_id(model: str) -> tuple[str, str | None]:
     """``(foundation model id, profile prefix or None)`` of a model id, profile id or ARN.
 
     ``us.anthropic.claude-...`` -> ``("anthropic.claude-...", "us")``.
     """
-    match = _ARN_TAIL.search(model)
-    identifier = match.group("id") if match else model
+    identifier = model_identifier(model)
     prefix, dot, rest = identifier.partition(".")
     if dot and prefix in DESTINATION_REGIONS and "." in rest:
         return rest, prefix
